@@ -1,0 +1,144 @@
+//! The control plane Go calls through rust2go: registry, validate, create,
+//! start, shutdown, destroy, stats.
+//!
+//! Every entry point contains panics (a panicking config validation becomes
+//! an error text) because unwinding into Go would abort the collector.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+
+use otelcol_rust_engine::{ConfigError, InstanceFactory, ProcessorFactory, Signal};
+
+use crate::buffer::RETAINED_BUFFERS;
+use crate::component::{self, PROCESSOR_INSTANCES};
+use crate::ffi::{
+    BridgeStats, ControlResponse, CreateRequest, HandleRequest, ProcessorInfo, Registry,
+    RustBridge, RustBridgeImpl, ValidateRequest,
+};
+use crate::registry;
+use crate::request::{IN_FLIGHT, SLOW_PATH_TOTAL};
+use crate::runtime::panic_message;
+
+fn contained(what: &str, f: impl FnOnce() -> ControlResponse) -> ControlResponse {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| ControlResponse {
+        handle: 0,
+        error: format!("{what} panicked: {}", panic_message(payload.as_ref())),
+    })
+}
+
+fn error(message: impl Into<String>) -> ControlResponse {
+    ControlResponse {
+        handle: 0,
+        error: message.into(),
+    }
+}
+
+/// Parses the JSON Go sent and runs the factory's validation.
+pub fn build(
+    processor_type: &str,
+    config_json: &str,
+) -> Result<(&'static ProcessorFactory, InstanceFactory), String> {
+    let factory = registry::find(processor_type)
+        .ok_or_else(|| format!("no Rust processor of type {processor_type:?} is registered"))?;
+    let config: serde_json::Value = serde_json::from_str(config_json)
+        .map_err(|e| format!("configuration is not valid JSON: {e}"))?;
+    let instances = catch_unwind(AssertUnwindSafe(|| (factory.create)(&config)))
+        .map_err(|payload| {
+            format!(
+                "validating the {processor_type} configuration panicked: {}",
+                panic_message(payload.as_ref())
+            )
+        })?
+        .map_err(|e: ConfigError| e.to_string())?;
+    Ok((factory, instances))
+}
+
+impl RustBridge for RustBridgeImpl {
+    fn registry() -> Registry {
+        Registry {
+            processors: registry::PROCESSORS
+                .iter()
+                .map(|f| ProcessorInfo {
+                    name: f.name.to_string(),
+                    description: f.description.to_string(),
+                    stability: f.stability.as_str().to_string(),
+                    signals: f.signals.iter().map(|s| *s as u8).collect(),
+                    mutates_data: f.mutates_data,
+                    default_config_json: (f.default_config)().to_string(),
+                    example_config_json: (f.example_config)().to_string(),
+                    readme: f.readme.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn validate(req: ValidateRequest) -> ControlResponse {
+        contained("validate", || {
+            match build(&req.processor_type, &req.config_json) {
+                Ok(_) => ControlResponse::default(),
+                Err(e) => error(e),
+            }
+        })
+    }
+
+    fn create(req: CreateRequest) -> ControlResponse {
+        contained("create", || {
+            let (factory, instances) = match build(&req.processor_type, &req.config_json) {
+                Ok(built) => built,
+                Err(e) => return error(e),
+            };
+            let Some(signal) = Signal::from_u8(req.signal).filter(|s| factory.signals.contains(s))
+            else {
+                return error(format!(
+                    "{} does not support signal {}",
+                    req.processor_type, req.signal
+                ));
+            };
+            let component = component::insert(&req.component_id, signal, instances);
+            ControlResponse {
+                handle: component.handle,
+                error: String::new(),
+            }
+        })
+    }
+
+    fn start(req: HandleRequest) -> ControlResponse {
+        contained("start", || match component::lookup(req.handle) {
+            Some(c) => {
+                c.start();
+                ControlResponse::default()
+            }
+            None => error(format!("no component with handle {}", req.handle)),
+        })
+    }
+
+    fn shutdown(req: HandleRequest) -> ControlResponse {
+        contained("shutdown", || match component::lookup(req.handle) {
+            Some(c) => {
+                c.shutdown();
+                ControlResponse::default()
+            }
+            None => error(format!("no component with handle {}", req.handle)),
+        })
+    }
+
+    fn destroy(req: HandleRequest) -> ControlResponse {
+        contained("destroy", || match component::remove(req.handle) {
+            Some(c) => {
+                c.shutdown();
+                ControlResponse::default()
+            }
+            None => error(format!("no component with handle {}", req.handle)),
+        })
+    }
+
+    fn stats() -> BridgeStats {
+        BridgeStats {
+            components: component::count(),
+            in_flight: IN_FLIGHT.load(Ordering::SeqCst),
+            retained_buffers: RETAINED_BUFFERS.load(Ordering::SeqCst),
+            processor_instances: PROCESSOR_INSTANCES.load(Ordering::SeqCst),
+            slow_path_total: SLOW_PATH_TOTAL.load(Ordering::SeqCst),
+        }
+    }
+}

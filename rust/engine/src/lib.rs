@@ -1,0 +1,59 @@
+//! The processor API that every otelcol-rust processor is written against.
+//!
+//! It has the shape of the [otap-dataflow] engine's processor API:
+//! a [`Processor`] receives a [`Message`] and an [`EffectHandler`], and emits
+//! downstream with [`EffectHandler::send_message`]. The data travels inside a
+//! [`Context`], which carries what the Go `context.Context` of the request
+//! carried (today the request id; deadline, cancellation, client metadata and
+//! span context join it as the bridge learns to carry them).
+//!
+//! # Why a crate of our own
+//!
+//! The upstream otap-dataflow crates are not published on crates.io and no
+//! git source can be fetched where this project is built. This crate keeps
+//! the same names and call shapes (`process(msg, &mut effect_handler)`,
+//! `Message<PData>`, `EffectHandler<PData>`, a thiserror `Error` enum) so that
+//! moving the processors onto the upstream engine later is a rename, not a
+//! redesign. It is deliberately small: it holds no FFI and knows nothing about
+//! Go; the `otelcol-rust-bridge` crate drives it.
+//!
+//! # Data
+//!
+//! Pipeline data is OTLP protobuf ([`OtlpData`]). It arrives as the bytes the
+//! Go collector marshalled and stays that way until a processor asks for a
+//! typed view, which decodes it once with prost (the generated types of
+//! `opentelemetry-proto`). A processor that never looks at the data, or
+//! only reads it, forwards the original bytes, and the bridge tells Go to pass
+//! its original `pdata` on without unmarshalling anything.
+//!
+//! [otap-dataflow]: https://github.com/open-telemetry/otel-arrow/tree/main/rust/otap-dataflow
+
+mod config;
+mod context;
+mod effect_handler;
+mod error;
+mod message;
+mod pdata;
+mod processor;
+
+pub use config::{parse_config, ConfigError};
+pub use context::{Context, RequestContext, RequestId};
+pub use effect_handler::{EffectHandler, MessageSink};
+pub use error::{DownstreamError, ForeignError, GrpcCode, ProcessingError, Status};
+pub use message::{ControlMsg, Message};
+pub use pdata::{OtlpData, Signal};
+pub use processor::{InstanceFactory, Processor, ProcessorFactory, Stability};
+
+/// The OTLP message types processors read and edit, re-exported so that
+/// processors depend on the engine's version of them.
+pub mod proto {
+    pub use opentelemetry_proto::tonic::common::v1 as common;
+    pub use opentelemetry_proto::tonic::logs::v1 as logs;
+    pub use opentelemetry_proto::tonic::metrics::v1 as metrics;
+    pub use opentelemetry_proto::tonic::resource::v1 as resource;
+    pub use opentelemetry_proto::tonic::trace::v1 as trace;
+}
+
+/// The data every processor of this project handles: OTLP with its request
+/// context.
+pub type PData = Context<OtlpData>;

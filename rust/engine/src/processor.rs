@@ -1,0 +1,89 @@
+//! The processor trait and the factory a processor registers.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::{ConfigError, EffectHandler, Message, PData, ProcessingError, Signal};
+
+/// A pipeline processor.
+///
+/// `process` takes `&mut self`: an instance handles one message at a time.
+/// The bridge keeps a pool of instances per component so that concurrent
+/// Go callers still run in parallel; state shared between instances belongs
+/// in an `Arc` the factory hands to each.
+#[async_trait]
+pub trait Processor<PData: Send + 'static>: Send {
+    /// Handles one message. Data is passed on with
+    /// [`EffectHandler::send_message`]; returning without sending drops it.
+    async fn process(
+        &mut self,
+        msg: Message<PData>,
+        effect_handler: &mut EffectHandler<PData>,
+    ) -> Result<(), ProcessingError>;
+}
+
+/// Makes processor instances that share one validated configuration.
+pub type InstanceFactory = Arc<dyn Fn() -> Box<dyn Processor<PData>> + Send + Sync>;
+
+/// The Collector's stability levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stability {
+    /// Not ready for use.
+    Development,
+    /// Usable; config and behaviour may still change.
+    Alpha,
+    /// Config and behaviour are settled.
+    Beta,
+    /// Covered by compatibility guarantees.
+    Stable,
+}
+
+impl Stability {
+    /// The level's name as metadata.yaml writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stability::Development => "development",
+            Stability::Alpha => "alpha",
+            Stability::Beta => "beta",
+            Stability::Stable => "stable",
+        }
+    }
+}
+
+/// What a processor registers: its Collector type, what it handles, its
+/// default configuration and how to build instances from a configuration.
+pub struct ProcessorFactory {
+    /// The Collector component type, as written in YAML (`rust_attributes`).
+    pub name: &'static str,
+    /// One line for the generated README and `components` output.
+    pub description: &'static str,
+    /// Stability for every signal it supports.
+    pub stability: Stability,
+    /// The signals it handles.
+    pub signals: &'static [Signal],
+    /// Whether it changes the data it is given (the Collector's
+    /// `MutatesData` capability).
+    pub mutates_data: bool,
+    /// The default configuration, as the JSON form of the YAML section.
+    pub default_config: fn() -> serde_json::Value,
+    /// A small valid configuration: the generated component's
+    /// `testdata/config.yaml` and the Collector's generated lifecycle tests
+    /// use it.
+    pub example_config: fn() -> serde_json::Value,
+    /// The processor's README (Markdown), copied into its generated Go
+    /// component package.
+    pub readme: &'static str,
+    /// Validates a configuration and returns a maker of instances.
+    pub create: fn(&serde_json::Value) -> Result<InstanceFactory, ConfigError>,
+}
+
+impl std::fmt::Debug for ProcessorFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessorFactory")
+            .field("name", &self.name)
+            .field("stability", &self.stability)
+            .field("signals", &self.signals)
+            .finish()
+    }
+}

@@ -1,0 +1,7 @@
+//! The Rust processors of otelcol-rust.
+//!
+//! One module per processor, each with its configuration, its README and
+//! its tests. A processor is made available to the Collector by one line in
+//! the bridge's registry (`rust/bridge/src/registry.rs`) and `make generate`.
+
+pub mod attributes;
