@@ -1,0 +1,414 @@
+//go:build integration
+
+// Package integration runs the ocb-built otelcol-rust binary and talks to it
+// with real OTLP clients over gRPC and HTTP. `make test-integration` builds
+// the binary and points OTELCOL_RUST_BINARY at it.
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+func binary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("OTELCOL_RUST_BINARY")
+	require.NotEmpty(t, bin, "OTELCOL_RUST_BINARY must name the ocb-built collector (make test-integration sets it)")
+	_, err := os.Stat(bin)
+	require.NoError(t, err)
+	return bin
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// collector is a running otelcol-rust process.
+type collector struct {
+	grpcAddr, httpAddr string
+	dir                string
+	cmd                *exec.Cmd
+	output             *syncBuffer
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+const processorsConfig = `
+processors:
+  rust_attributes:
+    actions:
+      - key: env
+        value: prod
+        action: insert
+      - key: user.email
+        action: hash
+      - pattern: ^secret\.
+        action: delete
+      - key: count
+        value: 42
+        action: upsert
+  rust_attributes/second:
+    actions:
+      - key: pipeline
+        value: second
+        action: insert
+      - key: env
+        action: delete
+`
+
+func startCollector(t *testing.T) *collector {
+	t.Helper()
+	c := &collector{grpcAddr: freePort(t), httpAddr: freePort(t), dir: t.TempDir(), output: &syncBuffer{}}
+	cfg := fmt.Sprintf(`
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %s
+      http:
+        endpoint: %s
+%s
+exporters:
+  file/traces:
+    path: %s
+    flush_interval: 50ms
+  file/traces_second:
+    path: %s
+    flush_interval: 50ms
+  file/metrics:
+    path: %s
+    flush_interval: 50ms
+  file/logs:
+    path: %s
+    flush_interval: 50ms
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [rust_attributes]
+      exporters: [file/traces]
+    traces/second:
+      receivers: [otlp]
+      processors: [rust_attributes/second]
+      exporters: [file/traces_second]
+    metrics:
+      receivers: [otlp]
+      processors: [rust_attributes]
+      exporters: [file/metrics]
+    logs:
+      receivers: [otlp]
+      processors: [rust_attributes]
+      exporters: [file/logs]
+`, c.grpcAddr, c.httpAddr, processorsConfig,
+		c.path("traces"), c.path("traces_second"), c.path("metrics"), c.path("logs"))
+	cfgPath := filepath.Join(c.dir, "config.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+
+	c.cmd = exec.Command(binary(t), "--config", cfgPath)
+	c.cmd.Stdout = c.output
+	c.cmd.Stderr = c.output
+	require.NoError(t, c.cmd.Start())
+	t.Cleanup(func() {
+		_ = c.cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- c.cmd.Wait() }()
+		select {
+		case err := <-done:
+			assert.NoError(t, err, "collector exit; output:\n%s", c.output.String())
+		case <-time.After(30 * time.Second):
+			_ = c.cmd.Process.Kill()
+			t.Errorf("collector did not stop; output:\n%s", c.output.String())
+		}
+	})
+	require.Eventually(t, func() bool {
+		conn, err := net.DialTimeout("tcp", c.grpcAddr, time.Second)
+		if err != nil {
+			return false
+		}
+		conn.Close()
+		return true
+	}, 60*time.Second, 100*time.Millisecond, "collector did not listen; output:\n%s", c.output.String())
+	return c
+}
+
+func (c *collector) path(name string) string { return filepath.Join(c.dir, name+".json") }
+
+// lines returns the JSON lines an exporter wrote so far.
+func (c *collector) lines(name string) [][]byte {
+	f, err := os.Open(c.path(name))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out [][]byte
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+	for sc.Scan() {
+		out = append(out, append([]byte(nil), sc.Bytes()...))
+	}
+	return out
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func fillAttrs(m pcommon.Map, via string) {
+	m.PutStr("via", via)
+	m.PutStr("user.email", "alice@example.com")
+	m.PutStr("secret.token", "hunter2")
+	m.PutStr("keep", "yes")
+	m.PutStr("count", "one")
+}
+
+// assertEdited checks the first attributes processor's actions.
+func assertEdited(t *testing.T, m pcommon.Map) {
+	t.Helper()
+	got := m.AsRaw()
+	assert.Equal(t, "prod", got["env"])
+	assert.Equal(t, sha256Hex("alice@example.com"), got["user.email"])
+	assert.NotContains(t, got, "secret.token")
+	assert.Equal(t, "yes", got["keep"])
+	assert.Equal(t, int64(42), got["count"])
+}
+
+func traces(via string) ptrace.Traces {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "integration")
+	s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetName("span-" + via)
+	s.SetTraceID(pcommon.TraceID{1, 2, 3})
+	s.SetSpanID(pcommon.SpanID{4, 5, 6})
+	fillAttrs(s.Attributes(), via)
+	return td
+}
+
+func metrics(via string) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("metric-" + via)
+	dp := m.SetEmptySum().DataPoints().AppendEmpty()
+	dp.SetIntValue(7)
+	fillAttrs(dp.Attributes(), via)
+	return md
+}
+
+func logs(via string) plog.Logs {
+	ld := plog.NewLogs()
+	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	lr.Body().SetStr("log-" + via)
+	fillAttrs(lr.Attributes(), via)
+	return ld
+}
+
+func grpcConn(t *testing.T, addr string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func postProto(t *testing.T, url string, body []byte) {
+	t.Helper()
+	resp, err := http.Post(url, "application/x-protobuf", bytes.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+func TestAttributesOverGRPCAndHTTP(t *testing.T) {
+	c := startCollector(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn := grpcConn(t, c.grpcAddr)
+
+	_, err := ptraceotlp.NewGRPCClient(conn).Export(ctx, ptraceotlp.NewExportRequestFromTraces(traces("grpc")))
+	require.NoError(t, err)
+	_, err = pmetricotlp.NewGRPCClient(conn).Export(ctx, pmetricotlp.NewExportRequestFromMetrics(metrics("grpc")))
+	require.NoError(t, err)
+	_, err = plogotlp.NewGRPCClient(conn).Export(ctx, plogotlp.NewExportRequestFromLogs(logs("grpc")))
+	require.NoError(t, err)
+
+	body, err := ptraceotlp.NewExportRequestFromTraces(traces("http")).MarshalProto()
+	require.NoError(t, err)
+	postProto(t, "http://"+c.httpAddr+"/v1/traces", body)
+	body, err = pmetricotlp.NewExportRequestFromMetrics(metrics("http")).MarshalProto()
+	require.NoError(t, err)
+	postProto(t, "http://"+c.httpAddr+"/v1/metrics", body)
+	body, err = plogotlp.NewExportRequestFromLogs(logs("http")).MarshalProto()
+	require.NoError(t, err)
+	postProto(t, "http://"+c.httpAddr+"/v1/logs", body)
+
+	for _, via := range []string{"grpc", "http"} {
+		t.Run("traces/"+via, func(t *testing.T) {
+			span := waitFor(t, c, "traces", func(line []byte) (pcommon.Map, bool) {
+				td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(line)
+				require.NoError(t, err)
+				s := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+				return s.Attributes(), s.Name() == "span-"+via
+			})
+			assertEdited(t, span)
+			// The second pipeline's instance has its own configuration.
+			second := waitFor(t, c, "traces_second", func(line []byte) (pcommon.Map, bool) {
+				td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(line)
+				require.NoError(t, err)
+				s := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+				return s.Attributes(), s.Name() == "span-"+via
+			})
+			raw := second.AsRaw()
+			assert.Equal(t, "second", raw["pipeline"])
+			assert.NotContains(t, raw, "env")
+			assert.Equal(t, "alice@example.com", raw["user.email"])
+			assert.Equal(t, "hunter2", raw["secret.token"])
+		})
+		t.Run("metrics/"+via, func(t *testing.T) {
+			dp := waitFor(t, c, "metrics", func(line []byte) (pcommon.Map, bool) {
+				md, err := (&pmetric.JSONUnmarshaler{}).UnmarshalMetrics(line)
+				require.NoError(t, err)
+				m := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
+				return m.Sum().DataPoints().At(0).Attributes(), m.Name() == "metric-"+via
+			})
+			assertEdited(t, dp)
+		})
+		t.Run("logs/"+via, func(t *testing.T) {
+			lr := waitFor(t, c, "logs", func(line []byte) (pcommon.Map, bool) {
+				ld, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(line)
+				require.NoError(t, err)
+				r := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+				return r.Attributes(), r.Body().Str() == "log-"+via
+			})
+			assertEdited(t, lr)
+		})
+	}
+}
+
+// waitFor polls an exporter's file until a line matches.
+func waitFor(t *testing.T, c *collector, file string, match func([]byte) (pcommon.Map, bool)) pcommon.Map {
+	t.Helper()
+	var found pcommon.Map
+	ok := assert.Eventually(t, func() bool {
+		for _, line := range c.lines(file) {
+			if m, ok := match(line); ok {
+				found = m
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond, "nothing matching in %s; collector output:\n%s", file, c.output.String())
+	require.True(t, ok)
+	return found
+}
+
+func TestMalformedOTLPIsRejectedAndCollectorSurvives(t *testing.T) {
+	c := startCollector(t)
+	resp, err := http.Post("http://"+c.httpAddr+"/v1/traces", "application/x-protobuf", strings.NewReader("\xff\xff\xff not protobuf"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	body, err := ptraceotlp.NewExportRequestFromTraces(traces("after-bad")).MarshalProto()
+	require.NoError(t, err)
+	postProto(t, "http://"+c.httpAddr+"/v1/traces", body)
+	waitFor(t, c, "traces", func(line []byte) (pcommon.Map, bool) {
+		td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(line)
+		require.NoError(t, err)
+		s := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+		return s.Attributes(), s.Name() == "span-after-bad"
+	})
+}
+
+func TestValidateReportsTheBadField(t *testing.T) {
+	dir := t.TempDir()
+	cfg := `
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:0
+processors:
+  rust_attributes/broken:
+    actions:
+      - pattern: "(unclosed"
+        action: delete
+exporters:
+  debug: {}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [rust_attributes/broken]
+      exporters: [debug]
+`
+	path := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	out, err := exec.Command(binary(t), "validate", "--config", path).CombinedOutput()
+	require.Error(t, err, "validate must fail; output:\n%s", out)
+	text := string(out)
+	assert.Contains(t, text, "rust_attributes/broken")
+	assert.Contains(t, text, "actions[0].pattern")
+
+	cfg = strings.Replace(cfg, `- pattern: "(unclosed"`, `- pattern: "ok"
+        colour: blue`, 1)
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	out, err = exec.Command(binary(t), "validate", "--config", path).CombinedOutput()
+	require.Error(t, err, "validate must fail; output:\n%s", out)
+	assert.Contains(t, string(out), "colour")
+}
+
+func TestComponentsListsRustProcessors(t *testing.T) {
+	out, err := exec.Command(binary(t), "components").CombinedOutput()
+	require.NoError(t, err, string(out))
+	text := string(out)
+	for _, name := range []string{"rust_attributes", "attributes", "batch", "otlp", "debug"} {
+		assert.Contains(t, text, "name: "+name)
+	}
+}

@@ -1,0 +1,114 @@
+package bridge
+
+/*
+#include "bridge.h"
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"unsafe"
+
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// goBridge implements the callbacks Rust makes (the rust2go GoBridge trait).
+type goBridge struct{}
+
+func init() {
+	GoBridgeImpl = goBridge{}
+}
+
+var (
+	tracesUnmarshaler  ptrace.ProtoUnmarshaler
+	metricsUnmarshaler pmetric.ProtoUnmarshaler
+	logsUnmarshaler    plog.ProtoUnmarshaler
+)
+
+// emit delivers a Rust processor's emission to the next consumer, on the
+// thread Rust calls from, and writes the consumer's answer where Rust reads
+// it.
+func (goBridge) emit(e Emission) {
+	reply := (*C.otelcol_rust_emit_reply)(cPointer(e.reply_ptr))
+	writeReply(reply, deliver(e))
+}
+
+func deliver(e Emission) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = consumererror.NewPermanent(fmt.Errorf("next consumer panicked: %v", r))
+		}
+	}()
+	proc := lookupProcessor(e.component)
+	if proc == nil {
+		return bridgeError("otelcol-rust bridge: emission from unknown component %d", e.component)
+	}
+	var req *request
+	if v, ok := requests.Load(e.request_id); ok {
+		req = v.(*request)
+	}
+	// An emission made while its request is in flight gets that request's
+	// context, every value in it; a later one gets a fresh context.
+	ctx := context.Background()
+	if req != nil {
+		ctx = req.ctx
+	}
+	useOriginal := e.original && req != nil
+	// Rust memory, valid for the duration of this call; the unmarshalers
+	// copy what they keep.
+	data := unsafe.Slice((*byte)(cPointer(e.data_ptr)), e.data_len)
+	switch e.signal {
+	case signalTraces:
+		td := ptrace.Traces{}
+		if useOriginal {
+			td = req.traces
+		} else if td, err = tracesUnmarshaler.UnmarshalTraces(data); err != nil {
+			return consumererror.NewPermanent(fmt.Errorf("%s emitted invalid OTLP traces: %w", proc.id, err))
+		}
+		return proc.nextTraces.ConsumeTraces(ctx, td)
+	case signalMetrics:
+		md := pmetric.Metrics{}
+		if useOriginal {
+			md = req.metric
+		} else if md, err = metricsUnmarshaler.UnmarshalMetrics(data); err != nil {
+			return consumererror.NewPermanent(fmt.Errorf("%s emitted invalid OTLP metrics: %w", proc.id, err))
+		}
+		return proc.nextMetrics.ConsumeMetrics(ctx, md)
+	case signalLogs:
+		ld := plog.Logs{}
+		if useOriginal {
+			ld = req.logs
+		} else if ld, err = logsUnmarshaler.UnmarshalLogs(data); err != nil {
+			return consumererror.NewPermanent(fmt.Errorf("%s emitted invalid OTLP logs: %w", proc.id, err))
+		}
+		return proc.nextLogs.ConsumeLogs(ctx, ld)
+	}
+	return bridgeError("otelcol-rust bridge: emission with unknown signal %d", e.signal)
+}
+
+// complete ends a request that finished on the Rust runtime.
+func (goBridge) complete(c Completion) {
+	outcome := (*C.otelcol_rust_outcome)(cPointer(c.outcome_ptr))
+	err := outcomeError(outcome)
+	v, ok := requests.LoadAndDelete(c.request_id)
+	if !ok {
+		return
+	}
+	req := v.(*request)
+	req.releaseBufferUnlessRetained(outcome.buffer_retained != 0)
+	req.complete(err)
+}
+
+// release frees what Rust no longer needs.
+func (goBridge) release(r Release) {
+	switch r.kind {
+	case releaseBuffer:
+		releaseRetainedBuffer(r.id)
+	case releaseError:
+		goErrors.Delete(r.id)
+	}
+}
