@@ -1,0 +1,135 @@
+# otelcol-rust: an OpenTelemetry Collector distribution whose processors
+# are written in Rust. `make run` and `make test` work on a fresh machine:
+# every tool the build needs is installed here, at a pinned version, into
+# .tools/ (ignored by git).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+# Outside this project's sandbox the default (proxy.golang.org,direct) is
+# fine; `direct` cannot reach vanity import hosts here.
+export GOPROXY ?= https://proxy.golang.org
+export CGO_ENABLED := 1
+
+ROOT := $(CURDIR)
+TOOLS := $(ROOT)/.tools
+BIN := $(TOOLS)/bin
+export PATH := $(BIN):$(PATH)
+
+OCB_VERSION := v0.161.0
+RUST2GO_CLI_VERSION := 0.4.2
+# mdatagen v0.150.0 is the newest release the Go module proxy can build
+# (later ones need an unpublished internal module); see internal/tools.
+MDATAGEN_MODULE_DIR := internal/tools/mdatagen
+
+OCB := $(BIN)/builder
+MDATAGEN := $(BIN)/mdatagen
+RUST2GO_CLI := $(BIN)/rust2go-cli
+
+RUST_LIB := target/release/libotelcol_rust_bridge.a
+RUST_TEST_LIB := target/testing/release/libotelcol_rust_bridge.a
+BINARY := _build/otelcol-rust
+COMPONENTS := components
+BRIDGE_PKG := github.com/otelcol-rust/otelcol-rust/components/internal/bridge
+
+# Makes Go relink when only the Rust library changed (see bridge/doc.go).
+rust_ldflags = -X $(BRIDGE_PKG).rustLibrary=$(shell sha256sum $(1) | cut -c1-16)
+
+GO_TEST_FLAGS ?= -count=1
+TESTING_TAG := otelcolrust_testing
+
+.PHONY: all tools rust rust-testing generate generate-ffi generate-components check-generated \
+        build run test test-rust test-go test-integration lint fmt bench clean
+
+all: build
+
+## tools: install the pinned build tools into .tools/bin
+tools: $(OCB) $(MDATAGEN) $(RUST2GO_CLI)
+
+$(OCB):
+	GOBIN=$(BIN) go install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+
+$(MDATAGEN): $(MDATAGEN_MODULE_DIR)/go.mod $(MDATAGEN_MODULE_DIR)/go.sum
+	cd $(MDATAGEN_MODULE_DIR) && go build -o $(MDATAGEN) go.opentelemetry.io/collector/cmd/mdatagen
+
+$(RUST2GO_CLI):
+	cargo install rust2go-cli --version $(RUST2GO_CLI_VERSION) --locked --root $(TOOLS) --quiet
+
+## rust: the distribution's Rust staticlib
+rust:
+	cargo build --release --locked -p otelcol-rust-bridge
+
+## rust-testing: the staticlib with the test-only processors (Go bridge tests)
+rust-testing:
+	cargo build --release --locked -p otelcol-rust-bridge --features testing --target-dir target/testing
+
+## generate: rust2go bindings, component packages, mdatagen output, builder config
+generate: generate-ffi
+	$(MAKE) rust
+	$(MAKE) generate-components
+
+generate-ffi: $(RUST2GO_CLI)
+	./scripts/generate-ffi.sh $(RUST2GO_CLI)
+
+generate-components: $(MDATAGEN)
+	cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents \
+		-out processor -builder-config $(ROOT)/builder-config.yaml
+	for dir in $$(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -out processor -list); do \
+		(cd $(COMPONENTS)/$$dir && $(MDATAGEN) metadata.yaml); \
+	done
+
+## check-generated: fail when checked-in generated code differs from `make generate`
+check-generated: generate
+	@if [ -n "$$(git status --porcelain -- $(COMPONENTS) builder-config.yaml)" ]; then \
+		echo "generated code is out of date; run 'make generate' and commit:"; \
+		git status --porcelain -- $(COMPONENTS) builder-config.yaml; \
+		git --no-pager diff --stat -- $(COMPONENTS) builder-config.yaml; \
+		exit 1; \
+	fi
+
+## build: the otelcol-rust collector binary (ocb), also linked as ./otelcol-rust
+build: $(OCB) rust
+	$(OCB) --config builder-config.yaml --ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))"
+	ln -sf $(BINARY) otelcol-rust
+
+## run: build and start the collector on testdata/config.yaml
+run: build
+	./$(BINARY) --config testdata/config.yaml
+
+## test: Rust tests, Go tests (bridge under -race), integration tests
+test: test-rust test-go test-integration
+
+test-rust:
+	cargo test --locked --workspace --all-features
+
+test-go: rust rust-testing
+	cd $(COMPONENTS) && go test $(GO_TEST_FLAGS) -race -tags $(TESTING_TAG) \
+		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./internal/...
+	cd $(COMPONENTS) && GOEXPERIMENT=cgocheck2 go test $(GO_TEST_FLAGS) -tags $(TESTING_TAG) \
+		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./internal/bridge/...
+	cd $(COMPONENTS) && go test $(GO_TEST_FLAGS) \
+		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./processor/...
+
+test-integration: build
+	cd $(COMPONENTS) && OTELCOL_RUST_BINARY=$(ROOT)/$(BINARY) go test $(GO_TEST_FLAGS) -tags integration \
+		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./integration/...
+
+## lint: rustfmt, clippy -D warnings, gofmt, go vet
+lint: rust rust-testing
+	cargo fmt --all -- --check
+	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
+	@unformatted=$$(gofmt -l $(COMPONENTS) internal); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	cd $(COMPONENTS) && go vet -tags $(TESTING_TAG) ./internal/... && go vet ./processor/... && go vet -tags integration ./integration/...
+
+fmt:
+	cargo fmt --all
+	gofmt -w $(COMPONENTS) internal
+
+## bench: the bridge benchmarks (Go marshal+unmarshal baseline in the same run)
+bench: rust-testing
+	cd $(COMPONENTS) && go test -run '^$$' -bench . -benchmem -count 5 -tags $(TESTING_TAG) \
+		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./internal/bridge/
+
+clean:
+	rm -rf target _build otelcol-rust
