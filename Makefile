@@ -30,6 +30,7 @@ RUST2GO_CLI := $(BIN)/rust2go-cli
 RUST_LIB := target/release/libotelcol_rust_bridge.a
 RUST_TEST_LIB := target/testing/release/libotelcol_rust_bridge.a
 BINARY := _build/otelcol-rust
+TESTING_BINARY := _build/testing/otelcol-rust-testing
 COMPONENTS := components
 BRIDGE_PKG := github.com/otelcol-rust/otelcol-rust/components/internal/bridge
 
@@ -39,6 +40,8 @@ rust_ldflags = -X $(BRIDGE_PKG).rustLibrary=$(shell sha256sum $(1) | cut -c1-16)
 GO_TEST_FLAGS ?= -count=1
 TESTING_TAG := otelcolrust_testing
 
+
+.PHONY: build-testing
 .PHONY: all tools rust rust-testing generate generate-ffi generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
@@ -93,6 +96,11 @@ build: $(OCB) rust
 	$(OCB) --config builder-config.yaml --ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))"
 	ln -sf $(BINARY) otelcol-rust
 
+## build-testing: a collector with the test-only Rust processors (integration tests)
+build-testing: $(OCB) rust-testing
+	GOFLAGS=-tags=$(TESTING_TAG) $(OCB) --config builder-config-testing.yaml \
+		--ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))"
+
 ## run: build and start the collector on testdata/config.yaml
 run: build
 	./$(BINARY) --config testdata/config.yaml
@@ -111,8 +119,9 @@ test-go: rust rust-testing
 	cd $(COMPONENTS) && go test $(GO_TEST_FLAGS) \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./processor/...
 
-test-integration: build
-	cd $(COMPONENTS) && OTELCOL_RUST_BINARY=$(ROOT)/$(BINARY) go test $(GO_TEST_FLAGS) -tags integration \
+test-integration: build build-testing
+	cd $(COMPONENTS) && OTELCOL_RUST_BINARY=$(ROOT)/$(BINARY) OTELCOL_RUST_TESTING_BINARY=$(ROOT)/$(TESTING_BINARY) \
+		go test $(GO_TEST_FLAGS) -tags integration \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./integration/...
 
 ## lint: rustfmt, clippy -D warnings, gofmt, go vet
@@ -120,7 +129,7 @@ lint: rust rust-testing
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 	@unformatted=$$(gofmt -l $(COMPONENTS) internal); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
-	cd $(COMPONENTS) && go vet -tags $(TESTING_TAG) ./internal/... && go vet ./processor/... && go vet -tags integration ./integration/...
+	cd $(COMPONENTS) && go vet -tags $(TESTING_TAG) ./internal/... ./testprocessor/... && go vet ./processor/... && go vet -tags integration ./integration/...
 
 fmt:
 	cargo fmt --all

@@ -36,9 +36,18 @@ import (
 )
 
 func binary(t *testing.T) string {
+	return binaryFrom(t, "OTELCOL_RUST_BINARY")
+}
+
+// testingBinary is the collector with the test-only Rust processors.
+func testingBinary(t *testing.T) string {
+	return binaryFrom(t, "OTELCOL_RUST_TESTING_BINARY")
+}
+
+func binaryFrom(t *testing.T, env string) string {
 	t.Helper()
-	bin := os.Getenv("OTELCOL_RUST_BINARY")
-	require.NotEmpty(t, bin, "OTELCOL_RUST_BINARY must name the ocb-built collector (make test-integration sets it)")
+	bin := os.Getenv(env)
+	require.NotEmpty(t, bin, "%s must name an ocb-built collector (make test-integration sets it)", env)
 	_, err := os.Stat(bin)
 	require.NoError(t, err)
 	return bin
@@ -148,10 +157,17 @@ service:
       exporters: [file/logs]
 `, c.grpcAddr, c.httpAddr, processorsConfig,
 		c.path("traces"), c.path("traces_second"), c.path("metrics"), c.path("logs"))
+	c.start(t, binary(t), cfg)
+	return c
+}
+
+// start runs bin on cfg and waits until the OTLP gRPC port listens.
+func (c *collector) start(t *testing.T, bin, cfg string) {
+	t.Helper()
 	cfgPath := filepath.Join(c.dir, "config.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 
-	c.cmd = exec.Command(binary(t), "--config", cfgPath)
+	c.cmd = exec.Command(bin, "--config", cfgPath)
 	c.cmd.Stdout = c.output
 	c.cmd.Stderr = c.output
 	require.NoError(t, c.cmd.Start())
@@ -175,7 +191,6 @@ service:
 		conn.Close()
 		return true
 	}, 60*time.Second, 100*time.Millisecond, "collector did not listen; output:\n%s", c.output.String())
-	return c
 }
 
 func (c *collector) path(name string) string { return filepath.Join(c.dir, name+".json") }

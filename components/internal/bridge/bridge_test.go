@@ -221,3 +221,12 @@ func TestExpiredContextNeverCrosses(t *testing.T) {
 	<-ctx.Done()
 	assert.ErrorIs(t, p.ConsumeTraces(ctx, sampleTraces(1)), context.DeadlineExceeded)
 }
+
+func TestPanicInSpawnedTaskIsContained(t *testing.T) {
+	p := newTraces(t, "test_scripted", map[string]any{"panic_in_task": true}, consumertest.NewNop())
+	err := p.ConsumeTraces(context.Background(), sampleTraces(1))
+	require.Error(t, err)
+	assert.True(t, consumererror.IsPermanent(err))
+	assert.Contains(t, err.Error(), "test_scripted")
+	assert.Contains(t, err.Error(), "scripted panic in a spawned task")
+}

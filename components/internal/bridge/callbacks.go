@@ -8,6 +8,7 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -28,6 +29,25 @@ var (
 	metricsUnmarshaler pmetric.ProtoUnmarshaler
 	logsUnmarshaler    plog.ProtoUnmarshaler
 )
+
+// unmarshals counts the emissions Go had to unmarshal; unchanged data is
+// forwarded without one.
+var unmarshals atomic.Uint64
+
+func unmarshalTraces(b []byte) (ptrace.Traces, error) {
+	unmarshals.Add(1)
+	return tracesUnmarshaler.UnmarshalTraces(b)
+}
+
+func unmarshalMetrics(b []byte) (pmetric.Metrics, error) {
+	unmarshals.Add(1)
+	return metricsUnmarshaler.UnmarshalMetrics(b)
+}
+
+func unmarshalLogs(b []byte) (plog.Logs, error) {
+	unmarshals.Add(1)
+	return logsUnmarshaler.UnmarshalLogs(b)
+}
 
 // emit delivers a Rust processor's emission to the next consumer, on the
 // thread Rust calls from, and writes the consumer's answer where Rust reads
@@ -61,12 +81,15 @@ func deliver(e Emission) (err error) {
 	// Rust memory, valid for the duration of this call; the unmarshalers
 	// copy what they keep.
 	data := unsafe.Slice((*byte)(cPointer(e.data_ptr)), e.data_len)
+	if testHookEmitData != nil && !useOriginal {
+		testHookEmitData(data)
+	}
 	switch e.signal {
 	case signalTraces:
 		td := ptrace.Traces{}
 		if useOriginal {
 			td = req.traces
-		} else if td, err = tracesUnmarshaler.UnmarshalTraces(data); err != nil {
+		} else if td, err = unmarshalTraces(data); err != nil {
 			return consumererror.NewPermanent(fmt.Errorf("%s emitted invalid OTLP traces: %w", proc.id, err))
 		}
 		return proc.nextTraces.ConsumeTraces(ctx, td)
@@ -74,7 +97,7 @@ func deliver(e Emission) (err error) {
 		md := pmetric.Metrics{}
 		if useOriginal {
 			md = req.metric
-		} else if md, err = metricsUnmarshaler.UnmarshalMetrics(data); err != nil {
+		} else if md, err = unmarshalMetrics(data); err != nil {
 			return consumererror.NewPermanent(fmt.Errorf("%s emitted invalid OTLP metrics: %w", proc.id, err))
 		}
 		return proc.nextMetrics.ConsumeMetrics(ctx, md)
@@ -82,7 +105,7 @@ func deliver(e Emission) (err error) {
 		ld := plog.Logs{}
 		if useOriginal {
 			ld = req.logs
-		} else if ld, err = logsUnmarshaler.UnmarshalLogs(data); err != nil {
+		} else if ld, err = unmarshalLogs(data); err != nil {
 			return consumererror.NewPermanent(fmt.Errorf("%s emitted invalid OTLP logs: %w", proc.id, err))
 		}
 		return proc.nextLogs.ConsumeLogs(ctx, ld)
@@ -93,14 +116,14 @@ func deliver(e Emission) (err error) {
 // complete ends a request that finished on the Rust runtime.
 func (goBridge) complete(c Completion) {
 	outcome := (*C.otelcol_rust_outcome)(cPointer(c.outcome_ptr))
-	err := outcomeError(outcome)
+	re := readOutcome(outcome)
 	v, ok := requests.LoadAndDelete(c.request_id)
 	if !ok {
 		return
 	}
 	req := v.(*request)
 	req.releaseBufferUnlessRetained(outcome.buffer_retained != 0)
-	req.complete(err)
+	req.complete(re.goError(req.ctx))
 }
 
 // release frees what Rust no longer needs.

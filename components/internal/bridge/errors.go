@@ -11,9 +11,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"time"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // Error kinds shared with Rust (rust/bridge/src/abi.rs).
@@ -29,37 +35,165 @@ const (
 	errBridge      = 8
 )
 
-// outcomeError turns a Rust outcome into the error a Go processor would
-// have returned, and frees what the outcome owns.
-func outcomeError(o *C.otelcol_rust_outcome) error {
+// rustError is what Rust reported, before it becomes a Go error.
+type rustError struct {
+	kind       uint8
+	permanent  bool
+	grpcCode   int32
+	httpStatus int32
+	retryAfter time.Duration
+	message    string
+	original   error // the Go error Rust passed back, if any
+}
+
+// readOutcome copies what a Rust outcome says and frees what it owns.
+func readOutcome(o *C.otelcol_rust_outcome) *rustError {
 	if o.error_kind == errNone {
 		return nil
 	}
-	msg := C.GoStringN(o.message_ptr, C.int(o.message_len))
-	var original error
+	re := &rustError{
+		kind:       uint8(o.error_kind),
+		permanent:  o.permanent != 0,
+		grpcCode:   int32(o.grpc_code),
+		httpStatus: int32(o.http_status),
+		retryAfter: time.Duration(o.retry_after_nanos),
+		message:    C.GoStringN(o.message_ptr, C.int(o.message_len)),
+	}
 	if o.foreign_error != 0 {
-		original = heldError(uint64(o.foreign_error))
+		re.original = heldError(uint64(o.foreign_error))
 	}
-	// Freeing the details drops Rust's reference to the foreign error,
-	// which releases it from goErrors: read it first.
+	// Freeing the details drops Rust's reference to the foreign error, which
+	// releases it from goErrors: read it first.
 	C.otelcol_rust_details_free(o.details)
-	if original != nil {
-		return original
+	return re
+}
+
+// validGRPCCode reports whether Rust sent a code the Collector accepts in
+// an error: OK and numbers gRPC does not define are treated as absent
+// (consumererror.NewOTLPGRPCError panics on OK).
+func validGRPCCode(c int32) bool { return c > 0 && c <= 16 }
+
+// validHTTPStatus likewise: only 4xx and 5xx (NewOTLPHTTPError panics on 2xx).
+func validHTTPStatus(s int32) bool { return s >= 400 && s <= 599 }
+
+// goError builds the error a Go processor would have returned for what
+// Rust reported. ctx is the request's context, for cancellation causes.
+func (re *rustError) goError(ctx context.Context) error {
+	if re == nil {
+		return nil
 	}
-	switch o.error_kind {
+	if re.original != nil {
+		if re.message == re.original.Error() {
+			// Rust returned the downstream error unchanged: the very value.
+			return re.original
+		}
+		// Rust wrapped it: keep its text, unwrap to the original.
+		return &wrappedError{msg: re.message, err: re.original}
+	}
+	switch re.kind {
 	case errCancelled:
-		return context.Canceled
+		return canceledError(ctx)
 	case errDeadline:
 		return context.DeadlineExceeded
 	}
-	err := errors.New(msg)
-	if o.permanent != 0 {
-		return consumererror.NewPermanent(err)
+	return statusError(re.message, re.permanent, re.grpcCode, re.httpStatus, re.retryAfter)
+}
+
+// statusError makes an error carrying a class and transport codes in the
+// forms the Collector reads: consumererror.IsPermanent, (*Error).IsRetryable,
+// ToGRPCStatus, ToHTTPStatus, and status.FromError (what otlpreceiver uses
+// to answer gRPC and HTTP clients).
+func statusError(msg string, permanent bool, grpcCode, httpStatus int32, retryAfter time.Duration) error {
+	code, hasCode := codes.Code(0), false
+	switch {
+	case validGRPCCode(grpcCode):
+		code, hasCode = codes.Code(grpcCode), true
+	case validHTTPStatus(httpStatus):
+		// An HTTP status alone still reaches gRPC clients, as the closest
+		// code (and HTTP clients through it).
+		code, hasCode = grpcCodeForHTTP(int(httpStatus)), true
+	}
+	var err error
+	var st *status.Status
+	if hasCode {
+		st = status.New(code, msg)
+		if retryAfter > 0 {
+			if withInfo, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retryAfter)}); derr == nil {
+				st = withInfo
+			}
+		}
+		err = consumererror.NewOTLPGRPCError(errors.New(msg), st)
+		if validHTTPStatus(httpStatus) && !validGRPCCode(grpcCode) {
+			err = consumererror.NewOTLPHTTPError(err, int(httpStatus))
+		}
+	} else {
+		err = errors.New(msg)
+		if !permanent {
+			err = consumererror.NewRetryableError(err)
+		}
+	}
+	if permanent {
+		err = consumererror.NewPermanent(err)
+	}
+	if hasCode {
+		// Outermost, so that status.FromError (what otlpreceiver answers
+		// clients with) takes this status as is, message included.
+		err = &statusCarrier{err: err, st: st}
 	}
 	return err
 }
 
-// writeReply tells Rust what the next consumer answered to an emission.
+// statusCarrier gives an error chain the gRPC status Rust asked for.
+type statusCarrier struct {
+	err error
+	st  *status.Status
+}
+
+func (s *statusCarrier) Error() string              { return s.err.Error() }
+func (s *statusCarrier) Unwrap() error              { return s.err }
+func (s *statusCarrier) GRPCStatus() *status.Status { return s.st }
+
+// grpcCodeForHTTP maps an HTTP error status to the gRPC code that
+// otlpreceiver maps back to it.
+func grpcCodeForHTTP(s int) codes.Code {
+	switch s {
+	case http.StatusBadRequest:
+		return codes.InvalidArgument
+	case http.StatusUnauthorized:
+		return codes.Unauthenticated
+	case http.StatusForbidden:
+		return codes.PermissionDenied
+	case http.StatusNotFound:
+		return codes.Unimplemented
+	case http.StatusTooManyRequests:
+		return codes.ResourceExhausted
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return codes.Unavailable
+	}
+	return codes.Unknown
+}
+
+// canceledError is context.Canceled, keeping the context's cause.
+func canceledError(ctx context.Context) error {
+	if ctx != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			return fmt.Errorf("%w: %w", context.Canceled, cause)
+		}
+	}
+	return context.Canceled
+}
+
+// wrappedError is a Go error that Rust wrapped with more text.
+type wrappedError struct {
+	msg string
+	err error
+}
+
+func (w *wrappedError) Error() string { return w.msg }
+func (w *wrappedError) Unwrap() error { return w.err }
+
+// writeReply tells Rust what the next consumer answered to an emission:
+// its class, its codes and its text, and an id for the value itself.
 func writeReply(reply *C.otelcol_rust_emit_reply, err error) {
 	*reply = C.otelcol_rust_emit_reply{}
 	if err == nil {
@@ -74,6 +208,16 @@ func writeReply(reply *C.otelcol_rust_emit_reply, err error) {
 		reply.error_kind = errDeadline
 	default:
 		reply.error_kind = errRetryable
+	}
+	if ce, ok := errors.AsType[*consumererror.Error](err); ok {
+		if st := consumererror.ToGRPCStatus(ce); st != nil && st.Code() != codes.OK {
+			reply.grpc_code = C.int32_t(st.Code())
+		}
+		if s := consumererror.ToHTTPStatus(ce); validHTTPStatus(int32(s)) {
+			reply.http_status = C.int32_t(s)
+		}
+	} else if st, ok := status.FromError(err); ok && st.Code() != codes.OK {
+		reply.grpc_code = C.int32_t(st.Code())
 	}
 	msg := err.Error()
 	reply.message = (*C.char)(C.CBytes([]byte(msg)))

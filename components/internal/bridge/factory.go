@@ -199,6 +199,8 @@ type Stats struct {
 	GoRequests uint64
 	GoErrors   uint64
 	GoRetained uint64
+	// Emissions Go unmarshalled from Rust memory since start.
+	GoUnmarshals uint64
 }
 
 // ReadStats returns the bridge's current counters.
@@ -210,6 +212,7 @@ func ReadStats() Stats {
 		RetainedBuffers:    s.retained_buffers,
 		ProcessorInstances: s.processor_instances,
 		SlowPathTotal:      s.slow_path_total,
+		GoUnmarshals:       unmarshals.Load(),
 	}
 	requests.Range(func(any, any) bool { out.GoRequests++; return true })
 	goErrors.Range(func(any, any) bool { out.GoErrors++; return true })

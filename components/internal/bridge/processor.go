@@ -19,7 +19,13 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
-// stateRunning etc. track a Processor's lifecycle.
+// Test hooks; nil outside tests.
+var (
+	testHookPinned   func(buf []byte)
+	testHookEmitData func(data []byte)
+)
+
+// stateCreated etc. track a Processor's lifecycle.
 const (
 	stateCreated = iota
 	stateStarted
@@ -198,6 +204,9 @@ func (p *Processor) process(r *request) error {
 
 	r.id = nextRequestID.Add(1)
 	data, n := r.pin()
+	if testHookPinned != nil {
+		testHookPinned(r.buf)
+	}
 	requests.Store(r.id, r)
 	outcome := C.otelcol_rust_process(C.uint64_t(p.handle), C.uint64_t(r.id), C.uint8_t(p.signal), data, n)
 	if outcome.state != 0 {
@@ -206,7 +215,7 @@ func (p *Processor) process(r *request) error {
 		return r.wait()
 	}
 	requests.Delete(r.id)
-	err := outcomeError(&outcome)
+	re := readOutcome(&outcome)
 	r.releaseBufferUnlessRetained(outcome.buffer_retained != 0)
-	return err
+	return re.goError(r.ctx)
 }

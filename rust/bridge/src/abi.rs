@@ -130,7 +130,7 @@ impl Outcome {
             Err(err) => err,
         };
         let status = err.status();
-        let (kind, foreign) = match &err {
+        let (kind, foreign) = match err.root() {
             ProcessingError::Permanent { .. } => (ERR_PERMANENT, None),
             ProcessingError::Retryable { .. } => (ERR_RETRYABLE, None),
             ProcessingError::Cancelled => (ERR_CANCELLED, None),
@@ -138,6 +138,7 @@ impl Outcome {
             ProcessingError::Panic { .. } => (ERR_PANIC, None),
             ProcessingError::InvalidData { .. } => (ERR_INVALID_DATA, None),
             ProcessingError::Downstream(d) => (ERR_DOWNSTREAM, d.origin.clone()),
+            ProcessingError::Wrapped { .. } => unreachable!("root() unwraps every Wrapped"),
         };
         let mut outcome = Outcome::with_details(kind, err.to_string(), foreign);
         outcome.buffer_retained = buffer_retained as u8;

@@ -17,9 +17,10 @@ use crate::ffi::{
 };
 use crate::registry;
 use crate::request::{IN_FLIGHT, SLOW_PATH_TOTAL};
-use crate::runtime::panic_message;
+use crate::runtime::{install_panic_hook, panic_message};
 
 fn contained(what: &str, f: impl FnOnce() -> ControlResponse) -> ControlResponse {
+    install_panic_hook();
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| ControlResponse {
         handle: 0,
         error: format!("{what} panicked: {}", panic_message(payload.as_ref())),
@@ -55,6 +56,7 @@ pub fn build(
 
 impl RustBridge for RustBridgeImpl {
     fn registry() -> Registry {
+        install_panic_hook();
         Registry {
             processors: registry::PROCESSORS
                 .iter()

@@ -38,6 +38,23 @@ pub fn runtime() -> &'static Runtime {
     })
 }
 
+/// Replaces the default panic hook (several lines, optionally a backtrace,
+/// for every panic) with one line on stderr naming where it happened. The
+/// panic is then contained and reported as the request's error.
+pub fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = panic_message(info.payload());
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()))
+                .unwrap_or_else(|| "unknown location".to_string());
+            eprintln!("otelcol-rust: contained panic at {location}: {message}");
+        }));
+    });
+}
+
 /// Turns a panic inside a future into an `Err` carrying the panic payload.
 pub struct CatchUnwind<F>(pub F);
 

@@ -68,6 +68,8 @@ impl GoSink {
             }
         };
         let mut reply = EmitReply::default();
+        #[cfg(feature = "testing")]
+        crate::testing::record_emission(bytes.as_ptr());
         GoBridgeImpl::emit(&Emission {
             component: self.component,
             request_id: request.id(),

@@ -7,6 +7,7 @@
 //! request) so every path of the bridge can be driven from Go against the
 //! real thing.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -94,6 +95,8 @@ pub static SCRIPTED: ProcessorFactory = ProcessorFactory {
 struct Script {
     /// Sleep this long before anything else (moves to the slow path).
     sleep_ms: u64,
+    /// Yield to the runtime once first: the slow path without a timer.
+    yield_once: bool,
     /// How many times to emit the batch (default 1).
     emit: Option<u32>,
     /// Add a resource attribute before emitting, so the data changes.
@@ -108,6 +111,13 @@ struct Script {
     panic_on_create: bool,
     /// Swallow the downstream error instead of returning it.
     ignore_downstream_error: bool,
+    /// Return the downstream error wrapped with this text.
+    wrap_downstream_error: Option<String>,
+    /// Fail with a permanent error describing the downstream error's class
+    /// and codes, as Rust reads them.
+    describe_downstream_error: bool,
+    /// Panic inside a task the processor spawns and awaits.
+    panic_in_task: bool,
 }
 
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
@@ -137,12 +147,29 @@ impl Processor<PData> for Scripted {
             self.held.clear();
             return Ok(());
         };
+        if let Some(bytes) = data.inner().encoded() {
+            LAST_INPUT.store(bytes.as_ptr() as usize, Ordering::SeqCst);
+        }
         let script = self.script.clone();
+        if script.yield_once {
+            tokio::task::yield_now().await;
+        }
         if script.sleep_ms > 0 {
             tokio::time::sleep(Duration::from_millis(script.sleep_ms)).await;
         }
         if script.panic {
             panic!("scripted panic in process");
+        }
+        if script.panic_in_task {
+            let task = tokio::spawn(async { panic!("scripted panic in a spawned task") });
+            if let Err(err) = task.await {
+                if err.is_panic() {
+                    return Err(ProcessingError::panic(
+                        effect_handler.processor_id(),
+                        err.into_panic(),
+                    ));
+                }
+            }
         }
         if script.modify {
             mark_modified(&mut data)?;
@@ -152,8 +179,25 @@ impl Processor<PData> for Scripted {
         }
         for _ in 0..script.emit.unwrap_or(1) {
             let result = effect_handler.send_message(data.clone()).await;
-            if !script.ignore_downstream_error {
-                result?;
+            match result {
+                Err(ProcessingError::Downstream(d)) if script.describe_downstream_error => {
+                    return Err(ProcessingError::permanent(format!(
+                        "downstream: permanent={} grpc={} http={} message={}",
+                        d.permanent,
+                        d.status.grpc().map_or(0, |c| c as i32),
+                        d.status.http().unwrap_or(0),
+                        d.message
+                    )));
+                }
+                Err(e) => {
+                    if let Some(context) = &script.wrap_downstream_error {
+                        return Err(e.wrap(context.clone()));
+                    }
+                    if !script.ignore_downstream_error {
+                        return Err(e);
+                    }
+                }
+                Ok(()) => {}
             }
         }
         if let Some(err) = &script.error {
@@ -210,4 +254,30 @@ fn mark_modified(data: &mut PData) -> Result<(), ProcessingError> {
         }
     }
     Ok(())
+}
+
+static LAST_INPUT: AtomicUsize = AtomicUsize::new(0);
+static LAST_EMITTED: AtomicUsize = AtomicUsize::new(0);
+
+/// Records the address of the bytes an emission hands to Go.
+pub fn record_emission(ptr: *const u8) {
+    LAST_EMITTED.store(ptr as usize, Ordering::SeqCst);
+}
+
+/// Addresses the copy tests compare with what Go saw.
+#[repr(C)]
+pub struct TestingPointers {
+    /// Where `test_scripted` last read its input.
+    pub last_input: usize,
+    /// The bytes the last emission handed to Go.
+    pub last_emitted: usize,
+}
+
+/// Reports [`TestingPointers`] (test builds only).
+#[no_mangle]
+pub extern "C" fn otelcol_rust_testing_pointers() -> TestingPointers {
+    TestingPointers {
+        last_input: LAST_INPUT.load(Ordering::SeqCst),
+        last_emitted: LAST_EMITTED.load(Ordering::SeqCst),
+    }
 }

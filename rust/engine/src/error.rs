@@ -202,6 +202,16 @@ pub enum ProcessingError {
     /// The next consumer failed.
     #[error("{}", .0.message)]
     Downstream(DownstreamError),
+    /// Another error with more context. Keeps the inner error's class and
+    /// codes; a wrapped downstream error still unwraps, in Go, to the
+    /// original Go value.
+    #[error("{context}: {source}")]
+    Wrapped {
+        /// What was being done.
+        context: String,
+        /// The error being wrapped.
+        source: Box<ProcessingError>,
+    },
 }
 
 impl ProcessingError {
@@ -227,6 +237,69 @@ impl ProcessingError {
             signal,
             reason: reason.into(),
         }
+    }
+
+    /// The client sent too much: retryable, gRPC `RESOURCE_EXHAUSTED`,
+    /// HTTP 429 (what a rate limiter answers).
+    pub fn resource_exhausted(message: impl Into<String>) -> Self {
+        ProcessingError::retryable(message)
+            .with_grpc(GrpcCode::ResourceExhausted)
+            .with_http(429)
+    }
+
+    /// The data is invalid: permanent, gRPC `INVALID_ARGUMENT`, HTTP 400.
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        ProcessingError::permanent(message)
+            .with_grpc(GrpcCode::InvalidArgument)
+            .with_http(400)
+    }
+
+    /// A transient failure: retryable, gRPC `UNAVAILABLE`, HTTP 503.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        ProcessingError::retryable(message)
+            .with_grpc(GrpcCode::Unavailable)
+            .with_http(503)
+    }
+
+    /// A contained panic, from its payload (a `catch_unwind` result or a
+    /// tokio `JoinError::into_panic`).
+    pub fn panic(processor: impl Into<String>, payload: Box<dyn std::any::Any + Send>) -> Self {
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "non-string panic payload".to_string()
+        };
+        ProcessingError::Panic {
+            processor: processor.into(),
+            message,
+        }
+    }
+
+    /// Wraps the error with what was being done.
+    pub fn wrap(self, context: impl Into<String>) -> Self {
+        ProcessingError::Wrapped {
+            context: context.into(),
+            source: Box::new(self),
+        }
+    }
+
+    /// The innermost error, through any [`ProcessingError::Wrapped`].
+    pub fn root(&self) -> &ProcessingError {
+        match self {
+            ProcessingError::Wrapped { source, .. } => source.root(),
+            other => other,
+        }
+    }
+
+    /// Sets how long the client should wait before retrying (carried as
+    /// gRPC `RetryInfo` and the HTTP `Retry-After` header).
+    pub fn with_retry_after(mut self, delay: Duration) -> Self {
+        if let Some(status) = self.status_mut() {
+            *status = status.with_retry_after(delay);
+        }
+        self
     }
 
     /// Attaches a gRPC code (to `Permanent` and `Retryable`; others keep
@@ -260,6 +333,7 @@ impl ProcessingError {
             ProcessingError::Permanent { status, .. }
             | ProcessingError::Retryable { status, .. } => *status,
             ProcessingError::Downstream(d) => d.status,
+            ProcessingError::Wrapped { source, .. } => source.status(),
             _ => Status::default(),
         }
     }
@@ -271,6 +345,7 @@ impl ProcessingError {
             | ProcessingError::InvalidData { .. }
             | ProcessingError::Panic { .. } => true,
             ProcessingError::Downstream(d) => d.permanent,
+            ProcessingError::Wrapped { source, .. } => source.is_permanent(),
             ProcessingError::Retryable { .. }
             | ProcessingError::Cancelled
             | ProcessingError::DeadlineExceeded => false,
@@ -304,6 +379,27 @@ mod tests {
         assert_eq!(err.status().http(), None);
         let err = ProcessingError::retryable("slow down").with_http(429);
         assert_eq!(err.status().http(), Some(429));
+    }
+
+    #[test]
+    fn constructors_and_wrapping() {
+        let err = ProcessingError::resource_exhausted("slow down")
+            .with_retry_after(Duration::from_secs(2));
+        assert!(err.is_retryable());
+        assert_eq!(err.status().grpc(), Some(GrpcCode::ResourceExhausted));
+        assert_eq!(err.status().http(), Some(429));
+        assert_eq!(err.status().retry_after(), Some(Duration::from_secs(2)));
+        let wrapped = err.wrap("tenant a");
+        assert_eq!(wrapped.to_string(), "tenant a: slow down");
+        assert!(wrapped.is_retryable());
+        assert_eq!(wrapped.status().http(), Some(429));
+        assert!(matches!(wrapped.root(), ProcessingError::Retryable { .. }));
+        let bad = ProcessingError::invalid_argument("no");
+        assert!(bad.is_permanent());
+        assert_eq!(bad.status().grpc(), Some(GrpcCode::InvalidArgument));
+        let p = ProcessingError::panic("p/1", Box::new("boom"));
+        assert_eq!(p.to_string(), "processor p/1 panicked: boom");
+        assert!(p.is_permanent());
     }
 
     #[test]

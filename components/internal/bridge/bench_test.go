@@ -1,0 +1,116 @@
+//go:build otelcolrust_testing
+
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// Benchmarks of the request path. Compare each against
+// BenchmarkBaselineGoMarshalUnmarshal with the same span count, measured in
+// the same run (make bench prints them together).
+
+var benchSizes = []int{1, 1000}
+
+func BenchmarkBaselineGoMarshalUnmarshal(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("spans=%d", n), func(b *testing.B) {
+			td := sampleTraces(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf, err := tracesMarshaler.MarshalTraces(td)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := tracesUnmarshaler.UnmarshalTraces(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkNoopConsume is ConsumeTraces through the no-op Rust processor:
+// Go marshal, the crossing, the emission of unchanged data (no unmarshal).
+func BenchmarkNoopConsume(b *testing.B) {
+	for _, n := range benchSizes {
+		for _, mode := range []string{"inline", "slow"} {
+			settings := map[string]any{}
+			typ := "test_noop"
+			if mode == "slow" {
+				typ, settings = "test_scripted", map[string]any{"yield_once": true}
+			}
+			b.Run(fmt.Sprintf("%s/spans=%d/sequential", mode, n), func(b *testing.B) {
+				p := newTraces(b, typ, settings, consumertest.NewNop())
+				td := sampleTraces(n)
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := p.ConsumeTraces(ctx, td); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("%s/spans=%d/parallel", mode, n), func(b *testing.B) {
+				p := newTraces(b, typ, settings, consumertest.NewNop())
+				td := sampleTraces(n)
+				ctx := context.Background()
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := p.ConsumeTraces(ctx, td); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkCrossing is the round trip alone: a pre-marshalled 1-span
+// request into Rust, the downstream callback into Go, and back out; no
+// marshal or unmarshal.
+func BenchmarkCrossing(b *testing.B) {
+	for _, mode := range []string{"inline", "slow"} {
+		typ, settings := "test_noop", map[string]any{}
+		if mode == "slow" {
+			typ, settings = "test_scripted", map[string]any{"yield_once": true}
+		}
+		td := sampleTraces(1)
+		buf, err := tracesMarshaler.MarshalTraces(td)
+		require.NoError(b, err)
+		b.Run(mode+"/sequential", func(b *testing.B) {
+			p := newTraces(b, typ, settings, consumertest.NewNop()).(*Processor)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := p.process(&request{ctx: ctx, proc: p, traces: td, buf: buf}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(mode+"/parallel", func(b *testing.B) {
+			p := newTraces(b, typ, settings, consumertest.NewNop()).(*Processor)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := p.process(&request{ctx: ctx, proc: p, traces: td, buf: buf}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+var _ = ptrace.NewTraces
