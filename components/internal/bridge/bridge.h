@@ -38,8 +38,10 @@ typedef struct otelcol_rust_abi_layout {
 } otelcol_rust_abi_layout_t;
 
 otelcol_rust_outcome otelcol_rust_process(uint64_t component, uint64_t request_id,
-                                          uint8_t signal, const uint8_t *data,
-                                          size_t len);
+                                          uint8_t signal, int64_t timeout_nanos,
+                                          const uint8_t *data, size_t len,
+                                          const uint8_t *ctx, size_t ctx_len);
+void otelcol_rust_cancel(uint64_t request_id);
 void otelcol_rust_details_free(void *details);
 otelcol_rust_abi_layout_t otelcol_rust_abi_layout(void);
 

@@ -6,10 +6,8 @@ package bridge
 import "C"
 
 import (
-	"context"
 	"fmt"
 	"sync/atomic"
-	"unsafe"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -72,15 +70,17 @@ func deliver(e Emission) (err error) {
 		req = v.(*request)
 	}
 	// An emission made while its request is in flight gets that request's
-	// context, every value in it; a later one gets a fresh context.
-	ctx := context.Background()
-	if req != nil {
-		ctx = req.ctx
+	// context, every value in it; a later one gets a context rebuilt from
+	// Rust's (deadline, client info, span context).
+	ctx, cancel, err := emissionContext(req, e)
+	if err != nil {
+		return bridgeError("otelcol-rust bridge: %s emitted an unreadable context: %v", proc.id, err)
 	}
+	defer cancel()
 	useOriginal := e.original && req != nil
 	// Rust memory, valid for the duration of this call; the unmarshalers
 	// copy what they keep.
-	data := unsafe.Slice((*byte)(cPointer(e.data_ptr)), e.data_len)
+	data := unsafeBytes(e.data_ptr, e.data_len)
 	if testHookEmitData != nil && !useOriginal {
 		testHookEmitData(data)
 	}

@@ -232,6 +232,15 @@ func cPointer(addr uint) unsafe.Pointer {
 	return *(*unsafe.Pointer)(unsafe.Pointer(&addr))
 }
 
+// unsafeBytes views n bytes of Rust memory at addr (valid only while Rust
+// keeps it, i.e. during the callback that handed it over).
+func unsafeBytes(addr, n uint) []byte {
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(cPointer(addr)), n)
+}
+
 func bridgeError(format string, args ...any) error {
 	return consumererror.NewPermanent(fmt.Errorf(format, args...))
 }

@@ -132,6 +132,7 @@ type RegisteredProcessor struct {
 	Stability         string
 	Signals           []string
 	MutatesData       bool
+	NeedsClientAuth   bool
 	DefaultConfigJSON string
 	ExampleConfigJSON string
 	README            string
@@ -153,6 +154,7 @@ func RegisteredProcessors() []RegisteredProcessor {
 				Description:       p.description,
 				Stability:         p.stability,
 				MutatesData:       p.mutates_data,
+				NeedsClientAuth:   p.needs_client_auth,
 				DefaultConfigJSON: p.default_config_json,
 				ExampleConfigJSON: p.example_config_json,
 				README:            p.readme,

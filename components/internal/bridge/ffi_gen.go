@@ -48,6 +48,10 @@ typedef struct EmissionRef {
   uintptr_t data_ptr;
   uintptr_t data_len;
   uintptr_t reply_ptr;
+  uintptr_t ctx_ptr;
+  uintptr_t ctx_len;
+  int64_t deadline_nanos;
+  bool metadata_changed;
 } EmissionRef;
 
 typedef struct HandleRequestRef {
@@ -65,6 +69,7 @@ typedef struct ProcessorInfoRef {
   struct StringRef stability;
   struct ListRef signals;
   bool mutates_data;
+  bool needs_client_auth;
   struct StringRef default_config_json;
   struct StringRef example_config_json;
   struct StringRef readme;
@@ -403,6 +408,7 @@ type ProcessorInfo struct {
 	stability           string
 	signals             []uint8
 	mutates_data        bool
+	needs_client_auth   bool
 	default_config_json string
 	example_config_json string
 	readme              string
@@ -415,6 +421,7 @@ func newProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
 		stability:           newString(p.stability),
 		signals:             new_list_mapper_primitive(newC_uint8_t)(p.signals),
 		mutates_data:        newC_bool(p.mutates_data),
+		needs_client_auth:   newC_bool(p.needs_client_auth),
 		default_config_json: newString(p.default_config_json),
 		example_config_json: newString(p.example_config_json),
 		readme:              newString(p.readme),
@@ -427,6 +434,7 @@ func ownProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
 		stability:           ownString(p.stability),
 		signals:             new_list_mapper(newC_uint8_t)(p.signals),
 		mutates_data:        newC_bool(p.mutates_data),
+		needs_client_auth:   newC_bool(p.needs_client_auth),
 		default_config_json: ownString(p.default_config_json),
 		example_config_json: ownString(p.example_config_json),
 		readme:              ownString(p.readme),
@@ -444,6 +452,7 @@ func refProcessorInfo(p *ProcessorInfo, buffer *[]byte) C.ProcessorInfoRef {
 		stability:           refString(&p.stability, buffer),
 		signals:             ref_list_mapper_primitive(refC_uint8_t)(&p.signals, buffer),
 		mutates_data:        refC_bool(&p.mutates_data, buffer),
+		needs_client_auth:   refC_bool(&p.needs_client_auth, buffer),
 		default_config_json: refString(&p.default_config_json, buffer),
 		example_config_json: refString(&p.example_config_json, buffer),
 		readme:              refString(&p.readme, buffer),
@@ -516,35 +525,47 @@ func refBridgeStats(p *BridgeStats, buffer *[]byte) C.BridgeStatsRef {
 }
 
 type Emission struct {
-	component  uint64
-	request_id uint64
-	signal     uint8
-	original   bool
-	data_ptr   uint
-	data_len   uint
-	reply_ptr  uint
+	component        uint64
+	request_id       uint64
+	signal           uint8
+	original         bool
+	data_ptr         uint
+	data_len         uint
+	reply_ptr        uint
+	ctx_ptr          uint
+	ctx_len          uint
+	deadline_nanos   int64
+	metadata_changed bool
 }
 
 func newEmission(p C.EmissionRef) Emission {
 	return Emission{
-		component:  newC_uint64_t(p.component),
-		request_id: newC_uint64_t(p.request_id),
-		signal:     newC_uint8_t(p.signal),
-		original:   newC_bool(p.original),
-		data_ptr:   newC_uintptr_t(p.data_ptr),
-		data_len:   newC_uintptr_t(p.data_len),
-		reply_ptr:  newC_uintptr_t(p.reply_ptr),
+		component:        newC_uint64_t(p.component),
+		request_id:       newC_uint64_t(p.request_id),
+		signal:           newC_uint8_t(p.signal),
+		original:         newC_bool(p.original),
+		data_ptr:         newC_uintptr_t(p.data_ptr),
+		data_len:         newC_uintptr_t(p.data_len),
+		reply_ptr:        newC_uintptr_t(p.reply_ptr),
+		ctx_ptr:          newC_uintptr_t(p.ctx_ptr),
+		ctx_len:          newC_uintptr_t(p.ctx_len),
+		deadline_nanos:   newC_int64_t(p.deadline_nanos),
+		metadata_changed: newC_bool(p.metadata_changed),
 	}
 }
 func ownEmission(p C.EmissionRef) Emission {
 	return Emission{
-		component:  newC_uint64_t(p.component),
-		request_id: newC_uint64_t(p.request_id),
-		signal:     newC_uint8_t(p.signal),
-		original:   newC_bool(p.original),
-		data_ptr:   newC_uintptr_t(p.data_ptr),
-		data_len:   newC_uintptr_t(p.data_len),
-		reply_ptr:  newC_uintptr_t(p.reply_ptr),
+		component:        newC_uint64_t(p.component),
+		request_id:       newC_uint64_t(p.request_id),
+		signal:           newC_uint8_t(p.signal),
+		original:         newC_bool(p.original),
+		data_ptr:         newC_uintptr_t(p.data_ptr),
+		data_len:         newC_uintptr_t(p.data_len),
+		reply_ptr:        newC_uintptr_t(p.reply_ptr),
+		ctx_ptr:          newC_uintptr_t(p.ctx_ptr),
+		ctx_len:          newC_uintptr_t(p.ctx_len),
+		deadline_nanos:   newC_int64_t(p.deadline_nanos),
+		metadata_changed: newC_bool(p.metadata_changed),
 	}
 }
 func cntEmission(s *Emission, cnt *uint) [0]C.EmissionRef {
@@ -554,13 +575,17 @@ func cntEmission(s *Emission, cnt *uint) [0]C.EmissionRef {
 }
 func refEmission(p *Emission, buffer *[]byte) C.EmissionRef {
 	return C.EmissionRef{
-		component:  refC_uint64_t(&p.component, buffer),
-		request_id: refC_uint64_t(&p.request_id, buffer),
-		signal:     refC_uint8_t(&p.signal, buffer),
-		original:   refC_bool(&p.original, buffer),
-		data_ptr:   refC_uintptr_t(&p.data_ptr, buffer),
-		data_len:   refC_uintptr_t(&p.data_len, buffer),
-		reply_ptr:  refC_uintptr_t(&p.reply_ptr, buffer),
+		component:        refC_uint64_t(&p.component, buffer),
+		request_id:       refC_uint64_t(&p.request_id, buffer),
+		signal:           refC_uint8_t(&p.signal, buffer),
+		original:         refC_bool(&p.original, buffer),
+		data_ptr:         refC_uintptr_t(&p.data_ptr, buffer),
+		data_len:         refC_uintptr_t(&p.data_len, buffer),
+		reply_ptr:        refC_uintptr_t(&p.reply_ptr, buffer),
+		ctx_ptr:          refC_uintptr_t(&p.ctx_ptr, buffer),
+		ctx_len:          refC_uintptr_t(&p.ctx_len, buffer),
+		deadline_nanos:   refC_int64_t(&p.deadline_nanos, buffer),
+		metadata_changed: refC_bool(&p.metadata_changed, buffer),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -54,6 +55,8 @@ type Processor struct {
 	id     component.ID
 	handle uint64
 	signal uint8
+	// needsAuth: the processor reads client auth attributes, so they cross.
+	needsAuth bool
 
 	nextTraces  consumer.Traces
 	nextMetrics consumer.Metrics
@@ -83,7 +86,8 @@ func newProcessor(id component.ID, cfg *Config, signal uint8) (*Processor, error
 	if resp.error != "" {
 		return nil, errors.New(resp.error)
 	}
-	p := &Processor{id: id, handle: resp.handle, signal: signal}
+	info, _ := LookupProcessor(cfg.processorType)
+	p := &Processor{id: id, handle: resp.handle, signal: signal, needsAuth: info.NeedsClientAuth}
 	processors.Store(p.handle, p)
 	return p, nil
 }
@@ -159,8 +163,9 @@ func (p *Processor) Capabilities() consumer.Capabilities {
 
 // ConsumeTraces implements consumer.Traces.
 func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
-	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
+	if ctx.Err() != nil {
+		// An expired or cancelled context never crosses into Rust.
+		return ctxError(ctx)
 	}
 	buf, err := tracesMarshaler.MarshalTraces(td)
 	if err != nil {
@@ -171,8 +176,9 @@ func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 
 // ConsumeMetrics implements consumer.Metrics.
 func (p *Processor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
-	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
+	if ctx.Err() != nil {
+		// An expired or cancelled context never crosses into Rust.
+		return ctxError(ctx)
 	}
 	buf, err := metricsMarshaler.MarshalMetrics(md)
 	if err != nil {
@@ -183,8 +189,9 @@ func (p *Processor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) erro
 
 // ConsumeLogs implements consumer.Logs.
 func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
+	if ctx.Err() != nil {
+		// An expired or cancelled context never crosses into Rust.
+		return ctxError(ctx)
 	}
 	buf, err := logsMarshaler.MarshalLogs(ld)
 	if err != nil {
@@ -202,16 +209,38 @@ func (p *Processor) process(r *request) error {
 		return consumererror.NewPermanent(fmt.Errorf("%s is shut down", p.id))
 	}
 
+	// Deadline as time left, so the two clocks never need to agree.
+	timeout := int64(-1)
+	if deadline, ok := r.ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return ctxError(r.ctx)
+		}
+		timeout = int64(left)
+	}
+	encodedCtx := encodeRequestContext(r.ctx, p.needsAuth)
+	var ctxPtr *C.uint8_t
+	if len(encodedCtx) > 0 {
+		// Heap bytes without pointers, read by Rust only during the call.
+		ctxPtr = (*C.uint8_t)(&encodedCtx[0])
+	}
+
 	r.id = nextRequestID.Add(1)
 	data, n := r.pin()
 	if testHookPinned != nil {
 		testHookPinned(r.buf)
 	}
 	requests.Store(r.id, r)
-	outcome := C.otelcol_rust_process(C.uint64_t(p.handle), C.uint64_t(r.id), C.uint8_t(p.signal), data, n)
+	outcome := C.otelcol_rust_process(C.uint64_t(p.handle), C.uint64_t(r.id), C.uint8_t(p.signal),
+		C.int64_t(timeout), data, n, ctxPtr, C.size_t(len(encodedCtx)))
 	if outcome.state != 0 {
-		// Pending: Rust's completion callback removes the request, handles
-		// the buffer and wakes us.
+		// Pending: the future waits on the Rust runtime. Cancelling ctx
+		// cancels it there at once (AfterFunc costs no goroutine until
+		// then); Rust's completion callback removes the request, handles
+		// the buffer and wakes us, unless ctx ends first.
+		id := r.id
+		stop := context.AfterFunc(r.ctx, func() { C.otelcol_rust_cancel(C.uint64_t(id)) })
+		defer stop()
 		return r.wait()
 	}
 	requests.Delete(r.id)

@@ -7,6 +7,8 @@ import "C"
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -111,7 +113,9 @@ func (r *request) complete(err error) {
 	}
 }
 
-// wait blocks until Rust completes the request.
+// wait blocks until Rust completes the request or its context ends,
+// whichever comes first. When the context wins, Rust's later completion is
+// absorbed by the completion callback, which frees what the request holds.
 func (r *request) wait() error {
 	r.mu.Lock()
 	if r.done {
@@ -122,7 +126,25 @@ func (r *request) wait() error {
 	ch := make(chan error, 1)
 	r.replyCh = ch
 	r.mu.Unlock()
-	return <-ch
+	select {
+	case err := <-ch:
+		return err
+	case <-r.ctx.Done():
+		return ctxError(r.ctx)
+	}
+}
+
+// ctxError is the error a done context ends a request with:
+// context.Canceled or context.DeadlineExceeded (errors.Is), keeping the
+// cause.
+func ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %w", context.DeadlineExceeded, cause)
+		}
+		return context.DeadlineExceeded
+	}
+	return canceledError(ctx)
 }
 
 // holdError keeps a Go error for Rust and returns the id Rust knows it by.

@@ -66,6 +66,7 @@ impl RustBridge for RustBridgeImpl {
                     stability: f.stability.as_str().to_string(),
                     signals: f.signals.iter().map(|s| *s as u8).collect(),
                     mutates_data: f.mutates_data,
+                    needs_client_auth: f.needs_client_auth,
                     default_config_json: (f.default_config)().to_string(),
                     example_config_json: (f.example_config)().to_string(),
                     readme: f.readme.to_string(),

@@ -71,6 +71,8 @@ pub struct ProcessorInfo {
     pub signals: Vec<u8>,
     /// Whether it changes the data it is given.
     pub mutates_data: bool,
+    /// Whether it reads client auth attributes.
+    pub needs_client_auth: bool,
     /// The default configuration as JSON.
     pub default_config_json: String,
     /// A small valid configuration as JSON.
@@ -144,6 +146,16 @@ pub struct Emission {
     pub data_len: usize,
     /// Where Go writes the consumer's answer (`abi::EmitReply`).
     pub reply_ptr: usize,
+    /// The emission's context (client info, span context; `wire.rs`), in
+    /// Rust memory; empty when there is none.
+    pub ctx_ptr: usize,
+    /// Length of the encoded context.
+    pub ctx_len: usize,
+    /// Time left before the request's deadline in nanoseconds, -1 for none.
+    pub deadline_nanos: i64,
+    /// A processor changed the metadata: Go applies the encoded context
+    /// even while the request is in flight.
+    pub metadata_changed: bool,
 }
 
 /// The end of a request that finished on the slow path.

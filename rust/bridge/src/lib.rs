@@ -27,6 +27,7 @@ mod runtime;
 mod sink;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod wire;
 
 pub use control::build;
 

@@ -11,14 +11,18 @@
 //! the runtime re-registers the real waker, so moving a future that was
 //! polled under a no-op waker loses no wake-up.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll, Waker};
+use std::time::{Duration, Instant};
 
-use otelcol_rust_engine::{Context, Message, OtlpData, ProcessingError, RequestContext, Signal};
+use otelcol_rust_engine::{
+    CancellationToken, Context, Message, OtlpData, ProcessingError, RequestContext, Signal,
+};
 
 use crate::abi::Outcome;
 use crate::buffer::{go_bytes, BufferLease};
@@ -26,11 +30,42 @@ use crate::component::{self, Component, Instance};
 use crate::ffi::{Completion, GoBridge, GoBridgeImpl};
 use crate::runtime::{drop_contained, panic_message, runtime, CatchUnwind};
 use crate::sink::release_buffer;
+use crate::wire;
 
 /// Requests inside Rust right now.
 pub static IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
 /// Requests that finished on the slow path.
 pub static SLOW_PATH_TOTAL: AtomicU64 = AtomicU64::new(0);
+
+/// Cancellation tokens of the requests on the slow path, by request id:
+/// what Go's `context.AfterFunc` triggers.
+static PENDING: Mutex<Option<HashMap<u64, CancellationToken>>> = Mutex::new(None);
+
+fn pending_insert(request_id: u64, token: CancellationToken) {
+    PENDING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .insert(request_id, token);
+}
+
+fn pending_remove(request_id: u64) {
+    if let Some(map) = PENDING.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        map.remove(&request_id);
+    }
+}
+
+/// What Go passes with each request besides its data.
+pub struct RequestArgs {
+    /// The component.
+    pub component: u64,
+    /// The request's id.
+    pub request_id: u64,
+    /// 0 traces, 1 metrics, 2 logs.
+    pub signal: u8,
+    /// Time left before the Go deadline in nanoseconds; negative for none.
+    pub timeout_nanos: i64,
+}
 
 type RequestFuture = Pin<Box<dyn Future<Output = (Instance, Result<(), ProcessingError>)> + Send>>;
 
@@ -40,13 +75,13 @@ type RequestFuture = Pin<Box<dyn Future<Output = (Instance, Result<(), Processin
 /// `data..data+len` must stay readable and unchanged until the returned
 /// outcome (or, for a pending one, the completion) says the buffer is not
 /// retained, or until a release for `request_id` arrives.
-pub unsafe fn process(
-    component_handle: u64,
-    request_id: u64,
-    signal: u8,
-    data: *const u8,
-    len: usize,
-) -> Outcome {
+pub unsafe fn process(args: RequestArgs, data: *const u8, len: usize, ctx: &[u8]) -> Outcome {
+    let RequestArgs {
+        component: component_handle,
+        request_id,
+        signal,
+        timeout_nanos,
+    } = args;
     let Some(component) = component::lookup(component_handle) else {
         return Outcome::bridge_error(format!(
             "otelcol-rust bridge: no component with handle {component_handle} (already shut down?)"
@@ -61,14 +96,26 @@ pub unsafe fn process(
             ))
         }
     };
+    let decoded = match wire::decode(ctx) {
+        Ok(d) => d,
+        Err(e) => return Outcome::bridge_error(format!("otelcol-rust bridge: {e}")),
+    };
+    let deadline = u64::try_from(timeout_nanos)
+        .ok()
+        .map(|n| Instant::now() + Duration::from_nanos(n));
+    let mut request = RequestContext::new(request_id)
+        .with_deadline(deadline)
+        .with_client(decoded.client);
+    if let Some(sc) = decoded.span_context {
+        request = request.with_span_context(sc);
+    }
+    let cancellation = request.cancellation().clone();
+
     IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
     let lease = BufferLease::new(request_id, release_buffer);
     // SAFETY: forwarded from this function's contract.
     let bytes = unsafe { go_bytes(data, len, lease.clone()) };
-    let pdata = Context::new(
-        RequestContext::new(request_id),
-        OtlpData::from_original(signal, bytes),
-    );
+    let pdata = Context::new(request, OtlpData::from_original(signal, bytes));
 
     let started = catch_unwind(AssertUnwindSafe(|| {
         let mut instance = component.take_instance();
@@ -101,7 +148,10 @@ pub unsafe fn process(
             finish(&component, lease, result)
         }
         Ok(Poll::Pending) => {
-            spawn_slow_path(component, request_id, future, lease);
+            // Registered before Go learns the request is pending, so a
+            // cancel from Go always finds the token.
+            pending_insert(request_id, cancellation.clone());
+            spawn_slow_path(component, request_id, future, lease, cancellation, deadline);
             Outcome::pending()
         }
         Err(payload) => {
@@ -116,18 +166,32 @@ fn spawn_slow_path(
     request_id: u64,
     future: RequestFuture,
     lease: Arc<BufferLease>,
+    cancellation: CancellationToken,
+    deadline: Option<Instant>,
 ) {
     runtime().spawn(async move {
-        let outcome = match CatchUnwind(future).await {
-            Ok((instance, result)) => {
-                component.put_instance(instance);
-                finish(&component, lease, result)
-            }
-            Err(payload) => {
-                let err = panic_error(&component, payload);
-                finish(&component, lease, Err(err))
+        let expiry = async move {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
             }
         };
+        // Cancellation and the deadline win over the work: the processor's
+        // future is dropped at once, with whatever it was waiting on.
+        let result = tokio::select! {
+            biased;
+            _ = cancellation.cancelled() => Err(ProcessingError::Cancelled),
+            _ = expiry => Err(ProcessingError::DeadlineExceeded),
+            out = CatchUnwind(future) => match out {
+                Ok((instance, result)) => {
+                    component.put_instance(instance);
+                    result
+                }
+                Err(payload) => Err(panic_error(&component, payload)),
+            },
+        };
+        pending_remove(request_id);
+        let outcome = finish(&component, lease, result);
         SLOW_PATH_TOTAL.fetch_add(1, Ordering::Relaxed);
         let outcome = Box::into_raw(Box::new(outcome));
         GoBridgeImpl::complete(&Completion {
@@ -165,18 +229,36 @@ fn panic_error(component: &Component, payload: Box<dyn std::any::Any + Send>) ->
 /// See [`process`]: Go pins `data` and frees it only when the outcome or a
 /// later release says Rust is done with it.
 #[no_mangle]
+#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn otelcol_rust_process(
     component: u64,
     request_id: u64,
     signal: u8,
+    timeout_nanos: i64,
     data: *const u8,
     len: usize,
+    ctx: *const u8,
+    ctx_len: usize,
 ) -> Outcome {
     // A panic must never unwind into Go; everything that can panic inside
     // `process` is already contained, this is the last fence.
-    // SAFETY: forwarded contract.
-    catch_unwind(AssertUnwindSafe(|| unsafe {
-        process(component, request_id, signal, data, len)
+    catch_unwind(AssertUnwindSafe(|| {
+        let ctx = if ctx.is_null() || ctx_len == 0 {
+            &[][..]
+        } else {
+            // SAFETY: Go passes a buffer of ctx_len bytes that lives for the
+            // whole call; it is decoded into owned values before anything
+            // can call back into Go.
+            unsafe { std::slice::from_raw_parts(ctx, ctx_len) }
+        };
+        let args = RequestArgs {
+            component,
+            request_id,
+            signal,
+            timeout_nanos,
+        };
+        // SAFETY: forwarded contract.
+        unsafe { process(args, data, len, ctx) }
     }))
     .unwrap_or_else(|payload| {
         Outcome::bridge_error(format!(
@@ -184,4 +266,21 @@ pub unsafe extern "C" fn otelcol_rust_process(
             panic_message(payload.as_ref())
         ))
     })
+}
+
+/// Cancels a request on the slow path: Go calls this from
+/// `context.AfterFunc` the moment the caller's context is done. The
+/// processor's future is dropped on the runtime right away; the completion
+/// that follows is absorbed by Go. Unknown ids (already finished) are
+/// ignored.
+#[no_mangle]
+pub extern "C" fn otelcol_rust_cancel(request_id: u64) {
+    let token = PENDING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|m| m.get(&request_id).cloned());
+    if let Some(token) = token {
+        token.cancel();
+    }
 }

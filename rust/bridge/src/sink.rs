@@ -15,6 +15,7 @@ use otelcol_rust_engine::{
 
 use crate::abi::{EmitReply, ERR_NONE, ERR_PERMANENT};
 use crate::ffi::{Emission, GoBridge, GoBridgeImpl, Release};
+use crate::wire;
 
 /// `Release::kind` for a Go error value.
 pub const RELEASE_ERROR: u8 = 2;
@@ -67,6 +68,12 @@ impl GoSink {
                 &owned
             }
         };
+        // The context travels along whenever there is one: Go uses it when
+        // the metadata changed or when the request already completed.
+        let ctx = wire::encode(request.client(), request.span_context());
+        let deadline_nanos = request
+            .remaining()
+            .map_or(-1, |d| d.as_nanos().min(i64::MAX as u128) as i64);
         let mut reply = EmitReply::default();
         #[cfg(feature = "testing")]
         crate::testing::record_emission(bytes.as_ptr());
@@ -78,6 +85,10 @@ impl GoSink {
             data_ptr: bytes.as_ptr() as usize,
             data_len: bytes.len(),
             reply_ptr: &mut reply as *mut EmitReply as usize,
+            ctx_ptr: ctx.as_ptr() as usize,
+            ctx_len: ctx.len(),
+            deadline_nanos,
+            metadata_changed: request.metadata_changed(),
         });
         reply_to_result(reply)
     }

@@ -28,6 +28,7 @@ pub static NOOP: ProcessorFactory = ProcessorFactory {
     stability: Stability::Development,
     signals: ALL,
     mutates_data: false,
+    needs_client_auth: false,
     default_config: || serde_json::json!({}),
     example_config: || serde_json::json!({}),
     readme: "Forwards every batch unchanged.",
@@ -64,6 +65,7 @@ pub static SCRIPTED: ProcessorFactory = ProcessorFactory {
     stability: Stability::Development,
     signals: ALL,
     mutates_data: true,
+    needs_client_auth: false,
     default_config: || serde_json::to_value(Script::default()).expect("serializable"),
     example_config: || serde_json::json!({"sleep_ms": 1}),
     readme: "Does what its configuration says.",
@@ -118,6 +120,15 @@ struct Script {
     describe_downstream_error: bool,
     /// Panic inside a task the processor spawns and awaits.
     panic_in_task: bool,
+    /// Wait until the request is cancelled, then end with `Cancelled`.
+    wait_for_cancel: bool,
+    /// Copy what the request context says into resource attributes
+    /// (`ctx.*`), so Go tests can read what crossed.
+    report_context: bool,
+    /// Set these metadata keys before emitting.
+    set_metadata: std::collections::BTreeMap<String, Vec<String>>,
+    /// Also emit a copy this many milliseconds after the request completed.
+    emit_later_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
@@ -154,6 +165,10 @@ impl Processor<PData> for Scripted {
         if script.yield_once {
             tokio::task::yield_now().await;
         }
+        if script.wait_for_cancel {
+            data.request().cancellation().cancelled().await;
+            return Err(ProcessingError::Cancelled);
+        }
         if script.sleep_ms > 0 {
             tokio::time::sleep(Duration::from_millis(script.sleep_ms)).await;
         }
@@ -173,6 +188,20 @@ impl Processor<PData> for Scripted {
         }
         if script.modify {
             mark_modified(&mut data)?;
+        }
+        if script.report_context {
+            report_context(&mut data)?;
+        }
+        for (key, values) in &script.set_metadata {
+            data.request_mut().metadata_mut().set(key, values.clone());
+        }
+        if let Some(ms) = script.emit_later_ms {
+            let later = data.clone();
+            let mut eh = effect_handler.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                let _ = eh.send_message(later).await;
+            });
         }
         if script.hold {
             self.held.push(data.clone());
@@ -218,14 +247,61 @@ impl Processor<PData> for Scripted {
     }
 }
 
-fn mark_modified(data: &mut PData) -> Result<(), ProcessingError> {
-    let attr = KeyValue {
-        key: "test.modified".into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::BoolValue(true)),
-        }),
+fn kv(key: &str, value: any_value::Value) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
         ..Default::default()
-    };
+    }
+}
+
+fn report_context(data: &mut PData) -> Result<(), ProcessingError> {
+    use any_value::Value;
+    let rc = data.request();
+    let mut attrs = Vec::new();
+    for (key, values) in rc.metadata().iter() {
+        attrs.push(kv(
+            &format!("ctx.metadata.{key}"),
+            Value::StringValue(values.join(",")),
+        ));
+    }
+    if let Some(addr) = rc.client_address() {
+        attrs.push(kv("ctx.client_address", Value::StringValue(addr.into())));
+    }
+    let sc = rc.span_context();
+    if sc.is_valid() {
+        attrs.push(kv(
+            "ctx.trace_id",
+            Value::StringValue(sc.trace_id().to_string()),
+        ));
+        attrs.push(kv(
+            "ctx.span_id",
+            Value::StringValue(sc.span_id().to_string()),
+        ));
+        attrs.push(kv("ctx.sampled", Value::BoolValue(sc.is_sampled())));
+        attrs.push(kv("ctx.remote", Value::BoolValue(sc.is_remote())));
+        attrs.push(kv(
+            "ctx.trace_state",
+            Value::StringValue(sc.trace_state().header()),
+        ));
+    }
+    if let Some(left) = rc.remaining() {
+        attrs.push(kv(
+            "ctx.deadline_ms",
+            Value::IntValue(left.as_millis() as i64),
+        ));
+    }
+    add_resource_attributes(data, attrs)
+}
+
+fn mark_modified(data: &mut PData) -> Result<(), ProcessingError> {
+    add_resource_attributes(
+        data,
+        vec![kv("test.modified", any_value::Value::BoolValue(true))],
+    )
+}
+
+fn add_resource_attributes(data: &mut PData, attrs: Vec<KeyValue>) -> Result<(), ProcessingError> {
     let otlp = data.inner_mut();
     match otlp.signal() {
         Signal::Traces => {
@@ -233,7 +309,7 @@ fn mark_modified(data: &mut PData) -> Result<(), ProcessingError> {
                 rs.resource
                     .get_or_insert_with(Default::default)
                     .attributes
-                    .push(attr.clone());
+                    .extend(attrs.iter().cloned());
             }
         }
         Signal::Metrics => {
@@ -241,7 +317,7 @@ fn mark_modified(data: &mut PData) -> Result<(), ProcessingError> {
                 rm.resource
                     .get_or_insert_with(Default::default)
                     .attributes
-                    .push(attr.clone());
+                    .extend(attrs.iter().cloned());
             }
         }
         Signal::Logs => {
@@ -249,7 +325,7 @@ fn mark_modified(data: &mut PData) -> Result<(), ProcessingError> {
                 rl.resource
                     .get_or_insert_with(Default::default)
                     .attributes
-                    .push(attr.clone());
+                    .extend(attrs.iter().cloned());
             }
         }
     }

@@ -4,28 +4,273 @@
 //! context rides *with* the data, as otap-dataflow's `Context<T>` wrapper
 //! does: whatever a processor emits keeps the context of the request it came
 //! from, so the bridge can hand the downstream Go consumer the right
-//! `context.Context` even when the emission happens after the request itself
-//! has completed.
+//! `context.Context`, even when the emission happens after the request
+//! itself has completed.
+//!
+//! | Go | here |
+//! |---|---|
+//! | `ctx.Deadline()` | [`RequestContext::deadline`] |
+//! | `ctx.Done()` | [`RequestContext::cancellation`] (a token the bridge triggers the moment Go cancels) |
+//! | `client.FromContext(ctx).Metadata` | [`RequestContext::metadata`] (case-insensitive keys, ordered values) |
+//! | `client.FromContext(ctx).Addr` | [`RequestContext::client_address`] |
+//! | `client.FromContext(ctx).Auth` | [`RequestContext::auth`], only for processors that declare they need it |
+//! | `trace.SpanContextFromContext(ctx)` | [`RequestContext::span_context`] |
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use opentelemetry::trace::SpanContext;
+use tokio_util::sync::CancellationToken;
 
 /// Identifies one Go `ConsumeX` call while it crosses into Rust. Unique among
 /// the requests in flight; the Go side chooses it.
 pub type RequestId = u64;
 
+/// Client metadata with the Collector's semantics: keys are
+/// case-insensitive (stored lowercase), each key has ordered values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    entries: Vec<(String, Vec<String>)>,
+}
+
+impl Metadata {
+    /// Builds metadata from keys and their values; keys are lowercased and
+    /// values of keys equal but for case are merged in order.
+    pub fn from_entries<K: Into<String>>(
+        entries: impl IntoIterator<Item = (K, Vec<String>)>,
+    ) -> Self {
+        let mut md = Metadata::default();
+        for (key, values) in entries {
+            let key = key.into().to_ascii_lowercase();
+            match md.entries.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, existing)) => existing.extend(values),
+                None => md.entries.push((key, values)),
+            }
+        }
+        md
+    }
+
+    /// The values of `key` (any case), empty when absent.
+    pub fn get(&self, key: &str) -> &[String] {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map_or(&[], |(_, v)| v.as_slice())
+    }
+
+    /// Replaces the values of `key`.
+    pub fn set(&mut self, key: &str, values: Vec<String>) {
+        let key = key.to_ascii_lowercase();
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, existing)) => *existing = values,
+            None => self.entries.push((key, values)),
+        }
+    }
+
+    /// Removes `key`.
+    pub fn remove(&mut self, key: &str) {
+        self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+    }
+
+    /// Every key (lowercase) with its values.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    /// True when there is no key.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A value of an auth attribute (`client.AuthData.GetAttribute`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum AuthValue {
+    /// A single string.
+    String(String),
+    /// A list of strings.
+    List(Vec<String>),
+}
+
+/// Auth attributes. Never printed: `Debug` shows only the names.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AuthInfo {
+    attributes: Vec<(String, AuthValue)>,
+}
+
+impl AuthInfo {
+    /// Auth data from attribute names and values.
+    pub fn new(attributes: Vec<(String, AuthValue)>) -> Self {
+        AuthInfo { attributes }
+    }
+
+    /// The attribute `name`.
+    pub fn get(&self, name: &str) -> Option<&AuthValue> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// Attribute names and values.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &AuthValue)> {
+        self.attributes.iter().map(|(n, v)| (n.as_str(), v))
+    }
+}
+
+impl std::fmt::Debug for AuthInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets never reach logs: names only.
+        f.debug_struct("AuthInfo")
+            .field(
+                "attributes",
+                &self.attributes.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// Who sent the request (`client.Info`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The peer's IP address, as the Collector's `client.address` gives it.
+    pub address: Option<String>,
+    /// Request metadata (headers the receiver kept).
+    pub metadata: Metadata,
+    /// Auth attributes, for processors that asked for them.
+    pub auth: Option<AuthInfo>,
+}
+
 /// What a request carries besides its data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RequestContext {
     id: RequestId,
+    deadline: Option<Instant>,
+    cancellation: CancellationToken,
+    client: Option<Arc<ClientInfo>>,
+    span_context: SpanContext,
+    metadata_changed: bool,
+}
+
+impl PartialEq for RequestContext {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.deadline == other.deadline
+            && self.client == other.client
+            && self.span_context == other.span_context
+    }
 }
 
 impl RequestContext {
-    /// A context for the request with this id.
+    /// A context for the request with this id, without deadline, client
+    /// info or span context.
     pub fn new(id: RequestId) -> Self {
-        RequestContext { id }
+        RequestContext {
+            id,
+            deadline: None,
+            cancellation: CancellationToken::new(),
+            client: None,
+            span_context: SpanContext::empty_context(),
+            metadata_changed: false,
+        }
+    }
+
+    /// Sets the deadline.
+    pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Uses this cancellation token.
+    pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
+        self.cancellation = token;
+        self
+    }
+
+    /// Sets the client info.
+    pub fn with_client(mut self, client: Option<Arc<ClientInfo>>) -> Self {
+        self.client = client;
+        self
+    }
+
+    /// Sets the span context of the caller.
+    pub fn with_span_context(mut self, span_context: SpanContext) -> Self {
+        self.span_context = span_context;
+        self
     }
 
     /// The request's id.
     pub fn id(&self) -> RequestId {
         self.id
+    }
+
+    /// When the caller stops waiting, if it set a deadline.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Time left before the deadline (zero once passed); `None` without one.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Triggered as soon as the Go caller's context is cancelled.
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.cancellation
+    }
+
+    /// True once the caller cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancellation.is_cancelled()
+    }
+
+    /// The client info, if the receiver attached any.
+    pub fn client(&self) -> Option<&ClientInfo> {
+        self.client.as_deref()
+    }
+
+    /// The shared client info, for the bridge.
+    pub fn client_arc(&self) -> Option<&Arc<ClientInfo>> {
+        self.client.as_ref()
+    }
+
+    /// Request metadata (empty when the receiver kept none).
+    pub fn metadata(&self) -> &Metadata {
+        static EMPTY: Metadata = Metadata {
+            entries: Vec::new(),
+        };
+        self.client.as_deref().map_or(&EMPTY, |c| &c.metadata)
+    }
+
+    /// The peer address (`client.address`).
+    pub fn client_address(&self) -> Option<&str> {
+        self.client.as_deref().and_then(|c| c.address.as_deref())
+    }
+
+    /// Auth attributes; `None` unless the processor declared it needs them
+    /// (`ProcessorFactory::needs_client_auth`) and the request had some.
+    pub fn auth(&self) -> Option<&AuthInfo> {
+        self.client.as_deref().and_then(|c| c.auth.as_ref())
+    }
+
+    /// Edits the metadata. The next consumer sees the change through
+    /// `client.FromContext`.
+    pub fn metadata_mut(&mut self) -> &mut Metadata {
+        self.metadata_changed = true;
+        let client = self.client.get_or_insert_with(Default::default);
+        &mut Arc::make_mut(client).metadata
+    }
+
+    /// Whether a processor changed the metadata.
+    pub fn metadata_changed(&self) -> bool {
+        self.metadata_changed
+    }
+
+    /// The caller's span context (invalid when the caller had none). A
+    /// span started in Rust with it as parent is a child of the Go span.
+    pub fn span_context(&self) -> &SpanContext {
+        &self.span_context
     }
 }
 
@@ -45,6 +290,11 @@ impl<T> Context<T> {
     /// The request context.
     pub fn request(&self) -> &RequestContext {
         &self.request
+    }
+
+    /// The request context, for editing (metadata).
+    pub fn request_mut(&mut self) -> &mut RequestContext {
+        &mut self.request
     }
 
     /// The data.
@@ -74,5 +324,46 @@ impl<T> Context<T> {
             request: self.request,
             inner: f(self.inner),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_is_case_insensitive_and_ordered() {
+        let md = Metadata::from_entries([
+            ("X-Tenant", vec!["a".to_string()]),
+            ("x-tenant", vec!["b".to_string()]),
+            ("Other", vec!["c".to_string(), "d".to_string()]),
+        ]);
+        assert_eq!(md.get("X-TENANT"), ["a", "b"]);
+        assert_eq!(md.get("other"), ["c", "d"]);
+        assert!(md.get("missing").is_empty());
+        assert_eq!(
+            md.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["x-tenant", "other"]
+        );
+    }
+
+    #[test]
+    fn editing_metadata_marks_it_changed() {
+        let mut rc = RequestContext::new(1);
+        assert!(!rc.metadata_changed());
+        rc.metadata_mut().set("Tenant", vec!["t1".into()]);
+        assert!(rc.metadata_changed());
+        assert_eq!(rc.metadata().get("tenant"), ["t1"]);
+    }
+
+    #[test]
+    fn auth_debug_hides_values() {
+        let auth = AuthInfo::new(vec![(
+            "subject".into(),
+            AuthValue::String("secret-token".into()),
+        )]);
+        let text = format!("{auth:?}");
+        assert!(text.contains("subject"));
+        assert!(!text.contains("secret-token"));
     }
 }

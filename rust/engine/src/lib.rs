@@ -37,7 +37,7 @@ mod pdata;
 mod processor;
 
 pub use config::{parse_config, ConfigError};
-pub use context::{Context, RequestContext, RequestId};
+pub use context::{AuthInfo, AuthValue, ClientInfo, Context, Metadata, RequestContext, RequestId};
 pub use effect_handler::{EffectHandler, MessageSink};
 pub use error::{DownstreamError, ForeignError, GrpcCode, ProcessingError, Status};
 pub use message::{ControlMsg, Message};
@@ -53,6 +53,9 @@ pub mod proto {
     pub use opentelemetry_proto::tonic::resource::v1 as resource;
     pub use opentelemetry_proto::tonic::trace::v1 as trace;
 }
+
+pub use opentelemetry::trace::SpanContext;
+pub use tokio_util::sync::CancellationToken;
 
 /// The data every processor of this project handles: OTLP with its request
 /// context.

@@ -65,6 +65,9 @@ pub struct ProcessorFactory {
     /// Whether it changes the data it is given (the Collector's
     /// `MutatesData` capability).
     pub mutates_data: bool,
+    /// Whether it reads the client's auth attributes. Only then do they
+    /// cross into Rust ([`RequestContext::auth`](crate::RequestContext::auth)).
+    pub needs_client_auth: bool,
     /// The default configuration, as the JSON form of the YAML section.
     pub default_config: fn() -> serde_json::Value,
     /// A small valid configuration: the generated component's

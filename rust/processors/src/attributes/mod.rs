@@ -36,6 +36,7 @@ pub static FACTORY: ProcessorFactory = ProcessorFactory {
     stability: Stability::Alpha,
     signals: &[Signal::Traces, Signal::Metrics, Signal::Logs],
     mutates_data: true,
+    needs_client_auth: false,
     default_config,
     example_config: || {
         serde_json::json!({
