@@ -41,7 +41,7 @@ GO_TEST_FLAGS ?= -count=1
 TESTING_TAG := otelcolrust_testing
 
 
-.PHONY: build-testing
+.PHONY: build-testing stress
 .PHONY: all tools rust rust-testing generate generate-ffi generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
@@ -134,6 +134,14 @@ lint: rust rust-testing
 fmt:
 	cargo fmt --all
 	gofmt -w $(COMPONENTS) internal
+
+## stress: 200k requests from 64 callers with random deadlines, cancels and
+## errors; ends with the cancellation latency (p50, p99)
+stress: rust-testing
+	cd $(COMPONENTS) && OTELCOL_RUST_STRESS_REQUESTS=200000 OTELCOL_RUST_STRESS_REPORT=$(ROOT)/target/stress-report.txt \
+		go test -count=1 -run '^TestStress$$' -v -tags $(TESTING_TAG) \
+		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./internal/bridge/ | grep -E '^(---|ok|FAIL|PASS)|stress_test'
+	@cat target/stress-report.txt
 
 ## bench: the bridge benchmarks (Go marshal+unmarshal baseline in the same run)
 bench: rust-testing

@@ -8,6 +8,7 @@ import "C"
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -31,6 +32,13 @@ var (
 // unmarshals counts the emissions Go had to unmarshal; unchanged data is
 // forwarded without one.
 var unmarshals atomic.Uint64
+
+// Slow-path bookkeeping, read by ReadStats.
+var (
+	pendingTotal       atomic.Uint64
+	completionsTotal   atomic.Uint64
+	unknownCompletions atomic.Uint64
+)
 
 func unmarshalTraces(b []byte) (ptrace.Traces, error) {
 	unmarshals.Add(1)
@@ -119,9 +127,15 @@ func (goBridge) complete(c Completion) {
 	re := readOutcome(outcome)
 	v, ok := requests.LoadAndDelete(c.request_id)
 	if !ok {
+		unknownCompletions.Add(1)
 		return
 	}
+	completionsTotal.Add(1)
 	req := v.(*request)
+
+	if at := req.cancelledAt.Load(); at != 0 && testHookCancelLatency != nil {
+		testHookCancelLatency(time.Duration(time.Now().UnixNano() - at))
+	}
 	req.releaseBufferUnlessRetained(outcome.buffer_retained != 0)
 	req.complete(re.goError(req.ctx))
 }

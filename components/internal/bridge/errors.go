@@ -91,10 +91,16 @@ func (re *rustError) goError(ctx context.Context) error {
 		return &wrappedError{msg: re.message, err: re.original}
 	}
 	switch re.kind {
-	case errCancelled:
+	case errCancelled, errDeadline:
+		// Go's cancel reaches Rust also when the deadline passes: what
+		// ended the context decides which of the two it was.
+		if ctx != nil && ctx.Err() != nil {
+			return ctxError(ctx)
+		}
+		if re.kind == errDeadline {
+			return context.DeadlineExceeded
+		}
 		return canceledError(ctx)
-	case errDeadline:
-		return context.DeadlineExceeded
 	}
 	return statusError(re.message, re.permanent, re.grpcCode, re.httpStatus, re.retryAfter)
 }

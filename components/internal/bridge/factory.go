@@ -197,24 +197,36 @@ type Stats struct {
 	RetainedBuffers    uint64
 	ProcessorInstances uint64
 	SlowPathTotal      uint64
+	// RustHeapBytes is Rust's live heap (test builds only).
+	RustHeapBytes uint64
 	// Go-side tables, for the same purpose.
 	GoRequests uint64
 	GoErrors   uint64
 	GoRetained uint64
 	// Emissions Go unmarshalled from Rust memory since start.
 	GoUnmarshals uint64
+	// Requests that went to the slow path, and the completions Go received
+	// for them: equal once idle (no completion lost or doubled).
+	GoPending     uint64
+	GoCompletions uint64
+	// Completions for requests Go did not know: always 0.
+	GoUnknownCompletions uint64
 }
 
 // ReadStats returns the bridge's current counters.
 func ReadStats() Stats {
 	s := RustBridgeImpl{}.stats()
 	out := Stats{
-		Components:         s.components,
-		InFlight:           s.in_flight,
-		RetainedBuffers:    s.retained_buffers,
-		ProcessorInstances: s.processor_instances,
-		SlowPathTotal:      s.slow_path_total,
-		GoUnmarshals:       unmarshals.Load(),
+		Components:           s.components,
+		InFlight:             s.in_flight,
+		RetainedBuffers:      s.retained_buffers,
+		ProcessorInstances:   s.processor_instances,
+		SlowPathTotal:        s.slow_path_total,
+		RustHeapBytes:        s.heap_bytes,
+		GoUnmarshals:         unmarshals.Load(),
+		GoPending:            pendingTotal.Load(),
+		GoCompletions:        completionsTotal.Load(),
+		GoUnknownCompletions: unknownCompletions.Load(),
 	}
 	requests.Range(func(any, any) bool { out.GoRequests++; return true })
 	goErrors.Range(func(any, any) bool { out.GoErrors++; return true })

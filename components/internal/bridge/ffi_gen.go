@@ -16,6 +16,7 @@ typedef struct BridgeStatsRef {
   uint64_t retained_buffers;
   uint64_t processor_instances;
   uint64_t slow_path_total;
+  uint64_t heap_bytes;
 } BridgeStatsRef;
 
 typedef struct CompletionRef {
@@ -489,6 +490,7 @@ type BridgeStats struct {
 	retained_buffers    uint64
 	processor_instances uint64
 	slow_path_total     uint64
+	heap_bytes          uint64
 }
 
 func newBridgeStats(p C.BridgeStatsRef) BridgeStats {
@@ -498,6 +500,7 @@ func newBridgeStats(p C.BridgeStatsRef) BridgeStats {
 		retained_buffers:    newC_uint64_t(p.retained_buffers),
 		processor_instances: newC_uint64_t(p.processor_instances),
 		slow_path_total:     newC_uint64_t(p.slow_path_total),
+		heap_bytes:          newC_uint64_t(p.heap_bytes),
 	}
 }
 func ownBridgeStats(p C.BridgeStatsRef) BridgeStats {
@@ -507,6 +510,7 @@ func ownBridgeStats(p C.BridgeStatsRef) BridgeStats {
 		retained_buffers:    newC_uint64_t(p.retained_buffers),
 		processor_instances: newC_uint64_t(p.processor_instances),
 		slow_path_total:     newC_uint64_t(p.slow_path_total),
+		heap_bytes:          newC_uint64_t(p.heap_bytes),
 	}
 }
 func cntBridgeStats(s *BridgeStats, cnt *uint) [0]C.BridgeStatsRef {
@@ -521,6 +525,7 @@ func refBridgeStats(p *BridgeStats, buffer *[]byte) C.BridgeStatsRef {
 		retained_buffers:    refC_uint64_t(&p.retained_buffers, buffer),
 		processor_instances: refC_uint64_t(&p.processor_instances, buffer),
 		slow_path_total:     refC_uint64_t(&p.slow_path_total, buffer),
+		heap_bytes:          refC_uint64_t(&p.heap_bytes, buffer),
 	}
 }
 

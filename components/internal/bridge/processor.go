@@ -24,6 +24,9 @@ import (
 var (
 	testHookPinned   func(buf []byte)
 	testHookEmitData func(data []byte)
+	// testHookCancelLatency gets, for each cancelled slow-path request,
+	// the time from Go's cancel to Rust's completion (the future dropped).
+	testHookCancelLatency func(time.Duration)
 )
 
 // stateCreated etc. track a Processor's lifecycle.
@@ -214,7 +217,9 @@ func (p *Processor) process(r *request) error {
 	if deadline, ok := r.ctx.Deadline(); ok {
 		left := time.Until(deadline)
 		if left <= 0 {
-			return ctxError(r.ctx)
+			// Past the deadline, though the context's own timer may not
+			// have fired yet: never cross.
+			return context.DeadlineExceeded
 		}
 		timeout = int64(left)
 	}
@@ -238,8 +243,12 @@ func (p *Processor) process(r *request) error {
 		// cancels it there at once (AfterFunc costs no goroutine until
 		// then); Rust's completion callback removes the request, handles
 		// the buffer and wakes us, unless ctx ends first.
+		pendingTotal.Add(1)
 		id := r.id
-		stop := context.AfterFunc(r.ctx, func() { C.otelcol_rust_cancel(C.uint64_t(id)) })
+		stop := context.AfterFunc(r.ctx, func() {
+			r.cancelledAt.Store(time.Now().UnixNano())
+			C.otelcol_rust_cancel(C.uint64_t(id))
+		})
 		defer stop()
 		return r.wait()
 	}

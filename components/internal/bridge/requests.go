@@ -46,6 +46,9 @@ type request struct {
 	buf    []byte
 	pinner runtime.Pinner
 
+	// cancelledAt is when Go cancelled it on the slow path (UnixNano).
+	cancelledAt atomic.Int64
+
 	mu      sync.Mutex
 	done    bool
 	err     error

@@ -142,6 +142,7 @@ impl RustBridge for RustBridgeImpl {
             retained_buffers: RETAINED_BUFFERS.load(Ordering::SeqCst),
             processor_instances: PROCESSOR_INSTANCES.load(Ordering::SeqCst),
             slow_path_total: SLOW_PATH_TOTAL.load(Ordering::SeqCst),
+            heap_bytes: crate::live_heap_bytes(),
         }
     }
 }

@@ -101,6 +101,8 @@ pub struct BridgeStats {
     pub processor_instances: u64,
     /// Requests that finished on the slow path since start.
     pub slow_path_total: u64,
+    /// Rust's live heap in bytes (test builds only; 0 otherwise).
+    pub heap_bytes: u64,
 }
 
 /// The control plane, implemented in Rust, called from Go.

@@ -16,6 +16,8 @@
 //! unsafe block relies on: see `README.md` beside this crate.
 
 pub mod abi;
+#[cfg(feature = "testing")]
+mod alloc;
 mod buffer;
 pub mod component;
 mod control;
@@ -30,6 +32,22 @@ pub mod testing;
 mod wire;
 
 pub use control::build;
+
+#[cfg(feature = "testing")]
+#[global_allocator]
+static ALLOCATOR: alloc::CountingAllocator = alloc::CountingAllocator;
+
+/// Rust's live heap bytes (test builds only; 0 otherwise).
+pub fn live_heap_bytes() -> u64 {
+    #[cfg(feature = "testing")]
+    {
+        alloc::LIVE_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    #[cfg(not(feature = "testing"))]
+    {
+        0
+    }
+}
 
 // The Go exports `go_exports` declares exist only in the final Go binary.
 // Rust unit tests link without Go, so they get inert definitions.

@@ -11,32 +11,109 @@
 //! The list is walked once per action and keys are compared as `&str`; an
 //! action that does not apply to a record neither allocates nor writes, so
 //! the cost of a configuration that rarely matches is a scan per action.
+//!
+//! `from_context` reads the [`RequestContext`] of the batch being processed,
+//! record by record and only when the action is about to write: a lookup is
+//! a scan of the request's few metadata keys or auth attributes, and the one
+//! allocation is the string written.
 
 use otelcol_rust_engine::proto::common::{any_value, AnyValue, KeyValue};
+use otelcol_rust_engine::{AuthValue, RequestContext};
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
-/// Where `insert`, `update` and `upsert` take the value from.
+/// Where `insert`, `update` and `upsert` take the value from: at most one
+/// source (the configuration allows no more) and an optional
+/// `default_value` for when the source finds nothing.
 #[derive(Debug, Clone)]
-pub(crate) enum ValueSource {
+pub(crate) struct ValueSource {
+    pub(crate) source: Option<Source>,
+    pub(crate) default: Option<AnyValue>,
+}
+
+/// A value source proper (`value`, `from_attribute` or `from_context`).
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
     /// A constant from the configuration.
     Value(AnyValue),
     /// Another attribute of the same record.
     FromAttribute(String),
+    /// The request the batch came with.
+    FromContext(ContextKey),
 }
 
 impl ValueSource {
-    /// The value to write, or `None` when the source attribute is absent
-    /// (the action then does nothing). The outer `Option` is "found"; the
-    /// inner one is the OTLP field, which may be unset.
-    fn resolve(&self, attrs: &[KeyValue]) -> Option<Option<AnyValue>> {
-        match self {
-            ValueSource::Value(value) => Some(Some(value.clone())),
-            ValueSource::FromAttribute(from) => {
+    /// The value to write, or `None` when neither the source nor a default
+    /// gives one (the action then does nothing). The outer `Option` is
+    /// "found"; the inner one is the OTLP field, which may be unset (a copy
+    /// of an attribute whose value is unset).
+    ///
+    /// The order is contrib's: the constant, else the context, else the
+    /// attribute, else `default_value`.
+    fn resolve(&self, attrs: &[KeyValue], request: &RequestContext) -> Option<Option<AnyValue>> {
+        let found = match &self.source {
+            Some(Source::Value(value)) => return Some(Some(value.clone())),
+            Some(Source::FromContext(key)) => key.resolve(request).map(Some),
+            Some(Source::FromAttribute(from)) => {
                 position(attrs, from).map(|i| attrs[i].value.clone())
             }
+            None => None,
+        };
+        found.or_else(|| self.default.clone().map(Some))
+    }
+}
+
+/// What `from_context` names, parsed once from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ContextKey {
+    /// `client.address`: the peer's IP address.
+    ClientAddress,
+    /// `metadata.<key>`, or any key without a known prefix: the request
+    /// metadata (case-insensitive key).
+    Metadata(String),
+    /// `auth.<name>`: an attribute of the authenticated client.
+    Auth(String),
+}
+
+impl ContextKey {
+    /// Reads `from_context` as contrib does: `client.address` exactly, then
+    /// the `metadata.` and `auth.` prefixes, and any other key is a
+    /// metadata key.
+    pub(crate) fn parse(key: &str) -> Self {
+        if key == "client.address" {
+            ContextKey::ClientAddress
+        } else if let Some(md) = key.strip_prefix("metadata.") {
+            ContextKey::Metadata(md.to_owned())
+        } else if let Some(name) = key.strip_prefix("auth.") {
+            ContextKey::Auth(name.to_owned())
+        } else {
+            ContextKey::Metadata(key.to_owned())
         }
     }
+
+    /// The string the request gives for this key, `None` when it gives
+    /// nothing. Several values are joined with `;`. No allocation unless a
+    /// value is found.
+    fn resolve(&self, request: &RequestContext) -> Option<AnyValue> {
+        let text = match self {
+            // Contrib writes the empty string when the address is unknown:
+            // `client.address` is always found.
+            ContextKey::ClientAddress => request.client_address().unwrap_or("").to_owned(),
+            ContextKey::Metadata(key) => join(request.metadata().get(key))?,
+            ContextKey::Auth(name) => match request.auth()?.get(name)? {
+                AuthValue::String(s) => s.clone(),
+                AuthValue::List(values) => join(values)?,
+            },
+        };
+        Some(AnyValue {
+            value: Some(any_value::Value::StringValue(text)),
+        })
+    }
+}
+
+/// The values joined with `;`, `None` when there are none.
+fn join(values: &[String]) -> Option<String> {
+    (!values.is_empty()).then(|| values.join(";"))
 }
 
 /// One action, checked and ready to run.
@@ -80,10 +157,11 @@ impl CompiledActions {
         self.actions.len()
     }
 
-    /// Runs every action, in order, on one record's attributes.
-    pub(crate) fn apply(&self, attrs: &mut Vec<KeyValue>) {
+    /// Runs every action, in order, on one record's attributes;
+    /// `from_context` reads `request`, the context of the record's batch.
+    pub(crate) fn apply(&self, attrs: &mut Vec<KeyValue>, request: &RequestContext) {
         for action in &self.actions {
-            action.apply(attrs);
+            action.apply(attrs, request);
         }
     }
 }
@@ -94,13 +172,13 @@ fn position(attrs: &[KeyValue], key: &str) -> Option<usize> {
 }
 
 impl CompiledAction {
-    fn apply(&self, attrs: &mut Vec<KeyValue>) {
+    fn apply(&self, attrs: &mut Vec<KeyValue>, request: &RequestContext) {
         match self {
             CompiledAction::Insert { key, source } => {
                 if position(attrs, key).is_some() {
                     return;
                 }
-                if let Some(value) = source.resolve(attrs) {
+                if let Some(value) = source.resolve(attrs, request) {
                     attrs.push(KeyValue {
                         key: key.clone(),
                         value,
@@ -112,12 +190,12 @@ impl CompiledAction {
                 let Some(i) = position(attrs, key) else {
                     return;
                 };
-                if let Some(value) = source.resolve(attrs) {
+                if let Some(value) = source.resolve(attrs, request) {
                     attrs[i].value = value;
                 }
             }
             CompiledAction::Upsert { key, source } => {
-                let Some(value) = source.resolve(attrs) else {
+                let Some(value) = source.resolve(attrs, request) else {
                     return;
                 };
                 match position(attrs, key) {
@@ -192,8 +270,11 @@ fn set_str(value: &mut Option<AnyValue>, s: &str) {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use any_value::Value;
+    use otelcol_rust_engine::{AuthInfo, ClientInfo, Metadata};
 
     pub(crate) fn kv(key: &str, value: Value) -> KeyValue {
         KeyValue {
@@ -224,16 +305,31 @@ pub(crate) mod tests {
             .and_then(|v| v.value.as_ref())
     }
 
+    fn any(value: Value) -> AnyValue {
+        AnyValue { value: Some(value) }
+    }
+
+    fn source(source: Option<Source>, default: Option<Value>) -> ValueSource {
+        ValueSource {
+            source,
+            default: default.map(any),
+        }
+    }
+
     fn constant(value: Value) -> ValueSource {
-        ValueSource::Value(AnyValue { value: Some(value) })
+        source(Some(Source::Value(any(value))), None)
     }
 
     fn from(key: &str) -> ValueSource {
-        ValueSource::FromAttribute(key.into())
+        source(Some(Source::FromAttribute(key.into())), None)
     }
 
     fn run(action: CompiledAction, attrs: &mut Vec<KeyValue>) {
-        CompiledActions::new(vec![action]).apply(attrs);
+        run_in(action, attrs, &RequestContext::new(1));
+    }
+
+    fn run_in(action: CompiledAction, attrs: &mut Vec<KeyValue>, request: &RequestContext) {
+        CompiledActions::new(vec![action]).apply(attrs, request);
     }
 
     fn sample() -> Vec<KeyValue> {
@@ -558,7 +654,269 @@ pub(crate) mod tests {
             },
         ]);
         let mut attrs = vec![kv("a", s("foo"))];
-        actions.apply(&mut attrs);
+        actions.apply(&mut attrs, &RequestContext::new(1));
         assert_eq!(attrs, [kv("copy", s(&sha256_hex(b"foo")))]);
+    }
+
+    /// A request from 10.1.2.3 with metadata and auth attributes.
+    fn request() -> RequestContext {
+        RequestContext::new(7).with_client(Some(Arc::new(ClientInfo {
+            address: Some("10.1.2.3".into()),
+            metadata: Metadata::from_entries([
+                ("X-Tenant", vec!["acme".to_string()]),
+                (
+                    "x-scope",
+                    vec!["a".to_string(), "b".to_string(), "".to_string()],
+                ),
+                ("empty-value", vec![String::new()]),
+                ("no-values", Vec::new()),
+            ]),
+            auth: Some(AuthInfo::new(vec![
+                ("subject".into(), AuthValue::String("user-1".into())),
+                ("empty".into(), AuthValue::String(String::new())),
+                (
+                    "groups".into(),
+                    AuthValue::List(vec!["admin".into(), "dev".into()]),
+                ),
+                ("no-groups".into(), AuthValue::List(Vec::new())),
+            ])),
+        })))
+    }
+
+    /// What an `upsert` of `from_context: key` (and `default`) writes into
+    /// an empty record, `None` when it writes nothing.
+    fn upsert_from_context(
+        key: &str,
+        default: Option<Value>,
+        request: &RequestContext,
+    ) -> Option<Value> {
+        let mut attrs = Vec::new();
+        run_in(
+            CompiledAction::Upsert {
+                key: "out".into(),
+                source: source(Some(Source::FromContext(ContextKey::parse(key))), default),
+            },
+            &mut attrs,
+            request,
+        );
+        assert!(attrs.len() <= 1);
+        get(&attrs, "out").cloned()
+    }
+
+    #[test]
+    fn context_keys_parse_like_contrib() {
+        use ContextKey::*;
+        for (key, parsed) in [
+            ("client.address", ClientAddress),
+            ("metadata.X-Tenant", Metadata("X-Tenant".into())),
+            ("metadata.", Metadata("".into())),
+            ("auth.subject", Auth("subject".into())),
+            ("auth.", Auth("".into())),
+            ("x-tenant", Metadata("x-tenant".into())),
+            ("client.address.x", Metadata("client.address.x".into())),
+            ("Client.Address", Metadata("Client.Address".into())),
+            ("metadata.auth.x", Metadata("auth.x".into())),
+        ] {
+            assert_eq!(ContextKey::parse(key), parsed, "{key}");
+        }
+    }
+
+    #[test]
+    fn from_context_metadata() {
+        let request = request();
+        for (key, expected) in [
+            ("metadata.x-tenant", Some("acme")),
+            // Keys are case-insensitive.
+            ("metadata.X-TENANT", Some("acme")),
+            // Several values are joined with ";", in order, empty ones too.
+            ("metadata.x-scope", Some("a;b;")),
+            ("metadata.empty-value", Some("")),
+            // No key or a key without values: nothing.
+            ("metadata.no-values", None),
+            ("metadata.missing", None),
+            ("metadata.", None),
+            // A key without a known prefix is a metadata key.
+            ("X-Tenant", Some("acme")),
+            ("x-scope", Some("a;b;")),
+            ("subject", None),
+        ] {
+            assert_eq!(
+                upsert_from_context(key, None, &request),
+                expected.map(s),
+                "{key}"
+            );
+        }
+        // A request without client info has no metadata.
+        assert_eq!(
+            upsert_from_context("metadata.x-tenant", None, &RequestContext::new(1)),
+            None
+        );
+    }
+
+    #[test]
+    fn from_context_auth() {
+        let request = request();
+        for (key, expected) in [
+            ("auth.subject", Some("user-1")),
+            ("auth.empty", Some("")),
+            ("auth.groups", Some("admin;dev")),
+            ("auth.no-groups", None),
+            ("auth.missing", None),
+            // Attribute names are matched exactly.
+            ("auth.Subject", None),
+            // Auth is not metadata, nor the other way round.
+            ("auth.x-tenant", None),
+            ("metadata.subject", None),
+        ] {
+            assert_eq!(
+                upsert_from_context(key, None, &request),
+                expected.map(s),
+                "{key}"
+            );
+        }
+        // Without auth data (the receiver had no authenticator).
+        let no_auth = RequestContext::new(1).with_client(Some(Arc::new(ClientInfo {
+            address: None,
+            metadata: Metadata::from_entries([("subject", vec!["from-metadata".to_string()])]),
+            auth: None,
+        })));
+        assert_eq!(upsert_from_context("auth.subject", None, &no_auth), None);
+    }
+
+    #[test]
+    fn from_context_client_address() {
+        assert_eq!(
+            upsert_from_context("client.address", None, &request()),
+            Some(s("10.1.2.3"))
+        );
+        // As in contrib, an unknown address is the empty string, found: the
+        // default is not used.
+        for request in [
+            RequestContext::new(1),
+            RequestContext::new(1).with_client(Some(Arc::new(ClientInfo::default()))),
+        ] {
+            assert_eq!(
+                upsert_from_context("client.address", Some(s("default")), &request),
+                Some(s(""))
+            );
+        }
+    }
+
+    #[test]
+    fn default_value_when_the_source_finds_nothing() {
+        let request = request();
+        let default = || Some(Value::IntValue(0));
+        // from_context found: its value; not found: the default.
+        assert_eq!(
+            upsert_from_context("metadata.x-tenant", default(), &request),
+            Some(s("acme"))
+        );
+        for key in ["metadata.missing", "auth.missing", "auth.no-groups", "nope"] {
+            assert_eq!(
+                upsert_from_context(key, default(), &request),
+                Some(Value::IntValue(0)),
+                "{key}"
+            );
+        }
+
+        // from_attribute found: a copy; not found: the default.
+        let from_with_default =
+            |from: &str| source(Some(Source::FromAttribute(from.into())), Some(s("dflt")));
+        let mut attrs = sample();
+        for (key, from) in [("x", "a"), ("y", "missing")] {
+            run(
+                CompiledAction::Insert {
+                    key: key.into(),
+                    source: from_with_default(from),
+                },
+                &mut attrs,
+            );
+        }
+        assert_eq!(get(&attrs, "x"), Some(&s("1")));
+        assert_eq!(get(&attrs, "y"), Some(&s("dflt")));
+
+        // default_value alone is a constant; next to value it is never used.
+        let mut attrs = sample();
+        run(
+            CompiledAction::Update {
+                key: "a".into(),
+                source: source(None, Some(Value::BoolValue(true))),
+            },
+            &mut attrs,
+        );
+        run(
+            CompiledAction::Upsert {
+                key: "b".into(),
+                source: source(Some(Source::Value(any(s("v")))), Some(s("dflt"))),
+            },
+            &mut attrs,
+        );
+        assert_eq!(get(&attrs, "a"), Some(&Value::BoolValue(true)));
+        assert_eq!(get(&attrs, "b"), Some(&s("v")));
+    }
+
+    #[test]
+    fn from_context_follows_the_action() {
+        let request = request();
+        let tenant = || {
+            source(
+                Some(Source::FromContext(ContextKey::parse("metadata.x-tenant"))),
+                None,
+            )
+        };
+        let missing = || {
+            source(
+                Some(Source::FromContext(ContextKey::parse("metadata.missing"))),
+                None,
+            )
+        };
+        let mut attrs = sample();
+        for action in [
+            // Not applicable: the key exists / does not exist.
+            CompiledAction::Insert {
+                key: "a".into(),
+                source: tenant(),
+            },
+            CompiledAction::Update {
+                key: "new".into(),
+                source: tenant(),
+            },
+            // Nothing found and no default: no change.
+            CompiledAction::Insert {
+                key: "new".into(),
+                source: missing(),
+            },
+            CompiledAction::Update {
+                key: "a".into(),
+                source: missing(),
+            },
+            CompiledAction::Upsert {
+                key: "a".into(),
+                source: missing(),
+            },
+        ] {
+            run_in(action, &mut attrs, &request);
+        }
+        assert_eq!(attrs, sample());
+        for action in [
+            CompiledAction::Insert {
+                key: "tenant".into(),
+                source: tenant(),
+            },
+            CompiledAction::Update {
+                key: "b".into(),
+                source: tenant(),
+            },
+            CompiledAction::Upsert {
+                key: "c".into(),
+                source: tenant(),
+            },
+        ] {
+            run_in(action, &mut attrs, &request);
+        }
+        assert_eq!(keys(&attrs), ["a", "b", "c", "tenant"]);
+        for key in ["b", "c", "tenant"] {
+            assert_eq!(get(&attrs, key), Some(&s("acme")), "{key}");
+        }
     }
 }

@@ -10,8 +10,7 @@
 //! a [`ConfigError`] whose path points at one field.
 //!
 //! Fields that contrib has and this processor does not implement yet
-//! (`from_context`, `default_value`, `converted_type`, `include`, `exclude`)
-//! are recognised by name so the error says "not supported yet" instead of
+//! (`converted_type`, `include`, `exclude`) are recognised by name so the error says "not supported yet" instead of
 //! "unknown field": a user copying a contrib configuration learns what to
 //! remove rather than suspecting a typo.
 
@@ -23,7 +22,7 @@ use regex::Regex;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 
-use super::action::{CompiledAction, CompiledActions, ValueSource};
+use super::action::{CompiledAction, CompiledActions, ContextKey, Source, ValueSource};
 
 /// The processor's configuration section.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -53,6 +52,15 @@ pub struct ActionConfig {
     /// `upsert` copy.
     #[serde(default)]
     pub from_attribute: Option<String>,
+    /// Where in the request context `insert`, `update` and `upsert` take
+    /// the value from: `metadata.<key>`, `auth.<name>`, `client.address`,
+    /// or a bare metadata key.
+    #[serde(default)]
+    pub from_context: Option<String>,
+    /// The value `insert`, `update` and `upsert` write when `from_context`
+    /// or `from_attribute` finds nothing, or when it is the only source.
+    #[serde(default, deserialize_with = "some_value")]
+    pub default_value: Option<AttributeValue>,
     /// A regular expression (`regex` crate syntax) selecting, by key, more
     /// attributes for `delete` and `hash`.
     #[serde(default)]
@@ -60,10 +68,6 @@ pub struct ActionConfig {
     /// What to do. Required.
     #[serde(default)]
     pub action: Option<ActionKind>,
-    #[serde(default, deserialize_with = "present")]
-    from_context: Option<Unsupported>,
-    #[serde(default, deserialize_with = "present")]
-    default_value: Option<Unsupported>,
     #[serde(default, deserialize_with = "present")]
     converted_type: Option<Unsupported>,
 }
@@ -140,8 +144,9 @@ impl<'de> Deserialize<'de> for AttributeValue {
     }
 }
 
-/// `value` is present when written at all: `value: null` is an error rather
-/// than "no value", which is what a plain `Option` would make of it.
+/// `value` (and `default_value`) is present when written at all:
+/// `value: null` is an error rather than "no value", which is what a plain
+/// `Option` would make of it.
 fn some_value<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<AttributeValue>, D::Error> {
@@ -277,16 +282,18 @@ pub enum Problem {
         /// The action.
         action: ActionKind,
     },
-    /// `insert`, `update` or `upsert` with neither `value` nor
-    /// `from_attribute`.
+    /// `insert`, `update` or `upsert` with none of `value`,
+    /// `from_attribute`, `from_context` and `default_value`.
     MissingValueSource {
         /// The action.
         action: ActionKind,
     },
-    /// Both `value` and `from_attribute`.
+    /// More than one of `value`, `from_attribute` and `from_context`.
     MultipleValueSources {
         /// The action.
         action: ActionKind,
+        /// The sources set, in that order (two or three).
+        fields: Vec<&'static str>,
     },
     /// A field the action does not use.
     UnusedField {
@@ -314,7 +321,8 @@ impl Problem {
             Problem::MissingAction => "action",
             Problem::MissingKey { .. } | Problem::MissingKeyOrPattern { .. } => "key",
             Problem::MissingValueSource { .. } => "value",
-            Problem::MultipleValueSources { .. } => "from_attribute",
+            // The source that makes one too many.
+            Problem::MultipleValueSources { fields, .. } => fields[1],
             Problem::InvalidPattern { .. } => "pattern",
         }
     }
@@ -337,12 +345,18 @@ impl fmt::Display for Problem {
             ),
             Problem::MissingValueSource { action } => write!(
                 f,
-                "missing required field: action \"{action}\" needs one of \"value\" or \"from_attribute\""
+                "missing required field: action \"{action}\" needs one of \"value\", \"from_attribute\", \"from_context\" or \"default_value\""
             ),
-            Problem::MultipleValueSources { action } => write!(
-                f,
-                "action \"{action}\" takes only one value source, but both \"value\" and \"from_attribute\" are set"
-            ),
+            Problem::MultipleValueSources { action, fields } => {
+                write!(
+                    f,
+                    "action \"{action}\" takes only one of \"value\", \"from_attribute\" and \"from_context\", but "
+                )?;
+                match fields.as_slice() {
+                    [a, b] => write!(f, "both {a:?} and {b:?} are set"),
+                    _ => write!(f, "all three are set"),
+                }
+            }
             Problem::UnusedField { action, field } => {
                 write!(f, "action \"{action}\" does not use {field:?}; remove it")
             }
@@ -394,27 +408,44 @@ fn not_supported_top(field: &'static str) -> ConfigError {
 
 impl ActionConfig {
     fn compile(&self) -> Result<CompiledAction, Problem> {
-        for (field, set) in [
-            ("from_context", self.from_context.is_some()),
-            ("default_value", self.default_value.is_some()),
-            ("converted_type", self.converted_type.is_some()),
-        ] {
-            if set {
-                return Err(Problem::NotSupported { field });
-            }
+        if self.converted_type.is_some() {
+            return Err(Problem::NotSupported {
+                field: "converted_type",
+            });
         }
         let action = self.action.ok_or(Problem::MissingAction)?;
         let key = non_empty(&self.key);
         let from_attribute = non_empty(&self.from_attribute);
+        let from_context = non_empty(&self.from_context);
         let pattern = non_empty(&self.pattern);
         match action {
             ActionKind::Insert | ActionKind::Update | ActionKind::Upsert => {
                 let key = key.ok_or(Problem::MissingKey { action })?.to_owned();
-                let source = match (&self.value, from_attribute) {
-                    (None, None) => return Err(Problem::MissingValueSource { action }),
-                    (Some(_), Some(_)) => return Err(Problem::MultipleValueSources { action }),
-                    (Some(value), None) => ValueSource::Value(value.to_any_value()),
-                    (None, Some(from)) => ValueSource::FromAttribute(from.to_owned()),
+                let sources: Vec<(&'static str, Source)> = [
+                    self.value
+                        .as_ref()
+                        .map(|value| ("value", Source::Value(value.to_any_value()))),
+                    from_attribute
+                        .map(|from| ("from_attribute", Source::FromAttribute(from.to_owned()))),
+                    from_context
+                        .map(|from| ("from_context", Source::FromContext(ContextKey::parse(from)))),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                if sources.is_empty() && self.default_value.is_none() {
+                    return Err(Problem::MissingValueSource { action });
+                }
+                if sources.len() > 1 {
+                    let fields = sources.iter().map(|(field, _)| *field).collect();
+                    return Err(Problem::MultipleValueSources { action, fields });
+                }
+                let source = ValueSource {
+                    source: sources.into_iter().next().map(|(_, source)| source),
+                    default: self
+                        .default_value
+                        .as_ref()
+                        .map(AttributeValue::to_any_value),
                 };
                 if pattern.is_some() {
                     return Err(Problem::UnusedField {
@@ -429,6 +460,8 @@ impl ActionConfig {
                 })
             }
             ActionKind::Delete | ActionKind::Hash => {
+                // Like contrib, `from_context` and `default_value` are not
+                // checked here: they are accepted and have no effect.
                 if key.is_none() && pattern.is_none() {
                     return Err(Problem::MissingKeyOrPattern { action });
                 }
@@ -552,12 +585,14 @@ mod tests {
         );
         let err = error(json!({"actions": [ok], "exclude": null}));
         assert_eq!(err.path, "exclude");
-        for field in ["from_context", "default_value", "converted_type"] {
-            let mut action = json!({"key": "a", "action": "upsert", "value": 1});
-            action[field] = json!("x");
-            let err = error(json!({"actions": [ok, action]}));
-            assert_eq!(err.path, format!("actions[1].{field}"));
-            assert!(err.message.contains("not supported yet"), "{err}");
+        for action in ["upsert", "delete"] {
+            let err = error(json!({"actions": [ok, {
+                "key": "a", "action": action, "converted_type": "int",
+            }]}));
+            assert_eq!(
+                err.to_string(),
+                "actions[1].converted_type: \"converted_type\" is not supported yet by rust_attributes"
+            );
         }
         for name in ["extract", "CONVERT"] {
             let err =
@@ -636,20 +671,25 @@ mod tests {
     #[test]
     fn value_sources() {
         let err = error(json!({"actions": [{"key": "a", "action": "upsert"}]}));
-        assert_eq!(err.path, "actions[0].value");
-        assert!(
-            err.message
-                .contains("needs one of \"value\" or \"from_attribute\""),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "actions[0].value: missing required field: action \"upsert\" needs one of \"value\", \"from_attribute\", \"from_context\" or \"default_value\""
         );
-        let err =
-            error(json!({"actions": [{"key": "a", "action": "upsert", "from_attribute": ""}]}));
-        assert_eq!(err.path, "actions[0].value");
+        // An empty string is "not set".
+        for field in ["from_attribute", "from_context"] {
+            let mut action = json!({"key": "a", "action": "upsert"});
+            action[field] = json!("");
+            let err = error(json!({"actions": [action]}));
+            assert_eq!(err.path, "actions[0].value");
+        }
         let err = error(
             json!({"actions": [{"key": "a", "action": "insert", "value": 1, "from_attribute": "b"}]}),
         );
         assert_eq!(err.path, "actions[0].from_attribute");
-        assert!(err.message.contains("only one value source"), "{err}");
+        assert_eq!(
+            err.message,
+            "action \"insert\" takes only one of \"value\", \"from_attribute\" and \"from_context\", but both \"value\" and \"from_attribute\" are set"
+        );
         let err = error(
             json!({"actions": [{"key": "a", "action": "insert", "value": 1, "pattern": "x"}]}),
         );
@@ -682,5 +722,128 @@ mod tests {
                 .starts_with("invalid regular expression \"(unclosed\": "),
             "{err}"
         );
+    }
+
+    #[test]
+    fn from_context_and_default_value_combinations() {
+        // Every combination contrib accepts for insert, update and upsert:
+        // one source, a default alone, or one source with a default.
+        let accepted = [
+            json!({"from_context": "metadata.x-tenant"}),
+            json!({"from_context": "client.address", "default_value": "none"}),
+            json!({"from_context": "auth.subject", "default_value": 0}),
+            json!({"from_attribute": "b", "default_value": 1.5}),
+            json!({"value": "v", "default_value": true}),
+            json!({"default_value": "d"}),
+            json!({"default_value": "d", "from_context": "", "from_attribute": ""}),
+        ];
+        for action in ["insert", "update", "upsert"] {
+            for fields in &accepted {
+                let mut config = fields.clone();
+                config["key"] = json!("k");
+                config["action"] = json!(action);
+                compile(json!({"actions": [config]}))
+                    .unwrap_or_else(|err| panic!("{action} {fields}: {err}"));
+            }
+        }
+        let config: Config = parse_config(&json!({"actions": [
+            {"key": "k", "action": "upsert", "from_context": "metadata.X", "default_value": -1},
+        ]}))
+        .unwrap();
+        assert_eq!(
+            config.actions[0].from_context.as_deref(),
+            Some("metadata.X")
+        );
+        assert_eq!(
+            config.actions[0].default_value,
+            Some(AttributeValue::Int(-1))
+        );
+    }
+
+    #[test]
+    fn multiple_value_sources_name_the_extra_one() {
+        for (fields, path, set) in [
+            (
+                json!({"value": 1, "from_context": "x"}),
+                "from_context",
+                "both \"value\" and \"from_context\" are set",
+            ),
+            (
+                json!({"from_attribute": "b", "from_context": "x", "default_value": 1}),
+                "from_context",
+                "both \"from_attribute\" and \"from_context\" are set",
+            ),
+            (
+                json!({"value": 1, "from_attribute": "b", "from_context": "x"}),
+                "from_attribute",
+                "all three are set",
+            ),
+        ] {
+            let mut action = fields.clone();
+            action["key"] = json!("k");
+            action["action"] = json!("update");
+            let err = error(json!({"actions": [
+                {"key": "a", "value": 1, "action": "insert"},
+                {"key": "b", "action": "delete"},
+                action,
+            ]}));
+            assert_eq!(err.path, format!("actions[2].{path}"), "{fields}");
+            assert_eq!(
+                err.message,
+                format!("action \"update\" takes only one of \"value\", \"from_attribute\" and \"from_context\", but {set}"),
+            );
+        }
+    }
+
+    #[test]
+    fn from_context_and_default_value_types() {
+        for (field, value, found) in [
+            ("default_value", json!(null), "null"),
+            ("default_value", json!(["a"]), "sequence"),
+            ("default_value", json!({"a": 1}), "map"),
+        ] {
+            let mut action = json!({"key": "k", "action": "insert", "from_context": "x"});
+            action[field] = value;
+            let err =
+                error(json!({"actions": [{"key": "a", "value": 1, "action": "insert"}, action]}));
+            assert_eq!(err.path, format!("actions[1].{field}"));
+            assert_eq!(
+                err.message,
+                format!("invalid type: {found}, expected a string, integer, float or boolean")
+            );
+        }
+        let err = error(json!({"actions": [{"key": "k", "action": "insert", "from_context": 3}]}));
+        assert_eq!(err.path, "actions[0].from_context");
+        assert!(
+            err.message.starts_with("invalid type: integer `3`"),
+            "{err}"
+        );
+        let err = error(
+            json!({"actions": [{"key": "k", "action": "insert", "default_value": u64::MAX}]}),
+        );
+        assert_eq!(err.path, "actions[0].default_value");
+    }
+
+    #[test]
+    fn from_context_and_default_value_rules_per_action() {
+        // insert/update/upsert: still a key, and no pattern.
+        let err = error(json!({"actions": [{"action": "insert", "from_context": "x"}]}));
+        assert_eq!(err.path, "actions[0].key");
+        let err = error(json!({"actions": [
+            {"key": "k", "action": "upsert", "default_value": 1, "pattern": "p"},
+        ]}));
+        assert_eq!(err.path, "actions[0].pattern");
+        // delete/hash: contrib refuses value and from_attribute but accepts
+        // (and ignores) from_context and default_value; so does this one.
+        for action in ["delete", "hash"] {
+            compile(json!({"actions": [
+                {"key": "k", "action": action, "from_context": "x", "default_value": 1},
+            ]}))
+            .unwrap_or_else(|err| panic!("{action}: {err}"));
+            let err = error(json!({"actions": [
+                {"key": "k", "action": action, "from_context": "x", "value": 1},
+            ]}));
+            assert_eq!(err.path, "actions[0].value");
+        }
     }
 }

@@ -12,6 +12,10 @@
 //! The configuration is parsed, checked and compiled (regexes included) once
 //! per component in [`FACTORY`]'s `create`; the instances the engine pools
 //! share it through an `Arc`, so making another instance costs one pointer.
+//!
+//! `from_context` reads the request context of the batch being processed
+//! (`PData::request`): client metadata, the client address and, because
+//! the factory sets `needs_client_auth`, the auth attributes.
 
 mod action;
 mod config;
@@ -22,8 +26,8 @@ use async_trait::async_trait;
 use otelcol_rust_engine::proto::metrics::metric;
 use otelcol_rust_engine::proto::{logs::LogsData, metrics::MetricsData, trace::TracesData};
 use otelcol_rust_engine::{
-    parse_config, ConfigError, EffectHandler, InstanceFactory, Message, PData, ProcessingError,
-    Processor, ProcessorFactory, Signal, Stability,
+    parse_config, ConfigError, Context, EffectHandler, InstanceFactory, Message, PData,
+    ProcessingError, Processor, ProcessorFactory, RequestContext, Signal, Stability,
 };
 
 use action::CompiledActions;
@@ -36,7 +40,8 @@ pub static FACTORY: ProcessorFactory = ProcessorFactory {
     stability: Stability::Alpha,
     signals: &[Signal::Traces, Signal::Metrics, Signal::Logs],
     mutates_data: true,
-    needs_client_auth: false,
+    // `from_context: auth.<name>` reads the auth attributes.
+    needs_client_auth: true,
     default_config,
     example_config: || {
         serde_json::json!({
@@ -76,40 +81,44 @@ impl Processor<PData> for AttributesProcessor {
         msg: Message<PData>,
         effect_handler: &mut EffectHandler<PData>,
     ) -> Result<(), ProcessingError> {
-        let Message::PData(mut data) = msg else {
+        let Message::PData(data) = msg else {
             return Ok(());
         };
-        let otlp = data.inner_mut();
+        // Split to edit the data while reading its context; moves only.
+        let (request, mut otlp) = data.into_parts();
+        let (actions, rc) = (&*self.actions, &request);
         match otlp.signal() {
-            Signal::Traces => apply_traces(&self.actions, otlp.traces_mut()?),
-            Signal::Metrics => apply_metrics(&self.actions, otlp.metrics_mut()?),
-            Signal::Logs => apply_logs(&self.actions, otlp.logs_mut()?),
+            Signal::Traces => apply_traces(actions, otlp.traces_mut()?, rc),
+            Signal::Metrics => apply_metrics(actions, otlp.metrics_mut()?, rc),
+            Signal::Logs => apply_logs(actions, otlp.logs_mut()?, rc),
         }
-        effect_handler.send_message(data).await
+        effect_handler
+            .send_message(Context::new(request, otlp))
+            .await
     }
 }
 
-fn apply_traces(actions: &CompiledActions, traces: &mut TracesData) {
+fn apply_traces(actions: &CompiledActions, traces: &mut TracesData, rc: &RequestContext) {
     for rs in &mut traces.resource_spans {
         for ss in &mut rs.scope_spans {
             for span in &mut ss.spans {
-                actions.apply(&mut span.attributes);
+                actions.apply(&mut span.attributes, rc);
             }
         }
     }
 }
 
-fn apply_logs(actions: &CompiledActions, logs: &mut LogsData) {
+fn apply_logs(actions: &CompiledActions, logs: &mut LogsData, rc: &RequestContext) {
     for rl in &mut logs.resource_logs {
         for sl in &mut rl.scope_logs {
             for record in &mut sl.log_records {
-                actions.apply(&mut record.attributes);
+                actions.apply(&mut record.attributes, rc);
             }
         }
     }
 }
 
-fn apply_metrics(actions: &CompiledActions, metrics: &mut MetricsData) {
+fn apply_metrics(actions: &CompiledActions, metrics: &mut MetricsData, rc: &RequestContext) {
     for rm in &mut metrics.resource_metrics {
         for sm in &mut rm.scope_metrics {
             for m in &mut sm.metrics {
@@ -117,23 +126,23 @@ fn apply_metrics(actions: &CompiledActions, metrics: &mut MetricsData) {
                     Some(metric::Data::Gauge(g)) => g
                         .data_points
                         .iter_mut()
-                        .for_each(|p| actions.apply(&mut p.attributes)),
+                        .for_each(|p| actions.apply(&mut p.attributes, rc)),
                     Some(metric::Data::Sum(s)) => s
                         .data_points
                         .iter_mut()
-                        .for_each(|p| actions.apply(&mut p.attributes)),
+                        .for_each(|p| actions.apply(&mut p.attributes, rc)),
                     Some(metric::Data::Histogram(h)) => h
                         .data_points
                         .iter_mut()
-                        .for_each(|p| actions.apply(&mut p.attributes)),
+                        .for_each(|p| actions.apply(&mut p.attributes, rc)),
                     Some(metric::Data::ExponentialHistogram(h)) => h
                         .data_points
                         .iter_mut()
-                        .for_each(|p| actions.apply(&mut p.attributes)),
+                        .for_each(|p| actions.apply(&mut p.attributes, rc)),
                     Some(metric::Data::Summary(s)) => s
                         .data_points
                         .iter_mut()
-                        .for_each(|p| actions.apply(&mut p.attributes)),
+                        .for_each(|p| actions.apply(&mut p.attributes, rc)),
                     None => {}
                 }
             }
@@ -154,7 +163,9 @@ mod tests {
         Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
     };
     use otelcol_rust_engine::proto::trace::{ResourceSpans, ScopeSpans, Span};
-    use otelcol_rust_engine::{Context, ControlMsg, MessageSink, OtlpData, RequestContext};
+    use otelcol_rust_engine::{
+        AuthInfo, AuthValue, ClientInfo, ControlMsg, MessageSink, Metadata, OtlpData,
+    };
     use serde_json::json;
 
     #[derive(Default)]
@@ -180,17 +191,26 @@ mod tests {
     /// Runs `data` through a fresh instance made by the factory and returns
     /// what it emitted.
     async fn run(config: serde_json::Value, data: OtlpData) -> Vec<OtlpData> {
+        run_in(config, RequestContext::new(1), data).await
+    }
+
+    /// [`run`] with this request context, which every emission must keep.
+    async fn run_in(
+        config: serde_json::Value,
+        request: RequestContext,
+        data: OtlpData,
+    ) -> Vec<OtlpData> {
         let make = (FACTORY.create)(&config).expect("valid config");
         let sink = Arc::new(Collect::default());
         let mut handler = EffectHandler::new("rust_attributes", sink.clone());
         let mut processor = make();
-        let msg = Message::PData(Context::new(RequestContext::new(1), data));
+        let msg = Message::PData(Context::new(request.clone(), data));
         processor.process(msg, &mut handler).await.unwrap();
         let emitted = std::mem::take(&mut *sink.0.lock().unwrap());
         emitted
             .into_iter()
             .map(|pdata| {
-                assert_eq!(pdata.request().id(), 1);
+                assert_eq!(*pdata.request(), request);
                 pdata.into_inner()
             })
             .collect()
@@ -472,6 +492,7 @@ mod tests {
             [Signal::Traces, Signal::Metrics, Signal::Logs]
         );
         assert!(FACTORY.mutates_data);
+        assert!(FACTORY.needs_client_auth);
         let default = (FACTORY.default_config)();
         assert_eq!(default, json!({"actions": []}));
         // Like contrib, the default configuration is not valid on its own.
@@ -484,5 +505,94 @@ mod tests {
                 .err()
                 .expect("bad regex is an error");
         assert_eq!(err.path, "actions[0].pattern");
+    }
+
+    fn gateway_config() -> serde_json::Value {
+        json!({"actions": [
+            {"key": "tenant", "from_context": "metadata.x-tenant", "action": "upsert"},
+            {"key": "subject", "from_context": "auth.subject", "action": "insert"},
+            {"key": "groups", "from_context": "auth.groups", "default_value": "none", "action": "insert"},
+            {"key": "peer", "from_context": "client.address", "action": "insert"},
+            {"key": "region", "from_context": "x-region", "default_value": "unknown", "action": "insert"},
+            {"key": "keep", "from_context": "metadata.missing", "action": "update"},
+        ]})
+    }
+
+    fn one_log(attributes: Vec<KeyValue>) -> OtlpData {
+        OtlpData::from_logs(LogsData {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![LogRecord {
+                        attributes,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        })
+    }
+
+    fn log_attributes(out: &mut [OtlpData]) -> Vec<KeyValue> {
+        assert_eq!(out.len(), 1);
+        out[0].logs_mut().unwrap().resource_logs[0].scope_logs[0].log_records[0]
+            .attributes
+            .clone()
+    }
+
+    #[tokio::test]
+    async fn from_context_reads_the_batch_request() {
+        let request = RequestContext::new(42).with_client(Some(Arc::new(ClientInfo {
+            address: Some("192.0.2.7".into()),
+            metadata: Metadata::from_entries([
+                ("X-Tenant", vec!["acme".to_string(), "beta".to_string()]),
+                ("X-Region", vec!["eu".to_string()]),
+            ]),
+            auth: Some(AuthInfo::new(vec![
+                ("subject".into(), AuthValue::String("svc-1".into())),
+                (
+                    "groups".into(),
+                    AuthValue::List(vec!["a".into(), "b".into()]),
+                ),
+            ])),
+        })));
+        let mut out = run_in(
+            gateway_config(),
+            request,
+            one_log(vec![kv("tenant", s("spoofed")), kv("keep", s("k"))]),
+        )
+        .await;
+        assert_eq!(
+            log_attributes(&mut out),
+            [
+                kv("tenant", s("acme;beta")),
+                kv("keep", s("k")),
+                kv("subject", s("svc-1")),
+                kv("groups", s("a;b")),
+                kv("peer", s("192.0.2.7")),
+                kv("region", s("eu")),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn from_context_without_client_info_uses_defaults() {
+        let mut out = run_in(
+            gateway_config(),
+            RequestContext::new(3),
+            one_log(vec![kv("keep", s("k"))]),
+        )
+        .await;
+        // No tenant, no subject; defaults for groups and region; the empty
+        // string for an unknown client address, as in contrib.
+        assert_eq!(
+            log_attributes(&mut out),
+            [
+                kv("keep", s("k")),
+                kv("groups", s("none")),
+                kv("peer", s("")),
+                kv("region", s("unknown")),
+            ]
+        );
     }
 }
