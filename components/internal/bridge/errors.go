@@ -102,8 +102,18 @@ func (re *rustError) goError(ctx context.Context) error {
 		}
 		return canceledError(ctx)
 	}
-	return statusError(re.message, re.permanent, re.grpcCode, re.httpStatus, re.retryAfter)
+	err := statusError(re.message, re.permanent, re.grpcCode, re.httpStatus, re.retryAfter)
+	if re.kind == errPanic {
+		return &panicError{err}
+	}
+	return err
 }
+
+// panicError marks a contained Rust panic (for the requests metric); it
+// is otherwise the permanent error it wraps.
+type panicError struct{ error }
+
+func (p *panicError) Unwrap() error { return p.error }
 
 // statusError makes an error carrying a class and transport codes in the
 // forms the Collector reads: consumererror.IsPermanent, (*Error).IsRetryable,

@@ -92,7 +92,7 @@ func NewProcessorFactory(typ component.Type, stability Stabilities) processor.Fa
 	var opts []processor.FactoryOption
 	if stability.Traces != component.StabilityLevelUndefined {
 		opts = append(opts, processor.WithTraces(func(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
-			p, err := newProcessor(set.ID, cfg.(*Config), signalTraces)
+			p, err := newProcessor(set, cfg.(*Config), signalTraces)
 			if err != nil {
 				return nil, err
 			}
@@ -102,7 +102,7 @@ func NewProcessorFactory(typ component.Type, stability Stabilities) processor.Fa
 	}
 	if stability.Metrics != component.StabilityLevelUndefined {
 		opts = append(opts, processor.WithMetrics(func(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-			p, err := newProcessor(set.ID, cfg.(*Config), signalMetrics)
+			p, err := newProcessor(set, cfg.(*Config), signalMetrics)
 			if err != nil {
 				return nil, err
 			}
@@ -112,7 +112,7 @@ func NewProcessorFactory(typ component.Type, stability Stabilities) processor.Fa
 	}
 	if stability.Logs != component.StabilityLevelUndefined {
 		opts = append(opts, processor.WithLogs(func(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
-			p, err := newProcessor(set.ID, cfg.(*Config), signalLogs)
+			p, err := newProcessor(set, cfg.(*Config), signalLogs)
 			if err != nil {
 				return nil, err
 			}
@@ -136,6 +136,14 @@ type RegisteredProcessor struct {
 	DefaultConfigJSON string
 	ExampleConfigJSON string
 	README            string
+	Metrics           []RegisteredMetric
+}
+
+// RegisteredMetric is a counter a Rust processor declares.
+type RegisteredMetric struct {
+	Name        string
+	Description string
+	Unit        string
 }
 
 var (
@@ -158,6 +166,9 @@ func RegisteredProcessors() []RegisteredProcessor {
 				DefaultConfigJSON: p.default_config_json,
 				ExampleConfigJSON: p.example_config_json,
 				README:            p.readme,
+			}
+			for _, m := range p.metrics {
+				info.Metrics = append(info.Metrics, RegisteredMetric{Name: m.name, Description: m.description, Unit: m.unit})
 			}
 			for _, s := range p.signals {
 				info.Signals = append(info.Signals, signalName(s))

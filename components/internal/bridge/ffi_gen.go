@@ -34,6 +34,15 @@ typedef struct ControlResponseRef {
   struct StringRef error;
 } ControlResponseRef;
 
+typedef struct ListRef {
+  const void *ptr;
+  uintptr_t len;
+} ListRef;
+
+typedef struct CounterValuesRef {
+  struct ListRef values;
+} CounterValuesRef;
+
 typedef struct CreateRequestRef {
   struct StringRef processor_type;
   struct StringRef component_id;
@@ -59,10 +68,23 @@ typedef struct HandleRequestRef {
   uint64_t handle;
 } HandleRequestRef;
 
-typedef struct ListRef {
-  const void *ptr;
-  uintptr_t len;
-} ListRef;
+typedef struct LogLevelRequestRef {
+  uint8_t level;
+} LogLevelRequestRef;
+
+typedef struct LogRecordRef {
+  uint64_t component;
+  uint8_t level;
+  struct StringRef target;
+  struct StringRef message;
+  struct StringRef fields_json;
+} LogRecordRef;
+
+typedef struct MetricInfoRef {
+  struct StringRef name;
+  struct StringRef description;
+  struct StringRef unit;
+} MetricInfoRef;
 
 typedef struct ProcessorInfoRef {
   struct StringRef name;
@@ -74,6 +96,7 @@ typedef struct ProcessorInfoRef {
   struct StringRef default_config_json;
   struct StringRef example_config_json;
   struct StringRef readme;
+  struct ListRef metrics;
 } ProcessorInfoRef;
 
 typedef struct RegistryRef {
@@ -98,6 +121,8 @@ const void c_RustBridge_start(const void*, const void*);
 const void c_RustBridge_shutdown(const void*, const void*);
 const void c_RustBridge_destroy(const void*, const void*);
 const void c_RustBridge_stats(const void*);
+const void c_RustBridge_configure_logging(const void*, const void*);
+const void c_RustBridge_read_counters(const void*, const void*);
 */
 import "C"
 import (
@@ -113,6 +138,7 @@ type GoBridge interface {
 	emit(emission Emission)
 	complete(completion Completion)
 	release(release Release)
+	log(record LogRecord)
 }
 
 //export CGoBridge_emit
@@ -131,6 +157,12 @@ func CGoBridge_complete(completion C.CompletionRef) {
 func CGoBridge_release(release C.ReleaseRef) {
 	_new_release := newRelease(release)
 	GoBridgeImpl.release(_new_release)
+}
+
+//export CGoBridge_log
+func CGoBridge_log(record C.LogRecordRef) {
+	_new_record := newLogRecord(record)
+	GoBridgeImpl.log(_new_record)
 }
 
 func newString(s_ref C.StringRef) string {
@@ -403,6 +435,39 @@ func refHandleRequest(p *HandleRequest, buffer *[]byte) C.HandleRequestRef {
 	}
 }
 
+type MetricInfo struct {
+	name        string
+	description string
+	unit        string
+}
+
+func newMetricInfo(p C.MetricInfoRef) MetricInfo {
+	return MetricInfo{
+		name:        newString(p.name),
+		description: newString(p.description),
+		unit:        newString(p.unit),
+	}
+}
+func ownMetricInfo(p C.MetricInfoRef) MetricInfo {
+	return MetricInfo{
+		name:        ownString(p.name),
+		description: ownString(p.description),
+		unit:        ownString(p.unit),
+	}
+}
+func cntMetricInfo(s *MetricInfo, cnt *uint) [0]C.MetricInfoRef {
+	_ = s
+	_ = cnt
+	return [0]C.MetricInfoRef{}
+}
+func refMetricInfo(p *MetricInfo, buffer *[]byte) C.MetricInfoRef {
+	return C.MetricInfoRef{
+		name:        refString(&p.name, buffer),
+		description: refString(&p.description, buffer),
+		unit:        refString(&p.unit, buffer),
+	}
+}
+
 type ProcessorInfo struct {
 	name                string
 	description         string
@@ -413,6 +478,7 @@ type ProcessorInfo struct {
 	default_config_json string
 	example_config_json string
 	readme              string
+	metrics             []MetricInfo
 }
 
 func newProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
@@ -426,6 +492,7 @@ func newProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
 		default_config_json: newString(p.default_config_json),
 		example_config_json: newString(p.example_config_json),
 		readme:              newString(p.readme),
+		metrics:             new_list_mapper(newMetricInfo)(p.metrics),
 	}
 }
 func ownProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
@@ -439,11 +506,11 @@ func ownProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
 		default_config_json: ownString(p.default_config_json),
 		example_config_json: ownString(p.example_config_json),
 		readme:              ownString(p.readme),
+		metrics:             new_list_mapper(ownMetricInfo)(p.metrics),
 	}
 }
 func cntProcessorInfo(s *ProcessorInfo, cnt *uint) [0]C.ProcessorInfoRef {
-	_ = s
-	_ = cnt
+	cnt_list_mapper(cntMetricInfo)(&s.metrics, cnt)
 	return [0]C.ProcessorInfoRef{}
 }
 func refProcessorInfo(p *ProcessorInfo, buffer *[]byte) C.ProcessorInfoRef {
@@ -457,6 +524,7 @@ func refProcessorInfo(p *ProcessorInfo, buffer *[]byte) C.ProcessorInfoRef {
 		default_config_json: refString(&p.default_config_json, buffer),
 		example_config_json: refString(&p.example_config_json, buffer),
 		readme:              refString(&p.readme, buffer),
+		metrics:             ref_list_mapper(refMetricInfo)(&p.metrics, buffer),
 	}
 }
 
@@ -481,6 +549,56 @@ func cntRegistry(s *Registry, cnt *uint) [0]C.RegistryRef {
 func refRegistry(p *Registry, buffer *[]byte) C.RegistryRef {
 	return C.RegistryRef{
 		processors: ref_list_mapper(refProcessorInfo)(&p.processors, buffer),
+	}
+}
+
+type LogLevelRequest struct {
+	level uint8
+}
+
+func newLogLevelRequest(p C.LogLevelRequestRef) LogLevelRequest {
+	return LogLevelRequest{
+		level: newC_uint8_t(p.level),
+	}
+}
+func ownLogLevelRequest(p C.LogLevelRequestRef) LogLevelRequest {
+	return LogLevelRequest{
+		level: newC_uint8_t(p.level),
+	}
+}
+func cntLogLevelRequest(s *LogLevelRequest, cnt *uint) [0]C.LogLevelRequestRef {
+	_ = s
+	_ = cnt
+	return [0]C.LogLevelRequestRef{}
+}
+func refLogLevelRequest(p *LogLevelRequest, buffer *[]byte) C.LogLevelRequestRef {
+	return C.LogLevelRequestRef{
+		level: refC_uint8_t(&p.level, buffer),
+	}
+}
+
+type CounterValues struct {
+	values []uint64
+}
+
+func newCounterValues(p C.CounterValuesRef) CounterValues {
+	return CounterValues{
+		values: new_list_mapper_primitive(newC_uint64_t)(p.values),
+	}
+}
+func ownCounterValues(p C.CounterValuesRef) CounterValues {
+	return CounterValues{
+		values: new_list_mapper(newC_uint64_t)(p.values),
+	}
+}
+func cntCounterValues(s *CounterValues, cnt *uint) [0]C.CounterValuesRef {
+	_ = s
+	_ = cnt
+	return [0]C.CounterValuesRef{}
+}
+func refCounterValues(p *CounterValues, buffer *[]byte) C.CounterValuesRef {
+	return C.CounterValuesRef{
+		values: ref_list_mapper_primitive(refC_uint64_t)(&p.values, buffer),
 	}
 }
 
@@ -652,6 +770,47 @@ func refRelease(p *Release, buffer *[]byte) C.ReleaseRef {
 	}
 }
 
+type LogRecord struct {
+	component   uint64
+	level       uint8
+	target      string
+	message     string
+	fields_json string
+}
+
+func newLogRecord(p C.LogRecordRef) LogRecord {
+	return LogRecord{
+		component:   newC_uint64_t(p.component),
+		level:       newC_uint8_t(p.level),
+		target:      newString(p.target),
+		message:     newString(p.message),
+		fields_json: newString(p.fields_json),
+	}
+}
+func ownLogRecord(p C.LogRecordRef) LogRecord {
+	return LogRecord{
+		component:   newC_uint64_t(p.component),
+		level:       newC_uint8_t(p.level),
+		target:      ownString(p.target),
+		message:     ownString(p.message),
+		fields_json: ownString(p.fields_json),
+	}
+}
+func cntLogRecord(s *LogRecord, cnt *uint) [0]C.LogRecordRef {
+	_ = s
+	_ = cnt
+	return [0]C.LogRecordRef{}
+}
+func refLogRecord(p *LogRecord, buffer *[]byte) C.LogRecordRef {
+	return C.LogRecordRef{
+		component:   refC_uint64_t(&p.component, buffer),
+		level:       refC_uint8_t(&p.level, buffer),
+		target:      refString(&p.target, buffer),
+		message:     refString(&p.message, buffer),
+		fields_json: refString(&p.fields_json, buffer),
+	}
+}
+
 type RustBridgeImpl struct{}
 
 func (RustBridgeImpl) registry() Registry {
@@ -732,6 +891,32 @@ func (RustBridgeImpl) stats() BridgeStats {
 	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_RustBridge_stats), unsafe.Pointer(&_internal_slot))
 	runtime.KeepAlive(_internal_slot)
 	val := ownBridgeStats(*(*C.BridgeStatsRef)(_internal_slot[0]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	return val
+}
+func (RustBridgeImpl) configure_logging(req *LogLevelRequest) ControlResponse {
+	_internal_slot := [2]unsafe.Pointer{}
+	_internal_params := [1]unsafe.Pointer{}
+	req_ref, req_buffer := cvt_ref(cntLogLevelRequest, refLogLevelRequest)(req)
+	_internal_params[0] = unsafe.Pointer(&req_ref)
+	cgocall.CallFuncG0P2(unsafe.Pointer(C.c_RustBridge_configure_logging), unsafe.Pointer(&_internal_slot), unsafe.Pointer(&_internal_params))
+	runtime.KeepAlive(_internal_slot)
+	runtime.KeepAlive(_internal_params)
+	runtime.KeepAlive(req_buffer)
+	val := ownControlResponse(*(*C.ControlResponseRef)(_internal_slot[0]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	return val
+}
+func (RustBridgeImpl) read_counters(req *HandleRequest) CounterValues {
+	_internal_slot := [2]unsafe.Pointer{}
+	_internal_params := [1]unsafe.Pointer{}
+	req_ref, req_buffer := cvt_ref(cntHandleRequest, refHandleRequest)(req)
+	_internal_params[0] = unsafe.Pointer(&req_ref)
+	cgocall.CallFuncG0P2(unsafe.Pointer(C.c_RustBridge_read_counters), unsafe.Pointer(&_internal_slot), unsafe.Pointer(&_internal_params))
+	runtime.KeepAlive(_internal_slot)
+	runtime.KeepAlive(_internal_params)
+	runtime.KeepAlive(req_buffer)
+	val := ownCounterValues(*(*C.CounterValuesRef)(_internal_slot[0]))
 	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
 	return val
 }

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
 )
 
 // Test hooks; nil outside tests.
@@ -61,6 +62,9 @@ type Processor struct {
 	// needsAuth: the processor reads client auth attributes, so they cross.
 	needsAuth bool
 
+	telemetry *telemetry
+	spanName  string
+
 	nextTraces  consumer.Traces
 	nextMetrics consumer.Metrics
 	nextLogs    consumer.Logs
@@ -75,7 +79,8 @@ type Processor struct {
 }
 
 // newProcessor creates the Rust instance for one component and signal.
-func newProcessor(id component.ID, cfg *Config, signal uint8) (*Processor, error) {
+func newProcessor(set processor.Settings, cfg *Config, signal uint8) (*Processor, error) {
+	id := set.ID
 	configJSON, err := cfg.json()
 	if err != nil {
 		return nil, err
@@ -90,7 +95,13 @@ func newProcessor(id component.ID, cfg *Config, signal uint8) (*Processor, error
 		return nil, errors.New(resp.error)
 	}
 	info, _ := LookupProcessor(cfg.processorType)
-	p := &Processor{id: id, handle: resp.handle, signal: signal, needsAuth: info.NeedsClientAuth}
+	p := &Processor{id: id, handle: resp.handle, signal: signal, needsAuth: info.NeedsClientAuth, spanName: id.String()}
+	tel, err := newTelemetry(set.TelemetrySettings, p, info)
+	if err != nil {
+		RustBridgeImpl{}.destroy(&HandleRequest{handle: p.handle})
+		return nil, fmt.Errorf("%s: telemetry: %w", id, err)
+	}
+	p.telemetry = tel
 	processors.Store(p.handle, p)
 	return p, nil
 }
@@ -144,6 +155,7 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	if resp := (RustBridgeImpl{}).destroy(&HandleRequest{handle: p.handle}); resp.error != "" {
 		errs = append(errs, fmt.Errorf("destroying %s: %s", p.id, resp.error))
 	}
+	p.telemetry.shutdown()
 	if waitErr == nil {
 		processors.Delete(p.handle)
 	} else {
@@ -211,7 +223,16 @@ func (p *Processor) process(r *request) error {
 	if p.closed {
 		return consumererror.NewPermanent(fmt.Errorf("%s is shut down", p.id))
 	}
+	ctx, span, start := p.telemetry.startRequest(r.ctx, p.spanName)
+	r.ctx = ctx
+	err := p.cross(r)
+	p.telemetry.endRequest(ctx, span, start, err)
+	return err
+}
 
+// cross runs the request in Rust: inline, or until its completion or its
+// context's end.
+func (p *Processor) cross(r *request) error {
 	// Deadline as time left, so the two clocks never need to agree.
 	timeout := int64(-1)
 	if deadline, ok := r.ctx.Deadline(); ok {
@@ -244,6 +265,8 @@ func (p *Processor) process(r *request) error {
 		// then); Rust's completion callback removes the request, handles
 		// the buffer and wakes us, unless ctx ends first.
 		pendingTotal.Add(1)
+		p.telemetry.queued.Add(r.ctx, 1)
+		defer p.telemetry.queued.Add(context.WithoutCancel(r.ctx), -1)
 		id := r.id
 		stop := context.AfterFunc(r.ctx, func() {
 			r.cancelledAt.Store(time.Now().UnixNano())

@@ -97,7 +97,12 @@ impl Component {
 }
 
 /// Registers a new component and returns it.
-pub fn insert(id: &str, signal: Signal, factory: InstanceFactory) -> Arc<Component> {
+pub fn insert(
+    id: &str,
+    signal: Signal,
+    factory: InstanceFactory,
+    counters: usize,
+) -> Arc<Component> {
     let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
     let component = Arc::new(Component {
         handle,
@@ -105,7 +110,8 @@ pub fn insert(id: &str, signal: Signal, factory: InstanceFactory) -> Arc<Compone
         signal,
         factory,
         pool: Mutex::new(Vec::new()),
-        effect_handler: EffectHandler::new(id, Arc::new(GoSink::new(handle))),
+        effect_handler: EffectHandler::new(id, Arc::new(GoSink::new(handle)))
+            .with_counters(counters),
         started: AtomicBool::new(false),
         shut_down: AtomicBool::new(false),
     });

@@ -12,8 +12,8 @@ use otelcol_rust_engine::{ConfigError, InstanceFactory, ProcessorFactory, Signal
 use crate::buffer::RETAINED_BUFFERS;
 use crate::component::{self, PROCESSOR_INSTANCES};
 use crate::ffi::{
-    BridgeStats, ControlResponse, CreateRequest, HandleRequest, ProcessorInfo, Registry,
-    RustBridge, RustBridgeImpl, ValidateRequest,
+    BridgeStats, ControlResponse, CounterValues, CreateRequest, HandleRequest, LogLevelRequest,
+    MetricInfo, ProcessorInfo, Registry, RustBridge, RustBridgeImpl, ValidateRequest,
 };
 use crate::registry;
 use crate::request::{IN_FLIGHT, SLOW_PATH_TOTAL};
@@ -70,6 +70,15 @@ impl RustBridge for RustBridgeImpl {
                     default_config_json: (f.default_config)().to_string(),
                     example_config_json: (f.example_config)().to_string(),
                     readme: f.readme.to_string(),
+                    metrics: f
+                        .metrics
+                        .iter()
+                        .map(|m| MetricInfo {
+                            name: m.name.to_string(),
+                            description: m.description.to_string(),
+                            unit: m.unit.to_string(),
+                        })
+                        .collect(),
                 })
                 .collect(),
         }
@@ -97,7 +106,8 @@ impl RustBridge for RustBridgeImpl {
                     req.processor_type, req.signal
                 ));
             };
-            let component = component::insert(&req.component_id, signal, instances);
+            let component =
+                component::insert(&req.component_id, signal, instances, factory.metrics.len());
             ControlResponse {
                 handle: component.handle,
                 error: String::new(),
@@ -133,6 +143,19 @@ impl RustBridge for RustBridgeImpl {
             }
             None => error(format!("no component with handle {}", req.handle)),
         })
+    }
+
+    fn configure_logging(req: LogLevelRequest) -> ControlResponse {
+        crate::telemetry::configure_logging(req.level);
+        ControlResponse::default()
+    }
+
+    fn read_counters(req: HandleRequest) -> CounterValues {
+        CounterValues {
+            values: component::lookup(req.handle)
+                .map(|c| c.effect_handler().counter_values())
+                .unwrap_or_default(),
+        }
     }
 
     fn stats() -> BridgeStats {

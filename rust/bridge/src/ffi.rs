@@ -58,6 +58,17 @@ pub struct HandleRequest {
     pub handle: u64,
 }
 
+/// A counter a processor declares.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct MetricInfo {
+    /// Name within the processor.
+    pub name: String,
+    /// What it counts.
+    pub description: String,
+    /// UCUM unit.
+    pub unit: String,
+}
+
 /// One registered processor, as the generator of Go packages sees it.
 #[derive(rust2go::R2G, Clone, Debug, Default)]
 pub struct ProcessorInfo {
@@ -79,6 +90,8 @@ pub struct ProcessorInfo {
     pub example_config_json: String,
     /// The processor's README (Markdown).
     pub readme: String,
+    /// The counters it reports.
+    pub metrics: Vec<MetricInfo>,
 }
 
 /// Every registered processor.
@@ -86,6 +99,21 @@ pub struct ProcessorInfo {
 pub struct Registry {
     /// In registration order.
     pub processors: Vec<ProcessorInfo>,
+}
+
+/// The most verbose log level a component's Go logger enables
+/// (0 off, 1 error, 2 warn, 3 info, 4 debug).
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct LogLevelRequest {
+    /// The level.
+    pub level: u8,
+}
+
+/// The totals of a component's counters, in its factory's order.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct CounterValues {
+    /// One value per declared counter.
+    pub values: Vec<u64>,
 }
 
 /// Counters that tests use to prove nothing leaks.
@@ -129,6 +157,12 @@ pub trait RustBridge {
     /// Leak counters.
     #[cgo_call]
     fn stats() -> BridgeStats;
+    /// Lets Rust log at this level and above.
+    #[cgo_call]
+    fn configure_logging(req: LogLevelRequest) -> ControlResponse;
+    /// A component's counter totals (one call per metrics collection).
+    #[cgo_call]
+    fn read_counters(req: HandleRequest) -> CounterValues;
 }
 
 /// A processor's emission to the next Go consumer.
@@ -178,6 +212,21 @@ pub struct Release {
     pub id: u64,
 }
 
+/// A log record for the component's zap logger.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct LogRecord {
+    /// The component it belongs to (0: the bridge itself).
+    pub component: u64,
+    /// 1 error, 2 warn, 3 info, 4 debug.
+    pub level: u8,
+    /// The Rust module that logged it.
+    pub target: String,
+    /// The formatted message.
+    pub message: String,
+    /// Structured key-values as a JSON object.
+    pub fields_json: String,
+}
+
 /// Callbacks, implemented in Go, called from Rust.
 #[rust2go::r2g]
 pub trait GoBridge {
@@ -187,4 +236,6 @@ pub trait GoBridge {
     fn complete(completion: &Completion);
     /// Releases a Go buffer or error value.
     fn release(release: &Release);
+    /// Writes a log record to the component's logger.
+    fn log(record: &LogRecord);
 }

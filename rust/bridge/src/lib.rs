@@ -27,6 +27,7 @@ pub mod registry;
 pub mod request;
 mod runtime;
 mod sink;
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod wire;
@@ -53,7 +54,7 @@ pub fn live_heap_bytes() -> u64 {
 // Rust unit tests link without Go, so they get inert definitions.
 #[cfg(test)]
 mod go_exports_for_tests {
-    use crate::ffi::{CompletionRef, EmissionRef, ReleaseRef};
+    use crate::ffi::{CompletionRef, EmissionRef, LogRecordRef, ReleaseRef};
 
     #[no_mangle]
     extern "C" fn CGoBridge_emit(_emission: EmissionRef) {}
@@ -61,4 +62,6 @@ mod go_exports_for_tests {
     extern "C" fn CGoBridge_complete(_completion: CompletionRef) {}
     #[no_mangle]
     extern "C" fn CGoBridge_release(_release: ReleaseRef) {}
+    #[no_mangle]
+    extern "C" fn CGoBridge_log(_record: LogRecordRef) {}
 }

@@ -30,6 +30,7 @@ use crate::component::{self, Component, Instance};
 use crate::ffi::{Completion, GoBridge, GoBridgeImpl};
 use crate::runtime::{drop_contained, panic_message, runtime, CatchUnwind};
 use crate::sink::release_buffer;
+use crate::telemetry::{ComponentScope, InComponent};
 use crate::wire;
 
 /// Requests inside Rust right now.
@@ -138,6 +139,7 @@ pub unsafe fn process(args: RequestArgs, data: *const u8, len: usize, ctx: &[u8]
 
     let polled = {
         let _runtime = runtime().enter();
+        let _scope = ComponentScope::enter(component_handle);
         let mut cx = TaskContext::from_waker(Waker::noop());
         catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
     };
@@ -182,7 +184,7 @@ fn spawn_slow_path(
             biased;
             _ = cancellation.cancelled() => Err(ProcessingError::Cancelled),
             _ = expiry => Err(ProcessingError::DeadlineExceeded),
-            out = CatchUnwind(future) => match out {
+            out = CatchUnwind(InComponent { component: component.handle, future }) => match out {
                 Ok((instance, result)) => {
                     component.put_instance(instance);
                     result

@@ -32,6 +32,7 @@ pub static NOOP: ProcessorFactory = ProcessorFactory {
     default_config: || serde_json::json!({}),
     example_config: || serde_json::json!({}),
     readme: "Forwards every batch unchanged.",
+    metrics: &[],
     create: |config| {
         let _: NoopConfig = parse_config(config)?;
         Ok(Arc::new(|| Box::new(Noop) as Box<dyn Processor<PData>>) as InstanceFactory)
@@ -69,6 +70,7 @@ pub static SCRIPTED: ProcessorFactory = ProcessorFactory {
     default_config: || serde_json::to_value(Script::default()).expect("serializable"),
     example_config: || serde_json::json!({"sleep_ms": 1}),
     readme: "Does what its configuration says.",
+    metrics: &[],
     create: |config| {
         let script: Script = parse_config(config)?;
         if script.panic_on_create {
@@ -129,6 +131,8 @@ struct Script {
     set_metadata: std::collections::BTreeMap<String, Vec<String>>,
     /// Also emit a copy this many milliseconds after the request completed.
     emit_later_ms: Option<u64>,
+    /// Log this text at warn level (with a `spans` field), and at debug.
+    log_warning: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
@@ -164,6 +168,10 @@ impl Processor<PData> for Scripted {
         let script = self.script.clone();
         if script.yield_once {
             tokio::task::yield_now().await;
+        }
+        if let Some(text) = &script.log_warning {
+            log::warn!(spans = 1, script = "test"; "{text}");
+            log::debug!("debug: {text}");
         }
         if script.wait_for_cancel {
             data.request().cancellation().cancelled().await;

@@ -6,6 +6,7 @@
 //! a [`MessageSink`]. The sink's error comes back as the result, so a
 //! processor can retry, drop or translate what the next consumer said.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -25,6 +26,7 @@ pub trait MessageSink<PData: Send + 'static>: Send + Sync {
 pub struct EffectHandler<PData> {
     processor_id: Arc<str>,
     sink: Arc<dyn MessageSink<PData>>,
+    counters: Arc<[AtomicU64]>,
 }
 
 impl<PData: Send + 'static> EffectHandler<PData> {
@@ -33,7 +35,33 @@ impl<PData: Send + 'static> EffectHandler<PData> {
         EffectHandler {
             processor_id: processor_id.into(),
             sink,
+            counters: Arc::from([]),
         }
+    }
+
+    /// Gives the processor `n` counters (one per entry of its factory's
+    /// `metrics`), shared by every clone of this handler.
+    pub fn with_counters(mut self, n: usize) -> Self {
+        self.counters = (0..n).map(|_| AtomicU64::new(0)).collect();
+        self
+    }
+
+    /// Adds to the processor's counter `index` (its position in the
+    /// factory's `metrics`). An atomic add, aggregated in Rust: the bridge
+    /// reads the totals when the Collector collects its metrics, so this
+    /// never crosses into Go. Out-of-range indexes are ignored.
+    pub fn add_counter(&self, index: usize, value: u64) {
+        if let Some(c) = self.counters.get(index) {
+            c.fetch_add(value, Ordering::Relaxed);
+        }
+    }
+
+    /// The current totals of the processor's counters.
+    pub fn counter_values(&self) -> Vec<u64> {
+        self.counters
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect()
     }
 
     /// The component id of the processor (`type/name`).
@@ -52,6 +80,7 @@ impl<PData> Clone for EffectHandler<PData> {
         EffectHandler {
             processor_id: self.processor_id.clone(),
             sink: self.sink.clone(),
+            counters: self.counters.clone(),
         }
     }
 }

@@ -42,7 +42,7 @@ pub use effect_handler::{EffectHandler, MessageSink};
 pub use error::{DownstreamError, ForeignError, GrpcCode, ProcessingError, Status};
 pub use message::{ControlMsg, Message};
 pub use pdata::{OtlpData, Signal};
-pub use processor::{InstanceFactory, Processor, ProcessorFactory, Stability};
+pub use processor::{InstanceFactory, MetricDescriptor, Processor, ProcessorFactory, Stability};
 
 /// The OTLP message types processors read and edit, re-exported so that
 /// processors depend on the engine's version of them.

@@ -51,6 +51,18 @@ impl Stability {
     }
 }
 
+/// A counter a processor reports (a monotonic sum in the Collector's
+/// metrics, named `otelcol_rust_processor_<type>_<name>`).
+#[derive(Debug, Clone, Copy)]
+pub struct MetricDescriptor {
+    /// Name within the processor (`actions_applied`).
+    pub name: &'static str,
+    /// What it counts.
+    pub description: &'static str,
+    /// UCUM unit (`{actions}`, `By`).
+    pub unit: &'static str,
+}
+
 /// What a processor registers: its Collector type, what it handles, its
 /// default configuration and how to build instances from a configuration.
 pub struct ProcessorFactory {
@@ -77,6 +89,11 @@ pub struct ProcessorFactory {
     /// The processor's README (Markdown), copied into its generated Go
     /// component package.
     pub readme: &'static str,
+    /// The counters the processor reports through the Collector's own
+    /// metrics; it adds to them with
+    /// [`EffectHandler::add_counter`](crate::EffectHandler::add_counter)
+    /// by index into this list.
+    pub metrics: &'static [MetricDescriptor],
     /// Validates a configuration and returns a maker of instances.
     pub create: fn(&serde_json::Value) -> Result<InstanceFactory, ConfigError>,
 }

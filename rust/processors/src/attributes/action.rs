@@ -159,10 +159,14 @@ impl CompiledActions {
 
     /// Runs every action, in order, on one record's attributes;
     /// `from_context` reads `request`, the context of the record's batch.
-    pub(crate) fn apply(&self, attrs: &mut Vec<KeyValue>, request: &RequestContext) {
+    /// Runs every action on one record's attributes; returns how many of
+    /// them changed something.
+    pub(crate) fn apply(&self, attrs: &mut Vec<KeyValue>, request: &RequestContext) -> u64 {
+        let mut applied = 0;
         for action in &self.actions {
-            action.apply(attrs, request);
+            applied += u64::from(action.apply(attrs, request));
         }
+        applied
     }
 }
 
@@ -172,31 +176,36 @@ fn position(attrs: &[KeyValue], key: &str) -> Option<usize> {
 }
 
 impl CompiledAction {
-    fn apply(&self, attrs: &mut Vec<KeyValue>, request: &RequestContext) {
+    /// Applies the action; returns whether it changed anything.
+    fn apply(&self, attrs: &mut Vec<KeyValue>, request: &RequestContext) -> bool {
         match self {
             CompiledAction::Insert { key, source } => {
                 if position(attrs, key).is_some() {
-                    return;
+                    return false;
                 }
-                if let Some(value) = source.resolve(attrs, request) {
-                    attrs.push(KeyValue {
-                        key: key.clone(),
-                        value,
-                        ..Default::default()
-                    });
-                }
+                let Some(value) = source.resolve(attrs, request) else {
+                    return false;
+                };
+                attrs.push(KeyValue {
+                    key: key.clone(),
+                    value,
+                    ..Default::default()
+                });
+                true
             }
             CompiledAction::Update { key, source } => {
                 let Some(i) = position(attrs, key) else {
-                    return;
+                    return false;
                 };
-                if let Some(value) = source.resolve(attrs, request) {
-                    attrs[i].value = value;
-                }
+                let Some(value) = source.resolve(attrs, request) else {
+                    return false;
+                };
+                attrs[i].value = value;
+                true
             }
             CompiledAction::Upsert { key, source } => {
                 let Some(value) = source.resolve(attrs, request) else {
-                    return;
+                    return false;
                 };
                 match position(attrs, key) {
                     Some(i) => attrs[i].value = value,
@@ -206,26 +215,33 @@ impl CompiledAction {
                         ..Default::default()
                     }),
                 }
+                true
             }
             CompiledAction::Delete { key, pattern } => {
+                let before = attrs.len();
                 if let Some(i) = key.as_deref().and_then(|key| position(attrs, key)) {
                     attrs.swap_remove(i);
                 }
                 if let Some(pattern) = pattern {
                     attrs.retain(|kv| !pattern.is_match(&kv.key));
                 }
+                attrs.len() != before
             }
             CompiledAction::Hash { key, pattern } => {
+                let mut hashed = false;
                 // Like contrib, a key that is named and also matches the
                 // pattern is hashed twice.
                 if let Some(i) = key.as_deref().and_then(|key| position(attrs, key)) {
                     hash_value(&mut attrs[i].value);
+                    hashed = true;
                 }
                 if let Some(pattern) = pattern {
                     for kv in attrs.iter_mut().filter(|kv| pattern.is_match(&kv.key)) {
                         hash_value(&mut kv.value);
+                        hashed = true;
                     }
                 }
+                hashed
             }
         }
     }

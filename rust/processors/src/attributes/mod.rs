@@ -26,14 +26,17 @@ use async_trait::async_trait;
 use otelcol_rust_engine::proto::metrics::metric;
 use otelcol_rust_engine::proto::{logs::LogsData, metrics::MetricsData, trace::TracesData};
 use otelcol_rust_engine::{
-    parse_config, ConfigError, Context, EffectHandler, InstanceFactory, Message, PData,
-    ProcessingError, Processor, ProcessorFactory, RequestContext, Signal, Stability,
+    parse_config, ConfigError, Context, EffectHandler, InstanceFactory, Message, MetricDescriptor,
+    PData, ProcessingError, Processor, ProcessorFactory, RequestContext, Signal, Stability,
 };
 
 use action::CompiledActions;
 pub use config::{ActionConfig, ActionKind, ActionNameError, AttributeValue, Config, Problem};
 
 /// The factory the bridge registers for `rust_attributes`.
+/// Index of the `actions_applied` counter in [`FACTORY`]'s metrics.
+const ACTIONS_APPLIED: usize = 0;
+
 pub static FACTORY: ProcessorFactory = ProcessorFactory {
     name: "rust_attributes",
     description: "Inserts, updates, upserts, deletes and hashes span, log record and metric data point attributes.",
@@ -53,6 +56,11 @@ pub static FACTORY: ProcessorFactory = ProcessorFactory {
         })
     },
     readme: include_str!("README.md"),
+    metrics: &[MetricDescriptor {
+        name: "actions_applied",
+        description: "Attribute actions that changed a span, log record or metric data point.",
+        unit: "{actions}",
+    }],
     create,
 };
 
@@ -87,38 +95,46 @@ impl Processor<PData> for AttributesProcessor {
         // Split to edit the data while reading its context; moves only.
         let (request, mut otlp) = data.into_parts();
         let (actions, rc) = (&*self.actions, &request);
-        match otlp.signal() {
+        let applied = match otlp.signal() {
             Signal::Traces => apply_traces(actions, otlp.traces_mut()?, rc),
             Signal::Metrics => apply_metrics(actions, otlp.metrics_mut()?, rc),
             Signal::Logs => apply_logs(actions, otlp.logs_mut()?, rc),
-        }
+        };
+        // One atomic add per batch; the bridge reads it at collection time.
+        effect_handler.add_counter(ACTIONS_APPLIED, applied);
         effect_handler
             .send_message(Context::new(request, otlp))
             .await
     }
 }
 
-fn apply_traces(actions: &CompiledActions, traces: &mut TracesData, rc: &RequestContext) {
+fn apply_traces(actions: &CompiledActions, traces: &mut TracesData, rc: &RequestContext) -> u64 {
+    let mut applied = 0;
     for rs in &mut traces.resource_spans {
         for ss in &mut rs.scope_spans {
             for span in &mut ss.spans {
-                actions.apply(&mut span.attributes, rc);
+                applied += actions.apply(&mut span.attributes, rc);
             }
         }
     }
+    applied
 }
 
-fn apply_logs(actions: &CompiledActions, logs: &mut LogsData, rc: &RequestContext) {
+fn apply_logs(actions: &CompiledActions, logs: &mut LogsData, rc: &RequestContext) -> u64 {
+    let mut applied = 0;
     for rl in &mut logs.resource_logs {
         for sl in &mut rl.scope_logs {
             for record in &mut sl.log_records {
-                actions.apply(&mut record.attributes, rc);
+                applied += actions.apply(&mut record.attributes, rc);
             }
         }
     }
+    applied
 }
 
-fn apply_metrics(actions: &CompiledActions, metrics: &mut MetricsData, rc: &RequestContext) {
+fn apply_metrics(actions: &CompiledActions, metrics: &mut MetricsData, rc: &RequestContext) -> u64 {
+    let mut applied = 0;
+    let mut apply = |attrs: &mut Vec<_>| applied += actions.apply(attrs, rc);
     for rm in &mut metrics.resource_metrics {
         for sm in &mut rm.scope_metrics {
             for m in &mut sm.metrics {
@@ -126,28 +142,29 @@ fn apply_metrics(actions: &CompiledActions, metrics: &mut MetricsData, rc: &Requ
                     Some(metric::Data::Gauge(g)) => g
                         .data_points
                         .iter_mut()
-                        .for_each(|p| actions.apply(&mut p.attributes, rc)),
+                        .for_each(|p| apply(&mut p.attributes)),
                     Some(metric::Data::Sum(s)) => s
                         .data_points
                         .iter_mut()
-                        .for_each(|p| actions.apply(&mut p.attributes, rc)),
+                        .for_each(|p| apply(&mut p.attributes)),
                     Some(metric::Data::Histogram(h)) => h
                         .data_points
                         .iter_mut()
-                        .for_each(|p| actions.apply(&mut p.attributes, rc)),
+                        .for_each(|p| apply(&mut p.attributes)),
                     Some(metric::Data::ExponentialHistogram(h)) => h
                         .data_points
                         .iter_mut()
-                        .for_each(|p| actions.apply(&mut p.attributes, rc)),
+                        .for_each(|p| apply(&mut p.attributes)),
                     Some(metric::Data::Summary(s)) => s
                         .data_points
                         .iter_mut()
-                        .for_each(|p| actions.apply(&mut p.attributes, rc)),
+                        .for_each(|p| apply(&mut p.attributes)),
                     None => {}
                 }
             }
         }
     }
+    applied
 }
 
 #[cfg(test)]

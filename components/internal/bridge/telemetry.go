@@ -1,0 +1,240 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// scopeName is the instrumentation scope of the bridge's own telemetry.
+const scopeName = "github.com/otelcol-rust/otelcol-rust/components/internal/bridge"
+
+// Outcome attribute values of otelcol_rust_processor_requests.
+const (
+	outcomeSuccess   = "success"
+	outcomePermanent = "permanent"
+	outcomeRetryable = "retryable"
+	outcomeCancelled = "cancelled"
+	outcomeDeadline  = "deadline_exceeded"
+	outcomePanic     = "panic"
+)
+
+var outcomes = []string{outcomeSuccess, outcomePermanent, outcomeRetryable, outcomeCancelled, outcomeDeadline, outcomePanic}
+
+// telemetry is one component's share of the Collector's own telemetry:
+// its zap logger, its meter and its tracer, as the Collector hands every
+// component in TelemetrySettings.
+type telemetry struct {
+	logger *zap.Logger
+	tracer trace.Tracer
+
+	requests   metric.Int64Counter
+	duration   metric.Float64Histogram
+	inFlight   metric.Int64UpDownCounter
+	queued     metric.Int64UpDownCounter
+	outcomeSet map[string]metric.MeasurementOption
+	registered []metric.Registration
+}
+
+func newTelemetry(set component.TelemetrySettings, p *Processor, info RegisteredProcessor) (*telemetry, error) {
+	t := &telemetry{
+		logger:     set.Logger,
+		tracer:     set.TracerProvider.Tracer(scopeName),
+		outcomeSet: map[string]metric.MeasurementOption{},
+	}
+	meter := set.MeterProvider.Meter(scopeName)
+	var err error
+	if t.requests, err = meter.Int64Counter("otelcol_rust_processor_requests",
+		metric.WithDescription("Requests the Rust processor handled, by outcome."),
+		metric.WithUnit("{requests}")); err != nil {
+		return nil, err
+	}
+	if t.duration, err = meter.Float64Histogram("otelcol_rust_processor_duration",
+		metric.WithDescription("Time from entering the bridge to the request's end, as the caller saw it."),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5)); err != nil {
+		return nil, err
+	}
+	if t.inFlight, err = meter.Int64UpDownCounter("otelcol_rust_processor_in_flight",
+		metric.WithDescription("Requests inside the Rust processor right now."),
+		metric.WithUnit("{requests}")); err != nil {
+		return nil, err
+	}
+	if t.queued, err = meter.Int64UpDownCounter("otelcol_rust_processor_queued",
+		metric.WithDescription("Requests waiting on the bridge's runtime (the slow path) right now."),
+		metric.WithUnit("{requests}")); err != nil {
+		return nil, err
+	}
+	for _, o := range outcomes {
+		t.outcomeSet[o] = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", o)))
+	}
+	// The processor's own counters live in Rust; one call per collection
+	// reads them all.
+	if len(info.Metrics) > 0 {
+		var observables []metric.Observable
+		counters := make([]metric.Int64ObservableCounter, len(info.Metrics))
+		for i, m := range info.Metrics {
+			c, err := meter.Int64ObservableCounter("otelcol_rust_processor_"+info.Name+"_"+m.Name,
+				metric.WithDescription(m.Description), metric.WithUnit(m.Unit))
+			if err != nil {
+				return nil, err
+			}
+			counters[i] = c
+			observables = append(observables, c)
+		}
+		reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+			values := RustBridgeImpl{}.read_counters(&HandleRequest{handle: p.handle}).values
+			for i, c := range counters {
+				if i < len(values) {
+					o.ObserveInt64(c, int64(values[i]))
+				}
+			}
+			return nil
+		}, observables...)
+		if err != nil {
+			return nil, err
+		}
+		t.registered = append(t.registered, reg)
+	}
+	configureRustLogging(set.Logger)
+	return t, nil
+}
+
+func (t *telemetry) shutdown() {
+	for _, r := range t.registered {
+		_ = r.Unregister()
+	}
+}
+
+// startRequest opens the Rust processor's span (a child of the caller's)
+// and counts the request in flight. The span's context is what Rust sees
+// as the request's span context and what the next consumer gets as parent.
+func (t *telemetry) startRequest(ctx context.Context, name string) (context.Context, trace.Span, time.Time) {
+	t.inFlight.Add(ctx, 1)
+	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
+	return ctx, span, time.Now()
+}
+
+// endRequest records how a request ended.
+func (t *telemetry) endRequest(ctx context.Context, span trace.Span, start time.Time, err error) {
+	outcome := outcomeOf(err)
+	t.inFlight.Add(ctx, -1)
+	t.requests.Add(ctx, 1, t.outcomeSet[outcome])
+	t.duration.Record(ctx, time.Since(start).Seconds(), t.outcomeSet[outcome])
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
+
+func outcomeOf(err error) string {
+	switch {
+	case err == nil:
+		return outcomeSuccess
+	case isPanicError(err):
+		return outcomePanic
+	case isContextError(err, true):
+		return outcomeCancelled
+	case isContextError(err, false):
+		return outcomeDeadline
+	case isPermanent(err):
+		return outcomePermanent
+	}
+	return outcomeRetryable
+}
+
+func isPanicError(err error) bool {
+	var pe *panicError
+	return errors.As(err, &pe)
+}
+
+func isContextError(err error, cancelled bool) bool {
+	if cancelled {
+		return errors.Is(err, context.Canceled)
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}
+
+func isPermanent(err error) bool { return consumererror.IsPermanent(err) }
+
+var (
+	logLevelMu   sync.Mutex
+	rustLogLevel = -1
+)
+
+// configureRustLogging lets Rust log at the most verbose level this
+// logger enables (Rust only raises its level; Go filters per component).
+func configureRustLogging(logger *zap.Logger) {
+	level := 0
+	for _, l := range []struct {
+		zap  zapcore.Level
+		rust int
+	}{{zapcore.DebugLevel, 4}, {zapcore.InfoLevel, 3}, {zapcore.WarnLevel, 2}, {zapcore.ErrorLevel, 1}} {
+		if logger.Core().Enabled(l.zap) {
+			level = l.rust
+			break
+		}
+	}
+	logLevelMu.Lock()
+	defer logLevelMu.Unlock()
+	if level <= rustLogLevel {
+		return
+	}
+	rustLogLevel = level
+	RustBridgeImpl{}.configure_logging(&LogLevelRequest{level: uint8(level)})
+}
+
+var fallbackLogger = zap.NewNop()
+
+// rustLogCalls counts log records Rust sent (tests check that disabled
+// levels never cross).
+var rustLogCalls atomic.Uint64
+
+// log writes a Rust log record to its component's logger.
+func (goBridge) log(r LogRecord) {
+	rustLogCalls.Add(1)
+	logger := fallbackLogger
+	if p := lookupProcessor(r.component); p != nil && p.telemetry != nil {
+		logger = p.telemetry.logger
+	}
+	var level zapcore.Level
+	switch r.level {
+	case 1:
+		level = zapcore.ErrorLevel
+	case 2:
+		level = zapcore.WarnLevel
+	case 3:
+		level = zapcore.InfoLevel
+	default:
+		level = zapcore.DebugLevel
+	}
+	// The strings point into Rust memory that lives only for this call;
+	// zap (and any log exporter behind it) may keep what it is given.
+	ce := logger.Check(level, strings.Clone(r.message))
+	if ce == nil {
+		return
+	}
+	fields := []zap.Field{zap.String("rust.target", strings.Clone(r.target))}
+	if len(r.fields_json) > 2 {
+		var kv map[string]any
+		if err := json.Unmarshal([]byte(r.fields_json), &kv); err == nil {
+			for k, v := range kv {
+				fields = append(fields, zap.Any(k, v))
+			}
+		}
+	}
+	ce.Write(fields...)
+}
