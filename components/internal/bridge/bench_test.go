@@ -5,11 +5,17 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // Benchmarks of the request path. Compare each against
@@ -114,3 +120,36 @@ func BenchmarkCrossing(b *testing.B) {
 }
 
 var _ = ptrace.NewTraces
+
+// BenchmarkTelemetryCost is the inline no-op round trip (1 span) with the
+// Collector's default self-telemetry (an SDK MeterProvider collecting the
+// bridge's metrics, an info-level logger, no tracing) against no-op
+// providers, in the same run.
+func BenchmarkTelemetryCost(b *testing.B) {
+	td := sampleTraces(1)
+	for _, withTelemetry := range []bool{false, true} {
+		name := "noop-providers"
+		if withTelemetry {
+			name = "default-telemetry"
+		}
+		b.Run(name, func(b *testing.B) {
+			f := testFactory(b, "test_noop")
+			set := processortest.NewNopSettings(f.Type())
+			if withTelemetry {
+				set.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+				set.Logger = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel))
+			}
+			p, err := f.CreateTraces(context.Background(), set, f.CreateDefaultConfig(), consumertest.NewNop())
+			require.NoError(b, err)
+			require.NoError(b, p.Start(context.Background(), componenttest.NewNopHost()))
+			b.Cleanup(func() { require.NoError(b, p.Shutdown(context.Background())) })
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := p.ConsumeTraces(ctx, td); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -265,8 +265,8 @@ func (p *Processor) cross(r *request) error {
 		// then); Rust's completion callback removes the request, handles
 		// the buffer and wakes us, unless ctx ends first.
 		pendingTotal.Add(1)
-		p.telemetry.queued.Add(r.ctx, 1)
-		defer p.telemetry.queued.Add(context.WithoutCancel(r.ctx), -1)
+		p.telemetry.queued.Add(r.ctx, 1, p.telemetry.componentSet)
+		defer p.telemetry.queued.Add(context.WithoutCancel(r.ctx), -1, p.telemetry.componentSet)
 		id := r.id
 		stop := context.AfterFunc(r.ctx, func() {
 			r.cancelledAt.Store(time.Now().UnixNano())

@@ -46,7 +46,10 @@ type telemetry struct {
 	inFlight   metric.Int64UpDownCounter
 	queued     metric.Int64UpDownCounter
 	outcomeSet map[string]metric.MeasurementOption
-	registered []metric.Registration
+	// componentSet names the component as the Collector's own processor
+	// metrics do (processor, otel_signal).
+	componentSet metric.MeasurementOption
+	registered   []metric.Registration
 }
 
 func newTelemetry(set component.TelemetrySettings, p *Processor, info RegisteredProcessor) (*telemetry, error) {
@@ -78,9 +81,15 @@ func newTelemetry(set component.TelemetrySettings, p *Processor, info Registered
 		metric.WithUnit("{requests}")); err != nil {
 		return nil, err
 	}
-	for _, o := range outcomes {
-		t.outcomeSet[o] = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", o)))
+	componentAttrs := []attribute.KeyValue{
+		attribute.String("processor", p.id.String()),
+		attribute.String("otel_signal", signalName(p.signal)),
 	}
+	t.componentSet = metric.WithAttributeSet(attribute.NewSet(componentAttrs...))
+	for _, o := range outcomes {
+		t.outcomeSet[o] = metric.WithAttributeSet(attribute.NewSet(append(componentAttrs, attribute.String("outcome", o))...))
+	}
+	observeSet := metric.WithAttributeSet(attribute.NewSet(componentAttrs...))
 	// The processor's own counters live in Rust; one call per collection
 	// reads them all.
 	if len(info.Metrics) > 0 {
@@ -99,7 +108,7 @@ func newTelemetry(set component.TelemetrySettings, p *Processor, info Registered
 			values := RustBridgeImpl{}.read_counters(&HandleRequest{handle: p.handle}).values
 			for i, c := range counters {
 				if i < len(values) {
-					o.ObserveInt64(c, int64(values[i]))
+					o.ObserveInt64(c, int64(values[i]), observeSet)
 				}
 			}
 			return nil
@@ -123,7 +132,7 @@ func (t *telemetry) shutdown() {
 // and counts the request in flight. The span's context is what Rust sees
 // as the request's span context and what the next consumer gets as parent.
 func (t *telemetry) startRequest(ctx context.Context, name string) (context.Context, trace.Span, time.Time) {
-	t.inFlight.Add(ctx, 1)
+	t.inFlight.Add(ctx, 1, t.componentSet)
 	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
 	return ctx, span, time.Now()
 }
@@ -131,7 +140,7 @@ func (t *telemetry) startRequest(ctx context.Context, name string) (context.Cont
 // endRequest records how a request ended.
 func (t *telemetry) endRequest(ctx context.Context, span trace.Span, start time.Time, err error) {
 	outcome := outcomeOf(err)
-	t.inFlight.Add(ctx, -1)
+	t.inFlight.Add(ctx, -1, t.componentSet)
 	t.requests.Add(ctx, 1, t.outcomeSet[outcome])
 	t.duration.Record(ctx, time.Since(start).Seconds(), t.outcomeSet[outcome])
 	if err != nil {

@@ -109,16 +109,18 @@ func TestBridgeAndProcessorMetrics(t *testing.T) {
 
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, rig.reader.Collect(context.Background(), &rm))
-	v, ok := sumValue(t, rm, "otelcol_rust_processor_requests", attribute.String("outcome", "success"))
+	attrs := []attribute.KeyValue{attribute.String("processor", "rust_attributes/observed"), attribute.String("otel_signal", "traces")}
+	failed := []attribute.KeyValue{attribute.String("processor", "test_scripted/observed"), attribute.String("otel_signal", "traces")}
+	v, ok := sumValue(t, rm, "otelcol_rust_processor_requests", append(attrs, attribute.String("outcome", "success"))...)
 	require.True(t, ok)
 	assert.EqualValues(t, 3, v)
-	v, ok = sumValue(t, rm, "otelcol_rust_processor_requests", attribute.String("outcome", "permanent"))
+	v, ok = sumValue(t, rm, "otelcol_rust_processor_requests", append(failed, attribute.String("outcome", "permanent"))...)
 	require.True(t, ok)
 	assert.EqualValues(t, 1, v)
-	v, ok = sumValue(t, rm, "otelcol_rust_processor_in_flight")
+	v, ok = sumValue(t, rm, "otelcol_rust_processor_in_flight", attrs...)
 	require.True(t, ok)
 	assert.EqualValues(t, 0, v)
-	v, ok = sumValue(t, rm, "otelcol_rust_processor_rust_attributes_actions_applied")
+	v, ok = sumValue(t, rm, "otelcol_rust_processor_rust_attributes_actions_applied", attrs...)
 	require.True(t, ok, "the processor's own counter")
 	assert.EqualValues(t, 6, v, "one insert per span, 2 spans x 3 requests")
 }
