@@ -5,3 +5,4 @@
 //! the bridge's registry (`rust/bridge/src/registry.rs`) and `make generate`.
 
 pub mod attributes;
+pub mod ratelimit;

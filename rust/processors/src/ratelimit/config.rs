@@ -1,0 +1,762 @@
+//! The configuration of `rust_ratelimit`, its checks, and the limit key.
+//!
+//! Field names and meanings follow elastic's `ratelimitprocessor` (local
+//! mode); see the README for the differences.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::time::Duration;
+
+use otelcol_rust_engine::{ConfigError, Metadata};
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+
+use super::bucket::Limits;
+
+/// The key of every request when `metadata_keys` is empty (elastic's).
+pub const DEFAULT_KEY: &str = "default";
+
+/// Default bound on the number of buckets (`max_buckets`).
+pub const DEFAULT_MAX_BUCKETS: usize = 10_000;
+
+/// The `rust_ratelimit` configuration, as written in the Collector YAML.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Client metadata keys whose values make the limit key; one bucket per
+    /// distinct key. Empty: one bucket for everything.
+    #[serde(default)]
+    pub metadata_keys: Vec<String>,
+    /// What a token stands for.
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// Refill rate, tokens per second (> 0). Required.
+    pub rate: f64,
+    /// Bucket capacity in tokens (>= 1). Required.
+    pub burst: u64,
+    /// What happens to a request over the limit.
+    #[serde(default)]
+    pub throttle_behavior: ThrottleBehavior,
+    /// Fixed retry delay to suggest when throttling. Unset: the time until
+    /// the bucket holds the request's tokens.
+    #[serde(default)]
+    pub retry_delay: Option<GoDuration>,
+    /// Per-key rate and burst, keyed by limit key (see the README).
+    #[serde(default)]
+    pub overrides: BTreeMap<String, Override>,
+    /// Bound on the number of buckets; the least recently used one goes
+    /// when a new key arrives at the bound.
+    #[serde(default = "default_max_buckets")]
+    pub max_buckets: usize,
+    /// Refuse requests that lack any of the `metadata_keys` instead of
+    /// limiting them together in one bucket.
+    #[serde(default)]
+    pub reject_missing_metadata: bool,
+    /// elastic's limiter type. Only `local` exists here.
+    #[serde(default, rename = "type")]
+    pub limiter_type: LimiterType,
+    /// Accepted for compatibility; no effect (in elastic it applies to the
+    /// gubernator type only).
+    #[serde(default)]
+    pub throttle_interval: Option<GoDuration>,
+    /// elastic's gubernator-only dynamic limits: accepted only when not
+    /// enabled.
+    #[serde(default)]
+    pub dynamic_limits: Option<DynamicLimits>,
+    /// elastic's gubernator-only classes: refused.
+    #[serde(default)]
+    pub classes: Option<serde_json::Value>,
+    /// elastic's gubernator-only default class: refused.
+    #[serde(default)]
+    pub default_class: Option<serde_json::Value>,
+    /// elastic's gubernator-only class resolver: refused.
+    #[serde(default)]
+    pub class_resolver: Option<serde_json::Value>,
+}
+
+fn default_max_buckets() -> usize {
+    DEFAULT_MAX_BUCKETS
+}
+
+/// Per-key settings; unset fields keep the top-level value.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// Refill rate for this key (> 0).
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Capacity for this key (>= 1).
+    #[serde(default)]
+    pub burst: Option<u64>,
+    /// Accepted for compatibility; no effect.
+    #[serde(default)]
+    pub throttle_interval: Option<GoDuration>,
+    /// Accepted for compatibility; no effect (limits are always static here).
+    #[serde(default)]
+    pub static_only: Option<bool>,
+    /// Accepted for compatibility; no effect (limits are always static here).
+    #[serde(default)]
+    pub disable_dynamic: Option<bool>,
+}
+
+/// elastic's `dynamic_limits` section, accepted so that configurations
+/// written for elastic's processor load, as long as it is disabled.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamicLimits {
+    /// Must be false (or absent).
+    #[serde(default)]
+    pub enabled: bool,
+    /// Ignored.
+    #[serde(default)]
+    pub window_multiplier: Option<f64>,
+    /// Ignored.
+    #[serde(default)]
+    pub default_window_multiplier: Option<f64>,
+    /// Ignored.
+    #[serde(default)]
+    pub window_duration: Option<GoDuration>,
+    /// Ignored.
+    #[serde(default)]
+    pub window_configurator: Option<String>,
+}
+
+/// What a token stands for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// One token per request.
+    #[default]
+    Requests,
+    /// One token per span, metric data point or log record.
+    Records,
+    /// One token per byte of the OTLP protobuf encoding.
+    Bytes,
+}
+
+impl Strategy {
+    /// The unit, as written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Requests => "requests",
+            Strategy::Records => "records",
+            Strategy::Bytes => "bytes",
+        }
+    }
+}
+
+/// What happens to a request over the limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThrottleBehavior {
+    /// Refuse it at once with `RESOURCE_EXHAUSTED` / HTTP 429.
+    #[default]
+    Error,
+    /// Hold it until its tokens are available, then forward it.
+    Delay,
+}
+
+/// elastic's limiter types.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LimiterType {
+    /// In-memory buckets in this Collector.
+    #[default]
+    Local,
+    /// elastic's distributed limiter; not implemented (refused).
+    Gubernator,
+}
+
+/// A duration written the Go way (`"1s"`, `"250ms"`, `"1m30s"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for GoDuration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = GoDuration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as \"1s\" or \"250ms\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                parse_duration(v).map(GoDuration).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// Parses a Go `time.Duration` string: a sequence of decimal numbers with
+/// units `ns`, `us` (or `µs`), `ms`, `s`, `m`, `h`; `"0"` alone is zero.
+/// Negative durations are refused.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid duration {text:?} (examples: \"1s\", \"250ms\", \"1m30s\")");
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut rest = text.strip_prefix('+').unwrap_or(text);
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let number = &rest[..number_len];
+        if number.is_empty() || number == "." {
+            return Err(bad());
+        }
+        let value: f64 = number.parse().map_err(|_| bad())?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let nanos_per_unit = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return Err(bad()),
+        };
+        total += value * nanos_per_unit;
+        rest = &rest[unit_len..];
+    }
+    // Go's time.Duration is an int64 of nanoseconds.
+    if total > i64::MAX as f64 {
+        return Err(format!("duration {text:?} is too long"));
+    }
+    Ok(Duration::from_nanos(total.round() as u64))
+}
+
+/// A checked configuration, ready to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Lowercase, in configuration order.
+    pub metadata_keys: Vec<String>,
+    pub strategy: Strategy,
+    pub behavior: ThrottleBehavior,
+    pub limits: Limits,
+    pub retry_delay: Option<Duration>,
+    /// By canonical limit key.
+    pub overrides: HashMap<String, Limits>,
+    pub max_buckets: usize,
+    pub reject_missing_metadata: bool,
+}
+
+fn positive_rate(path: &str, rate: f64) -> Result<(), ConfigError> {
+    if rate.is_finite() && rate > 0.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::at(
+            path,
+            format!("must be a number greater than zero, got {rate}"),
+        ))
+    }
+}
+
+fn positive_burst(path: &str, burst: u64) -> Result<(), ConfigError> {
+    if burst >= 1 {
+        Ok(())
+    } else {
+        Err(ConfigError::at(path, "must be at least 1"))
+    }
+}
+
+fn positive_duration(path: &str, d: Option<GoDuration>) -> Result<(), ConfigError> {
+    match d {
+        Some(GoDuration(d)) if d.is_zero() => {
+            Err(ConfigError::at(path, "must be greater than zero"))
+        }
+        _ => Ok(()),
+    }
+}
+
+const GUBERNATOR_ONLY: &str =
+    "belongs to elastic's gubernator rate limiter, which rust_ratelimit does not implement";
+
+impl Config {
+    /// Checks the configuration; errors name the offending field.
+    pub(crate) fn check(self) -> Result<Settings, ConfigError> {
+        if self.limiter_type == LimiterType::Gubernator {
+            return Err(ConfigError::at(
+                "type",
+                "only \"local\" is supported: rust_ratelimit does not implement elastic's gubernator (distributed) limiter",
+            ));
+        }
+        if let Some(dl) = &self.dynamic_limits {
+            if dl.enabled {
+                return Err(ConfigError::at("dynamic_limits.enabled", GUBERNATOR_ONLY));
+            }
+        }
+        for (field, value) in [
+            ("classes", &self.classes),
+            ("default_class", &self.default_class),
+            ("class_resolver", &self.class_resolver),
+        ] {
+            if value.as_ref().is_some_and(|v| !v.is_null()) {
+                return Err(ConfigError::at(field, GUBERNATOR_ONLY));
+            }
+        }
+        positive_rate("rate", self.rate)?;
+        positive_burst("burst", self.burst)?;
+        positive_duration("retry_delay", self.retry_delay)?;
+        positive_duration("throttle_interval", self.throttle_interval)?;
+        if self.max_buckets == 0 {
+            return Err(ConfigError::at("max_buckets", "must be at least 1"));
+        }
+        let mut metadata_keys = Vec::with_capacity(self.metadata_keys.len());
+        for (i, key) in self.metadata_keys.iter().enumerate() {
+            if key.is_empty() {
+                return Err(ConfigError::at(
+                    format!("metadata_keys[{i}]"),
+                    "must not be empty",
+                ));
+            }
+            if key.contains([':', ';', ',']) {
+                return Err(ConfigError::at(
+                    format!("metadata_keys[{i}]"),
+                    "must not contain ':', ';' or ',' (they separate the parts of the limit key)",
+                ));
+            }
+            let key = key.to_ascii_lowercase();
+            if metadata_keys.contains(&key) {
+                return Err(ConfigError::at(
+                    format!("metadata_keys[{i}]"),
+                    format!("{key:?} is listed twice (keys are case-insensitive)"),
+                ));
+            }
+            metadata_keys.push(key);
+        }
+        if self.reject_missing_metadata && metadata_keys.is_empty() {
+            return Err(ConfigError::at(
+                "reject_missing_metadata",
+                "needs metadata_keys: without them no request can lack metadata",
+            ));
+        }
+        let limits = Limits {
+            rate: self.rate,
+            burst: self.burst as f64,
+        };
+        let mut overrides = HashMap::with_capacity(self.overrides.len());
+        for (key, o) in &self.overrides {
+            let path = |field: &str| format!("overrides.{key}.{field}");
+            let canonical = canonical_key(key, &metadata_keys).ok_or_else(|| {
+                ConfigError::at(
+                    format!("overrides.{key}"),
+                    format!(
+                        "the key does not have the form of a limit key for metadata_keys {:?}: expected {}",
+                        self.metadata_keys,
+                        key_template(&metadata_keys)
+                    ),
+                )
+            })?;
+            if let Some(rate) = o.rate {
+                positive_rate(&path("rate"), rate)?;
+            }
+            if let Some(burst) = o.burst {
+                positive_burst(&path("burst"), burst)?;
+            }
+            positive_duration(&path("throttle_interval"), o.throttle_interval)?;
+            let resolved = Limits {
+                rate: o.rate.unwrap_or(limits.rate),
+                burst: o.burst.map_or(limits.burst, |b| b as f64),
+            };
+            if overrides.insert(canonical.clone(), resolved).is_some() {
+                return Err(ConfigError::at(
+                    format!("overrides.{key}"),
+                    format!("another override has the same limit key {canonical:?} (metadata key names are case-insensitive)"),
+                ));
+            }
+        }
+        Ok(Settings {
+            metadata_keys,
+            strategy: self.strategy,
+            behavior: self.throttle_behavior,
+            limits,
+            retry_delay: self.retry_delay.map(|d| d.0),
+            overrides,
+            max_buckets: self.max_buckets,
+            reject_missing_metadata: self.reject_missing_metadata,
+        })
+    }
+}
+
+/// What a limit key looks like for these metadata keys, for messages.
+fn key_template(names: &[String]) -> String {
+    if names.is_empty() {
+        return format!("{DEFAULT_KEY:?}");
+    }
+    let parts: Vec<String> = names.iter().map(|n| format!("{n}:<values>")).collect();
+    format!(
+        "\"{}\" (several values of one key joined with ',')",
+        parts.join(";")
+    )
+}
+
+/// The limit key an override key stands for, with the metadata key names
+/// lowercased; `None` when it cannot be a limit key for `names`
+/// (lowercase). Values are kept as written.
+fn canonical_key(key: &str, names: &[String]) -> Option<String> {
+    if names.is_empty() {
+        return (key == DEFAULT_KEY).then(|| key.to_string());
+    }
+    // ASCII lowercasing keeps every byte offset, so positions found in
+    // `lower` cut `key` at the same characters.
+    let lower = key.to_ascii_lowercase();
+    let mut out = String::with_capacity(key.len());
+    let mut pos = 0;
+    for (i, name) in names.iter().enumerate() {
+        let head = if i == 0 {
+            format!("{name}:")
+        } else {
+            format!(";{name}:")
+        };
+        if !lower[pos..].starts_with(&head) {
+            return None;
+        }
+        out.push_str(&head);
+        pos += head.len();
+        let end = match names.get(i + 1) {
+            Some(next) => pos + lower[pos..].find(&format!(";{next}:"))?,
+            None => key.len(),
+        };
+        out.push_str(&key[pos..end]);
+        pos = end;
+    }
+    Some(out)
+}
+
+/// The outcome of building a request's limit key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LimitKey {
+    pub key: String,
+    /// Some metadata key had no value (or only empty ones).
+    pub missing: bool,
+}
+
+/// The limit key of a request: `default` without metadata keys, else
+/// `name1:v1,v2;name2:v3` (elastic's format, names lowercased). A missing
+/// key contributes `name:` with nothing after the colon.
+pub(crate) fn limit_key(names: &[String], metadata: &Metadata) -> LimitKey {
+    if names.is_empty() {
+        return LimitKey {
+            key: DEFAULT_KEY.to_string(),
+            missing: false,
+        };
+    }
+    let mut key = String::new();
+    let mut missing = false;
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            key.push(';');
+        }
+        key.push_str(name);
+        key.push(':');
+        let values = metadata.get(name);
+        if values.iter().all(|v| v.is_empty()) {
+            missing = true;
+        }
+        for (j, value) in values.iter().enumerate() {
+            if j > 0 {
+                key.push(',');
+            }
+            key.push_str(value);
+        }
+    }
+    LimitKey { key, missing }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use otelcol_rust_engine::parse_config;
+    use serde_json::json;
+
+    fn settings(value: serde_json::Value) -> Result<Settings, ConfigError> {
+        parse_config::<Config>(&value)?.check()
+    }
+
+    fn err(value: serde_json::Value) -> ConfigError {
+        settings(value).expect_err("invalid configuration")
+    }
+
+    #[test]
+    fn defaults() {
+        let s = settings(json!({"rate": 100, "burst": 200})).unwrap();
+        assert!(s.metadata_keys.is_empty());
+        assert_eq!(s.strategy, Strategy::Requests);
+        assert_eq!(s.behavior, ThrottleBehavior::Error);
+        assert_eq!(
+            s.limits,
+            Limits {
+                rate: 100.0,
+                burst: 200.0
+            }
+        );
+        assert_eq!(s.retry_delay, None);
+        assert!(s.overrides.is_empty());
+        assert_eq!(s.max_buckets, DEFAULT_MAX_BUCKETS);
+        assert!(!s.reject_missing_metadata);
+    }
+
+    #[test]
+    fn everything_set() {
+        let s = settings(json!({
+            "metadata_keys": ["X-Tenant-Id", "x-env"],
+            "strategy": "bytes",
+            "rate": 0.5,
+            "burst": 10,
+            "throttle_behavior": "delay",
+            "retry_delay": "1m30s",
+            "overrides": {
+                "X-Tenant-ID:Acme;x-env:prod": {"rate": 2, "burst": 20, "throttle_interval": "10s"},
+                "x-tenant-id:beta;X-ENV:a,b": {"burst": 3, "static_only": true, "disable_dynamic": true}
+            },
+            "max_buckets": 5,
+            "reject_missing_metadata": true,
+            "type": "local",
+            "throttle_interval": "1s",
+            "dynamic_limits": {"enabled": false, "window_multiplier": 1.3, "window_duration": "2m"}
+        }))
+        .unwrap();
+        assert_eq!(s.metadata_keys, ["x-tenant-id", "x-env"]);
+        assert_eq!(s.strategy, Strategy::Bytes);
+        assert_eq!(s.behavior, ThrottleBehavior::Delay);
+        assert_eq!(s.retry_delay, Some(Duration::from_secs(90)));
+        assert_eq!(
+            s.overrides["x-tenant-id:Acme;x-env:prod"],
+            Limits {
+                rate: 2.0,
+                burst: 20.0
+            }
+        );
+        assert_eq!(
+            s.overrides["x-tenant-id:beta;x-env:a,b"],
+            Limits {
+                rate: 0.5,
+                burst: 3.0
+            }
+        );
+        assert_eq!(s.max_buckets, 5);
+        assert!(s.reject_missing_metadata);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (json!({"burst": 1}), "", "missing field `rate`"),
+            (json!({"rate": 1}), "", "missing field `burst`"),
+            (json!({"rate": 0, "burst": 1}), "rate", "greater than zero"),
+            (
+                json!({"rate": -2.5, "burst": 1}),
+                "rate",
+                "greater than zero",
+            ),
+            (json!({"rate": 1, "burst": 0}), "burst", "at least 1"),
+            (json!({"rate": 1, "burst": -1}), "burst", "invalid value"),
+            (json!({"rate": 1, "burst": 1.5}), "burst", "invalid type"),
+            (json!({"rate": "fast", "burst": 1}), "rate", "invalid type"),
+            (
+                json!({"rate": 1, "burst": 1, "strategy": "spans"}),
+                "strategy",
+                "unknown variant `spans`",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "throttle_behavior": "drop"}),
+                "throttle_behavior",
+                "unknown variant `drop`",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "burts": 1}),
+                "burts",
+                "unknown field `burts`",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "retry_delay": "soon"}),
+                "retry_delay",
+                "invalid duration",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "retry_delay": 5}),
+                "retry_delay",
+                "invalid type",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "retry_delay": "0s"}),
+                "retry_delay",
+                "greater than zero",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "throttle_interval": "0"}),
+                "throttle_interval",
+                "greater than zero",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "max_buckets": 0}),
+                "max_buckets",
+                "at least 1",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "metadata_keys": ["a", ""]}),
+                "metadata_keys[1]",
+                "must not be empty",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "metadata_keys": ["a:b"]}),
+                "metadata_keys[0]",
+                "must not contain",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "metadata_keys": ["Tenant", "tenant"]}),
+                "metadata_keys[1]",
+                "listed twice",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "reject_missing_metadata": true}),
+                "reject_missing_metadata",
+                "needs metadata_keys",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "type": "gubernator"}),
+                "type",
+                "only \"local\"",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "type": "redis"}),
+                "type",
+                "unknown variant",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "dynamic_limits": {"enabled": true}}),
+                "dynamic_limits.enabled",
+                "gubernator",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "dynamic_limits": {"enabld": true}}),
+                "dynamic_limits.enabld",
+                "unknown field `enabld`",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "classes": {"trial": {"rate": 1}}}),
+                "classes",
+                "gubernator",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "metadata_keys": ["x-tenant-id"],
+                       "overrides": {"x-tenant-id:a": {"rate": 0}}}),
+                "overrides.x-tenant-id:a.rate",
+                "greater than zero",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "metadata_keys": ["x-tenant-id"],
+                       "overrides": {"x-tenant-id:a": {"burst": 0}}}),
+                "overrides.x-tenant-id:a.burst",
+                "at least 1",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "metadata_keys": ["x-tenant-id"],
+                       "overrides": {"x-tenant-id:a": {"rates": 2}}}),
+                "overrides.x-tenant-id:a.rates",
+                "unknown field `rates`",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "metadata_keys": ["x-tenant-id"],
+                       "overrides": {"acme": {"rate": 2}}}),
+                "overrides.acme",
+                "expected \"x-tenant-id:<values>\"",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "overrides": {"x-tenant-id:acme": {"rate": 2}}}),
+                "overrides.x-tenant-id:acme",
+                "expected \"default\"",
+            ),
+            (
+                json!({"rate": 1, "burst": 1, "metadata_keys": ["x-tenant-id"],
+                       "overrides": {"x-tenant-id:a": {"rate": 2}, "X-Tenant-Id:a": {"rate": 3}}}),
+                "overrides.x-tenant-id:a",
+                "same limit key",
+            ),
+        ];
+        for (value, path, message) in cases {
+            let e = err(value.clone());
+            assert_eq!(e.path, path, "{value}: {e}");
+            assert!(e.message.contains(message), "{value}: {e}");
+        }
+    }
+
+    #[test]
+    fn override_keys_must_fit_the_metadata_keys() {
+        let names = ["a".to_string(), "b".to_string()];
+        assert_eq!(canonical_key("A:x;B:y", &names).as_deref(), Some("a:x;b:y"));
+        assert_eq!(canonical_key("a:;b:", &names).as_deref(), Some("a:;b:"));
+        // Values may hold the separators, as long as the next part is found.
+        assert_eq!(
+            canonical_key("a:1,2;3;b:Z:z", &names).as_deref(),
+            Some("a:1,2;3;b:Z:z")
+        );
+        assert_eq!(canonical_key("b:y;a:x", &names), None);
+        assert_eq!(canonical_key("a:x", &names), None);
+        assert_eq!(canonical_key("a:x;c:y", &names), None);
+        assert_eq!(canonical_key("xa:x;b:y", &names), None);
+        assert_eq!(canonical_key("default", &[]).as_deref(), Some("default"));
+        assert_eq!(canonical_key("Default", &[]), None);
+        // Non-ASCII values survive.
+        assert_eq!(canonical_key("a:É;b:ü", &names).as_deref(), Some("a:É;b:ü"));
+    }
+
+    #[test]
+    fn limit_keys_use_elastic_format() {
+        let md = Metadata::from_entries([
+            ("X-Tenant-Id", vec!["acme".to_string()]),
+            ("x-env", vec!["a".to_string(), "b".to_string()]),
+            ("blank", vec![String::new()]),
+        ]);
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            limit_key(&names(&["x-tenant-id", "x-env"]), &md),
+            LimitKey {
+                key: "x-tenant-id:acme;x-env:a,b".into(),
+                missing: false
+            }
+        );
+        assert_eq!(
+            limit_key(&names(&["x-tenant-id", "other"]), &md),
+            LimitKey {
+                key: "x-tenant-id:acme;other:".into(),
+                missing: true
+            }
+        );
+        assert!(limit_key(&names(&["blank"]), &md).missing);
+        assert_eq!(
+            limit_key(&[], &md),
+            LimitKey {
+                key: "default".into(),
+                missing: false
+            }
+        );
+    }
+
+    #[test]
+    fn go_durations() {
+        let ok = |s: &str| parse_duration(s).unwrap();
+        assert_eq!(ok("0"), Duration::ZERO);
+        assert_eq!(ok("1s"), Duration::from_secs(1));
+        assert_eq!(ok("250ms"), Duration::from_millis(250));
+        assert_eq!(ok("1.5s"), Duration::from_millis(1500));
+        assert_eq!(ok("1m30s"), Duration::from_secs(90));
+        assert_eq!(ok("2h"), Duration::from_secs(7200));
+        assert_eq!(ok("10us"), Duration::from_micros(10));
+        assert_eq!(ok("10µs"), Duration::from_micros(10));
+        assert_eq!(ok("7ns"), Duration::from_nanos(7));
+        assert_eq!(ok("+3s"), Duration::from_secs(3));
+        for bad in [
+            "", "1", "s", "-1s", "1x", "1.2.3s", ".s", "1 s", "+", "3000000h",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+}
