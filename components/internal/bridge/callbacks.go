@@ -85,6 +85,7 @@ func deliver(e Emission) (err error) {
 		return bridgeError("otelcol-rust bridge: %s emitted an unreadable context: %v", proc.id, err)
 	}
 	defer cancel()
+	ctx = withRustSpan(ctx, e.span_handle)
 	useOriginal := e.original && req != nil
 	// Rust memory, valid for the duration of this call; the unmarshalers
 	// copy what they keep.

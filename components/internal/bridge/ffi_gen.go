@@ -41,6 +41,7 @@ typedef struct ListRef {
 
 typedef struct CounterValuesRef {
   struct ListRef values;
+  struct ListRef labeled;
 } CounterValuesRef;
 
 typedef struct CreateRequestRef {
@@ -62,11 +63,18 @@ typedef struct EmissionRef {
   uintptr_t ctx_len;
   int64_t deadline_nanos;
   bool metadata_changed;
+  uint64_t span_handle;
 } EmissionRef;
 
 typedef struct HandleRequestRef {
   uint64_t handle;
 } HandleRequestRef;
+
+typedef struct LabeledValueRef {
+  uint32_t index;
+  struct StringRef attributes_json;
+  uint64_t value;
+} LabeledValueRef;
 
 typedef struct LogLevelRequestRef {
   uint8_t level;
@@ -108,6 +116,23 @@ typedef struct ReleaseRef {
   uint64_t id;
 } ReleaseRef;
 
+typedef struct SpanEndRef {
+  uint64_t handle;
+  struct StringRef error;
+} SpanEndRef;
+
+typedef struct SpanStartRef {
+  uint64_t component;
+  uint64_t parent_handle;
+  struct ListRef parent;
+  struct StringRef name;
+} SpanStartRef;
+
+typedef struct SpanStartedRef {
+  uint64_t handle;
+  struct ListRef context;
+} SpanStartedRef;
+
 typedef struct ValidateRequestRef {
   struct StringRef processor_type;
   struct StringRef config_json;
@@ -139,6 +164,8 @@ type GoBridge interface {
 	complete(completion Completion)
 	release(release Release)
 	log(record LogRecord)
+	span_start(start SpanStart) SpanStarted
+	span_end(end SpanEnd)
 }
 
 //export CGoBridge_emit
@@ -163,6 +190,23 @@ func CGoBridge_release(release C.ReleaseRef) {
 func CGoBridge_log(record C.LogRecordRef) {
 	_new_record := newLogRecord(record)
 	GoBridgeImpl.log(_new_record)
+}
+
+//export CGoBridge_span_start
+func CGoBridge_span_start(start C.SpanStartRef, slot *C.void, cb *C.void) {
+	_new_start := newSpanStart(start)
+	resp := GoBridgeImpl.span_start(_new_start)
+	resp_ref, buffer := cvt_ref(cntSpanStarted, refSpanStarted)(&resp)
+	cgocall.CallFuncG0P2(unsafe.Pointer(cb), unsafe.Pointer(&resp_ref), unsafe.Pointer(slot))
+	runtime.KeepAlive(resp_ref)
+	runtime.KeepAlive(resp)
+	runtime.KeepAlive(buffer)
+}
+
+//export CGoBridge_span_end
+func CGoBridge_span_end(end C.SpanEndRef) {
+	_new_end := newSpanEnd(end)
+	GoBridgeImpl.span_end(_new_end)
 }
 
 func newString(s_ref C.StringRef) string {
@@ -577,28 +621,64 @@ func refLogLevelRequest(p *LogLevelRequest, buffer *[]byte) C.LogLevelRequestRef
 	}
 }
 
+type LabeledValue struct {
+	index           uint32
+	attributes_json string
+	value           uint64
+}
+
+func newLabeledValue(p C.LabeledValueRef) LabeledValue {
+	return LabeledValue{
+		index:           newC_uint32_t(p.index),
+		attributes_json: newString(p.attributes_json),
+		value:           newC_uint64_t(p.value),
+	}
+}
+func ownLabeledValue(p C.LabeledValueRef) LabeledValue {
+	return LabeledValue{
+		index:           newC_uint32_t(p.index),
+		attributes_json: ownString(p.attributes_json),
+		value:           newC_uint64_t(p.value),
+	}
+}
+func cntLabeledValue(s *LabeledValue, cnt *uint) [0]C.LabeledValueRef {
+	_ = s
+	_ = cnt
+	return [0]C.LabeledValueRef{}
+}
+func refLabeledValue(p *LabeledValue, buffer *[]byte) C.LabeledValueRef {
+	return C.LabeledValueRef{
+		index:           refC_uint32_t(&p.index, buffer),
+		attributes_json: refString(&p.attributes_json, buffer),
+		value:           refC_uint64_t(&p.value, buffer),
+	}
+}
+
 type CounterValues struct {
-	values []uint64
+	values  []uint64
+	labeled []LabeledValue
 }
 
 func newCounterValues(p C.CounterValuesRef) CounterValues {
 	return CounterValues{
-		values: new_list_mapper_primitive(newC_uint64_t)(p.values),
+		values:  new_list_mapper_primitive(newC_uint64_t)(p.values),
+		labeled: new_list_mapper(newLabeledValue)(p.labeled),
 	}
 }
 func ownCounterValues(p C.CounterValuesRef) CounterValues {
 	return CounterValues{
-		values: new_list_mapper(newC_uint64_t)(p.values),
+		values:  new_list_mapper(newC_uint64_t)(p.values),
+		labeled: new_list_mapper(ownLabeledValue)(p.labeled),
 	}
 }
 func cntCounterValues(s *CounterValues, cnt *uint) [0]C.CounterValuesRef {
-	_ = s
-	_ = cnt
+	cnt_list_mapper(cntLabeledValue)(&s.labeled, cnt)
 	return [0]C.CounterValuesRef{}
 }
 func refCounterValues(p *CounterValues, buffer *[]byte) C.CounterValuesRef {
 	return C.CounterValuesRef{
-		values: ref_list_mapper_primitive(refC_uint64_t)(&p.values, buffer),
+		values:  ref_list_mapper_primitive(refC_uint64_t)(&p.values, buffer),
+		labeled: ref_list_mapper(refLabeledValue)(&p.labeled, buffer),
 	}
 }
 
@@ -659,6 +739,7 @@ type Emission struct {
 	ctx_len          uint
 	deadline_nanos   int64
 	metadata_changed bool
+	span_handle      uint64
 }
 
 func newEmission(p C.EmissionRef) Emission {
@@ -674,6 +755,7 @@ func newEmission(p C.EmissionRef) Emission {
 		ctx_len:          newC_uintptr_t(p.ctx_len),
 		deadline_nanos:   newC_int64_t(p.deadline_nanos),
 		metadata_changed: newC_bool(p.metadata_changed),
+		span_handle:      newC_uint64_t(p.span_handle),
 	}
 }
 func ownEmission(p C.EmissionRef) Emission {
@@ -689,6 +771,7 @@ func ownEmission(p C.EmissionRef) Emission {
 		ctx_len:          newC_uintptr_t(p.ctx_len),
 		deadline_nanos:   newC_int64_t(p.deadline_nanos),
 		metadata_changed: newC_bool(p.metadata_changed),
+		span_handle:      newC_uint64_t(p.span_handle),
 	}
 }
 func cntEmission(s *Emission, cnt *uint) [0]C.EmissionRef {
@@ -709,6 +792,7 @@ func refEmission(p *Emission, buffer *[]byte) C.EmissionRef {
 		ctx_len:          refC_uintptr_t(&p.ctx_len, buffer),
 		deadline_nanos:   refC_int64_t(&p.deadline_nanos, buffer),
 		metadata_changed: refC_bool(&p.metadata_changed, buffer),
+		span_handle:      refC_uint64_t(&p.span_handle, buffer),
 	}
 }
 
@@ -808,6 +892,101 @@ func refLogRecord(p *LogRecord, buffer *[]byte) C.LogRecordRef {
 		target:      refString(&p.target, buffer),
 		message:     refString(&p.message, buffer),
 		fields_json: refString(&p.fields_json, buffer),
+	}
+}
+
+type SpanStart struct {
+	component     uint64
+	parent_handle uint64
+	parent        []uint8
+	name          string
+}
+
+func newSpanStart(p C.SpanStartRef) SpanStart {
+	return SpanStart{
+		component:     newC_uint64_t(p.component),
+		parent_handle: newC_uint64_t(p.parent_handle),
+		parent:        new_list_mapper_primitive(newC_uint8_t)(p.parent),
+		name:          newString(p.name),
+	}
+}
+func ownSpanStart(p C.SpanStartRef) SpanStart {
+	return SpanStart{
+		component:     newC_uint64_t(p.component),
+		parent_handle: newC_uint64_t(p.parent_handle),
+		parent:        new_list_mapper(newC_uint8_t)(p.parent),
+		name:          ownString(p.name),
+	}
+}
+func cntSpanStart(s *SpanStart, cnt *uint) [0]C.SpanStartRef {
+	_ = s
+	_ = cnt
+	return [0]C.SpanStartRef{}
+}
+func refSpanStart(p *SpanStart, buffer *[]byte) C.SpanStartRef {
+	return C.SpanStartRef{
+		component:     refC_uint64_t(&p.component, buffer),
+		parent_handle: refC_uint64_t(&p.parent_handle, buffer),
+		parent:        ref_list_mapper_primitive(refC_uint8_t)(&p.parent, buffer),
+		name:          refString(&p.name, buffer),
+	}
+}
+
+type SpanStarted struct {
+	handle  uint64
+	context []uint8
+}
+
+func newSpanStarted(p C.SpanStartedRef) SpanStarted {
+	return SpanStarted{
+		handle:  newC_uint64_t(p.handle),
+		context: new_list_mapper_primitive(newC_uint8_t)(p.context),
+	}
+}
+func ownSpanStarted(p C.SpanStartedRef) SpanStarted {
+	return SpanStarted{
+		handle:  newC_uint64_t(p.handle),
+		context: new_list_mapper(newC_uint8_t)(p.context),
+	}
+}
+func cntSpanStarted(s *SpanStarted, cnt *uint) [0]C.SpanStartedRef {
+	_ = s
+	_ = cnt
+	return [0]C.SpanStartedRef{}
+}
+func refSpanStarted(p *SpanStarted, buffer *[]byte) C.SpanStartedRef {
+	return C.SpanStartedRef{
+		handle:  refC_uint64_t(&p.handle, buffer),
+		context: ref_list_mapper_primitive(refC_uint8_t)(&p.context, buffer),
+	}
+}
+
+type SpanEnd struct {
+	handle uint64
+	error  string
+}
+
+func newSpanEnd(p C.SpanEndRef) SpanEnd {
+	return SpanEnd{
+		handle: newC_uint64_t(p.handle),
+		error:  newString(p.error),
+	}
+}
+func ownSpanEnd(p C.SpanEndRef) SpanEnd {
+	return SpanEnd{
+		handle: newC_uint64_t(p.handle),
+		error:  ownString(p.error),
+	}
+}
+func cntSpanEnd(s *SpanEnd, cnt *uint) [0]C.SpanEndRef {
+	_ = s
+	_ = cnt
+	return [0]C.SpanEndRef{}
+}
+func refSpanEnd(p *SpanEnd, buffer *[]byte) C.SpanEndRef {
+	return C.SpanEndRef{
+		handle: refC_uint64_t(&p.handle, buffer),
+		error:  refString(&p.error, buffer),
 	}
 }
 

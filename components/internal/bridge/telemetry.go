@@ -105,11 +105,25 @@ func newTelemetry(set component.TelemetrySettings, p *Processor, info Registered
 			observables = append(observables, c)
 		}
 		reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-			values := RustBridgeImpl{}.read_counters(&HandleRequest{handle: p.handle}).values
+			read := RustBridgeImpl{}.read_counters(&HandleRequest{handle: p.handle})
 			for i, c := range counters {
-				if i < len(values) {
-					o.ObserveInt64(c, int64(values[i]), observeSet)
+				if i < len(read.values) {
+					o.ObserveInt64(c, int64(read.values[i]), observeSet)
 				}
+			}
+			for _, lv := range read.labeled {
+				if int(lv.index) >= len(counters) {
+					continue
+				}
+				var extra map[string]string
+				if err := json.Unmarshal([]byte(lv.attributes_json), &extra); err != nil {
+					continue
+				}
+				attrs := append([]attribute.KeyValue(nil), componentAttrs...)
+				for k, v := range extra {
+					attrs = append(attrs, attribute.String(k, v))
+				}
+				o.ObserveInt64(counters[lv.index], int64(lv.value), metric.WithAttributeSet(attribute.NewSet(attrs...)))
 			}
 			return nil
 		}, observables...)
@@ -246,4 +260,59 @@ func (goBridge) log(r LogRecord) {
 		}
 	}
 	ce.Write(fields...)
+}
+
+var (
+	nextSpanHandle atomic.Uint64
+	// rustSpans holds spans Rust processors started until Rust ends them.
+	rustSpans sync.Map // uint64 -> trace.Span
+)
+
+// span_start starts a span for a Rust processor on its component's
+// TracerProvider, under the parent Rust gives.
+func (goBridge) span_start(s SpanStart) SpanStarted {
+	p := lookupProcessor(s.component)
+	if p == nil || p.telemetry == nil {
+		return SpanStarted{}
+	}
+	parent := context.Background()
+	if len(s.parent) > 0 {
+		if _, sc, _, err := decodeRequestContext(s.parent); err == nil && sc.IsValid() {
+			parent = trace.ContextWithSpanContext(parent, sc)
+		}
+	}
+	// The name lives in Rust memory for this call only; the SDK keeps it.
+	_, span := p.telemetry.tracer.Start(parent, strings.Clone(s.name), trace.WithSpanKind(trace.SpanKindInternal))
+	started := SpanStarted{context: encodeRequestContext(trace.ContextWithSpanContext(context.Background(), span.SpanContext()), false)}
+	if !span.IsRecording() {
+		// Nothing records it: no handle, no end call needed.
+		return started
+	}
+	started.handle = nextSpanHandle.Add(1)
+	rustSpans.Store(started.handle, span)
+	return started
+}
+
+// span_end ends a span a Rust processor started.
+func (goBridge) span_end(e SpanEnd) {
+	v, ok := rustSpans.LoadAndDelete(e.handle)
+	if !ok {
+		return
+	}
+	span := v.(trace.Span)
+	if e.error != "" {
+		span.SetStatus(codes.Error, strings.Clone(e.error))
+	}
+	span.End()
+}
+
+// withRustSpan parents an emission under the Rust span it names, if any.
+func withRustSpan(ctx context.Context, handle uint64) context.Context {
+	if handle == 0 {
+		return ctx
+	}
+	if v, ok := rustSpans.Load(handle); ok {
+		return trace.ContextWithSpan(ctx, v.(trace.Span))
+	}
+	return ctx
 }

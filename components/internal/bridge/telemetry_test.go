@@ -153,3 +153,34 @@ func TestSpanParentage(t *testing.T) {
 	assert.Equal(t, proc.SpanContext().SpanID(), spans["downstream"].Parent().SpanID(), "Rust processor span -> downstream span")
 	assert.Equal(t, proc.SpanContext().SpanID(), downstreamParent.SpanID())
 }
+
+func TestSpansStartedInRust(t *testing.T) {
+	rig := newTelemetryRig(t, "test_scripted")
+	tracer := rig.tp.Tracer("test")
+	next, err := consumer.NewTraces(func(ctx context.Context, _ ptrace.Traces) error {
+		_, span := tracer.Start(ctx, "downstream")
+		span.End()
+		return nil
+	})
+	require.NoError(t, err)
+	p := rig.traces(t, "test_scripted", map[string]any{"span": "rust work"}, next)
+	ctx, incoming := tracer.Start(context.Background(), "incoming")
+	require.NoError(t, p.ConsumeTraces(ctx, sampleTraces(1)))
+	incoming.End()
+
+	spans := map[string]sdktrace.ReadOnlySpan{}
+	for _, s := range rig.recorder.Ended() {
+		spans[s.Name()] = s
+	}
+	proc, work, down := spans["test_scripted/observed"], spans["rust work"], spans["downstream"]
+	require.NotNil(t, work, "the span Rust started was recorded: %v", spans)
+	assert.Equal(t, spans["incoming"].SpanContext().SpanID(), proc.Parent().SpanID())
+	assert.Equal(t, proc.SpanContext().SpanID(), work.Parent().SpanID(), "Rust span under the processor span")
+	assert.Equal(t, work.SpanContext().SpanID(), down.Parent().SpanID(), "downstream under the Rust span")
+	assert.Zero(t, countRustSpans(), "every Rust span ended")
+}
+
+func countRustSpans() (n int) {
+	rustSpans.Range(func(any, any) bool { n++; return true })
+	return n
+}

@@ -111,7 +111,8 @@ pub fn insert(
         factory,
         pool: Mutex::new(Vec::new()),
         effect_handler: EffectHandler::new(id, Arc::new(GoSink::new(handle)))
-            .with_counters(counters),
+            .with_counters(counters)
+            .with_spans(Arc::new(crate::telemetry::GoSpans::new(handle))),
         started: AtomicBool::new(false),
         shut_down: AtomicBool::new(false),
     });

@@ -12,8 +12,9 @@ use otelcol_rust_engine::{ConfigError, InstanceFactory, ProcessorFactory, Signal
 use crate::buffer::RETAINED_BUFFERS;
 use crate::component::{self, PROCESSOR_INSTANCES};
 use crate::ffi::{
-    BridgeStats, ControlResponse, CounterValues, CreateRequest, HandleRequest, LogLevelRequest,
-    MetricInfo, ProcessorInfo, Registry, RustBridge, RustBridgeImpl, ValidateRequest,
+    BridgeStats, ControlResponse, CounterValues, CreateRequest, HandleRequest, LabeledValue,
+    LogLevelRequest, MetricInfo, ProcessorInfo, Registry, RustBridge, RustBridgeImpl,
+    ValidateRequest,
 };
 use crate::registry;
 use crate::request::{IN_FLIGHT, SLOW_PATH_TOTAL};
@@ -151,10 +152,27 @@ impl RustBridge for RustBridgeImpl {
     }
 
     fn read_counters(req: HandleRequest) -> CounterValues {
+        let Some(c) = component::lookup(req.handle) else {
+            return CounterValues::default();
+        };
+        let eh = c.effect_handler();
         CounterValues {
-            values: component::lookup(req.handle)
-                .map(|c| c.effect_handler().counter_values())
-                .unwrap_or_default(),
+            values: eh.counter_values(),
+            labeled: eh
+                .labeled_counter_values()
+                .into_iter()
+                .map(|((index, attrs), value)| LabeledValue {
+                    index: index as u32,
+                    attributes_json: serde_json::Value::Object(
+                        attrs
+                            .into_iter()
+                            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
+                            .collect(),
+                    )
+                    .to_string(),
+                    value,
+                })
+                .collect(),
         }
     }
 

@@ -109,11 +109,24 @@ pub struct LogLevelRequest {
     pub level: u8,
 }
 
+/// A counter total recorded under extra attributes.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct LabeledValue {
+    /// The counter's index in its factory's list.
+    pub index: u32,
+    /// The extra attributes as a JSON object of strings.
+    pub attributes_json: String,
+    /// The total.
+    pub value: u64,
+}
+
 /// The totals of a component's counters, in its factory's order.
 #[derive(rust2go::R2G, Clone, Debug, Default)]
 pub struct CounterValues {
-    /// One value per declared counter.
+    /// One value per declared counter (without extra attributes).
     pub values: Vec<u64>,
+    /// Totals recorded with extra attributes.
+    pub labeled: Vec<LabeledValue>,
 }
 
 /// Counters that tests use to prove nothing leaks.
@@ -192,6 +205,8 @@ pub struct Emission {
     /// A processor changed the metadata: Go applies the encoded context
     /// even while the request is in flight.
     pub metadata_changed: bool,
+    /// The processor span to deliver under (Go's handle), 0 for none.
+    pub span_handle: u64,
 }
 
 /// The end of a request that finished on the slow path.
@@ -227,6 +242,37 @@ pub struct LogRecord {
     pub fields_json: String,
 }
 
+/// A span a processor starts.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct SpanStart {
+    /// The component.
+    pub component: u64,
+    /// The parent's span handle in Go (0: use `parent`).
+    pub parent_handle: u64,
+    /// The parent span context (`wire.rs` encoding, span part only).
+    pub parent: Vec<u8>,
+    /// The span's name.
+    pub name: String,
+}
+
+/// The span Go started.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct SpanStarted {
+    /// Go's handle of the span; 0 when the span is not recorded.
+    pub handle: u64,
+    /// The span context (`wire.rs` encoding, span part only).
+    pub context: Vec<u8>,
+}
+
+/// The end of a span.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct SpanEnd {
+    /// Go's handle of the span.
+    pub handle: u64,
+    /// Empty, or what failed.
+    pub error: String,
+}
+
 /// Callbacks, implemented in Go, called from Rust.
 #[rust2go::r2g]
 pub trait GoBridge {
@@ -238,4 +284,9 @@ pub trait GoBridge {
     fn release(release: &Release);
     /// Writes a log record to the component's logger.
     fn log(record: &LogRecord);
+    /// Starts a span on the component's TracerProvider.
+    #[cgo_callback]
+    fn span_start(start: &SpanStart) -> SpanStarted;
+    /// Ends a span.
+    fn span_end(end: &SpanEnd);
 }

@@ -54,7 +54,11 @@ pub fn live_heap_bytes() -> u64 {
 // Rust unit tests link without Go, so they get inert definitions.
 #[cfg(test)]
 mod go_exports_for_tests {
-    use crate::ffi::{CompletionRef, EmissionRef, LogRecordRef, ReleaseRef};
+    use std::ffi::c_void;
+
+    use crate::ffi::{
+        CompletionRef, EmissionRef, LogRecordRef, ReleaseRef, SpanEndRef, SpanStartRef,
+    };
 
     #[no_mangle]
     extern "C" fn CGoBridge_emit(_emission: EmissionRef) {}
@@ -64,4 +68,10 @@ mod go_exports_for_tests {
     extern "C" fn CGoBridge_release(_release: ReleaseRef) {}
     #[no_mangle]
     extern "C" fn CGoBridge_log(_record: LogRecordRef) {}
+    #[no_mangle]
+    extern "C" fn CGoBridge_span_start(_start: SpanStartRef, _slot: *mut c_void, _cb: *mut c_void) {
+        unreachable!("unit tests start no spans")
+    }
+    #[no_mangle]
+    extern "C" fn CGoBridge_span_end(_end: SpanEndRef) {}
 }

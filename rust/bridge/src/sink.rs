@@ -89,6 +89,7 @@ impl GoSink {
             ctx_len: ctx.len(),
             deadline_nanos,
             metadata_changed: request.metadata_changed(),
+            span_handle: request.span_handle(),
         });
         reply_to_result(reply)
     }

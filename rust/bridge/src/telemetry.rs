@@ -150,3 +150,42 @@ impl Log for BridgeLogger {
 
     fn flush(&self) {}
 }
+
+/// The processors' spans, recorded by Go on the component's TracerProvider.
+pub struct GoSpans {
+    component: u64,
+}
+
+impl GoSpans {
+    /// Spans of the component with this handle.
+    pub fn new(component: u64) -> Self {
+        GoSpans { component }
+    }
+}
+
+impl otelcol_rust_engine::SpanSink for GoSpans {
+    fn start(
+        &self,
+        name: &str,
+        parent: &opentelemetry::trace::SpanContext,
+    ) -> (u64, opentelemetry::trace::SpanContext) {
+        let started = GoBridgeImpl::span_start(&crate::ffi::SpanStart {
+            component: self.component,
+            parent_handle: 0,
+            parent: crate::wire::encode(None, parent),
+            name: name.to_string(),
+        });
+        let context = crate::wire::decode(&started.context)
+            .ok()
+            .and_then(|d| d.span_context)
+            .unwrap_or_else(|| parent.clone());
+        (started.handle, context)
+    }
+
+    fn end(&self, handle: u64, error: Option<&str>) {
+        GoBridgeImpl::span_end(&crate::ffi::SpanEnd {
+            handle,
+            error: error.unwrap_or_default().to_string(),
+        });
+    }
+}

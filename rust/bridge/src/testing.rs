@@ -133,6 +133,8 @@ struct Script {
     emit_later_ms: Option<u64>,
     /// Log this text at warn level (with a `spans` field), and at debug.
     log_warning: Option<String>,
+    /// Start a span with this name around the emissions.
+    span: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
@@ -213,6 +215,13 @@ impl Processor<PData> for Scripted {
         }
         if script.hold {
             self.held.push(data.clone());
+        }
+        let span = script
+            .span
+            .as_ref()
+            .map(|name| effect_handler.start_span(name, data.request().span_context()));
+        if let Some(span) = &span {
+            data.request_mut().set_span(span);
         }
         for _ in 0..script.emit.unwrap_or(1) {
             let result = effect_handler.send_message(data.clone()).await;

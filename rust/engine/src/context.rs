@@ -149,6 +149,7 @@ pub struct RequestContext {
     cancellation: CancellationToken,
     client: Option<Arc<ClientInfo>>,
     span_context: SpanContext,
+    span_handle: u64,
     metadata_changed: bool,
 }
 
@@ -171,6 +172,7 @@ impl RequestContext {
             cancellation: CancellationToken::new(),
             client: None,
             span_context: SpanContext::empty_context(),
+            span_handle: 0,
             metadata_changed: false,
         }
     }
@@ -271,6 +273,19 @@ impl RequestContext {
     /// span started in Rust with it as parent is a child of the Go span.
     pub fn span_context(&self) -> &SpanContext {
         &self.span_context
+    }
+
+    /// Makes a processor's span the current one: what is emitted from
+    /// here is delivered to the next consumer as its child.
+    pub fn set_span(&mut self, span: &crate::ProcessorSpan) {
+        self.span_context = span.context().clone();
+        self.span_handle = span.handle();
+    }
+
+    /// The host's handle of the span set with [`set_span`](Self::set_span)
+    /// (0 for the caller's own).
+    pub fn span_handle(&self) -> u64 {
+        self.span_handle
     }
 }
 

@@ -6,10 +6,12 @@
 //! a [`MessageSink`]. The sink's error comes back as the result, so a
 //! processor can retry, drop or translate what the next consumer said.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use opentelemetry::trace::SpanContext;
 
 use crate::ProcessingError;
 
@@ -21,13 +23,64 @@ pub trait MessageSink<PData: Send + 'static>: Send + Sync {
     async fn send(&self, data: PData) -> Result<(), ProcessingError>;
 }
 
+/// Where a processor's spans go: the host's tracer (the bridge records
+/// them through the component's TracerProvider in Go).
+pub trait SpanSink: Send + Sync {
+    /// Starts a span under `parent`; returns the host's handle of the span
+    /// and its context.
+    fn start(&self, name: &str, parent: &SpanContext) -> (u64, SpanContext);
+    /// Ends the span, with an error description if it failed.
+    fn end(&self, handle: u64, error: Option<&str>);
+}
+
+/// A span started by a processor; it ends when dropped (or with
+/// [`ProcessorSpan::end_with_error`]).
+pub struct ProcessorSpan {
+    handle: u64,
+    context: SpanContext,
+    sink: Option<Arc<dyn SpanSink>>,
+    error: Option<String>,
+}
+
+impl ProcessorSpan {
+    /// The span's context: parent further work (and emissions, through
+    /// [`RequestContext::set_span`](crate::RequestContext::set_span)) under it.
+    pub fn context(&self) -> &SpanContext {
+        &self.context
+    }
+
+    /// The host's handle of the span (0 when nothing records spans).
+    pub fn handle(&self) -> u64 {
+        self.handle
+    }
+
+    /// Marks the span failed and ends it.
+    pub fn end_with_error(mut self, error: impl Into<String>) {
+        self.error = Some(error.into());
+    }
+}
+
+impl Drop for ProcessorSpan {
+    fn drop(&mut self) {
+        if let Some(sink) = &self.sink {
+            sink.end(self.handle, self.error.as_deref());
+        }
+    }
+}
+
 /// Handed to [`Processor::process`](crate::Processor::process) with each
 /// message.
 pub struct EffectHandler<PData> {
     processor_id: Arc<str>,
     sink: Arc<dyn MessageSink<PData>>,
     counters: Arc<[AtomicU64]>,
+    labeled: Arc<Mutex<LabeledCounters>>,
+    spans: Option<Arc<dyn SpanSink>>,
 }
+
+/// Totals of counters recorded with attributes, by counter index and
+/// attribute set.
+pub type LabeledCounters = HashMap<(usize, Vec<(&'static str, String)>), u64>;
 
 impl<PData: Send + 'static> EffectHandler<PData> {
     /// An effect handler for the processor with this component id.
@@ -36,6 +89,66 @@ impl<PData: Send + 'static> EffectHandler<PData> {
             processor_id: processor_id.into(),
             sink,
             counters: Arc::from([]),
+            labeled: Arc::default(),
+            spans: None,
+        }
+    }
+
+    /// Adds to counter `index` under extra attributes (a tenant, a
+    /// strategy). Aggregated in Rust like [`add_counter`](Self::add_counter);
+    /// keep the attribute values bounded.
+    pub fn add_counter_with(&self, index: usize, attributes: &[(&'static str, &str)], value: u64) {
+        if index >= self.counters.len() {
+            return;
+        }
+        let key = (
+            index,
+            attributes
+                .iter()
+                .map(|(k, v)| (*k, (*v).to_string()))
+                .collect(),
+        );
+        *self
+            .labeled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default() += value;
+    }
+
+    /// The totals recorded with [`add_counter_with`](Self::add_counter_with).
+    pub fn labeled_counter_values(&self) -> LabeledCounters {
+        self.labeled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Records the processor's spans through `spans`.
+    pub fn with_spans(mut self, spans: Arc<dyn SpanSink>) -> Self {
+        self.spans = Some(spans);
+        self
+    }
+
+    /// Starts a span named `name` under `parent` (usually the request's
+    /// `span_context()`), recorded by the Collector's TracerProvider.
+    pub fn start_span(&self, name: &str, parent: &SpanContext) -> ProcessorSpan {
+        match &self.spans {
+            Some(sink) => {
+                let (handle, context) = sink.start(name, parent);
+                ProcessorSpan {
+                    handle,
+                    context,
+                    sink: (handle != 0).then(|| sink.clone()),
+                    error: None,
+                }
+            }
+            None => ProcessorSpan {
+                handle: 0,
+                context: parent.clone(),
+                sink: None,
+                error: None,
+            },
         }
     }
 
@@ -81,6 +194,8 @@ impl<PData> Clone for EffectHandler<PData> {
             processor_id: self.processor_id.clone(),
             sink: self.sink.clone(),
             counters: self.counters.clone(),
+            labeled: self.labeled.clone(),
+            spans: self.spans.clone(),
         }
     }
 }

@@ -38,7 +38,7 @@ mod processor;
 
 pub use config::{parse_config, ConfigError};
 pub use context::{AuthInfo, AuthValue, ClientInfo, Context, Metadata, RequestContext, RequestId};
-pub use effect_handler::{EffectHandler, MessageSink};
+pub use effect_handler::{EffectHandler, LabeledCounters, MessageSink, ProcessorSpan, SpanSink};
 pub use error::{DownstreamError, ForeignError, GrpcCode, ProcessingError, Status};
 pub use message::{ControlMsg, Message};
 pub use pdata::{OtlpData, Signal};
