@@ -11,6 +11,7 @@ use otelcol_rust_engine::ProcessorFactory;
 /// Every registered processor, in the order `components` lists them.
 pub static PROCESSORS: &[&ProcessorFactory] = &[
     &otelcol_rust_processors::attributes::FACTORY,
+    &otelcol_rust_processors::ratelimit::FACTORY,
     #[cfg(feature = "testing")]
     &crate::testing::NOOP,
     #[cfg(feature = "testing")]

@@ -52,6 +52,10 @@ pub struct Config {
     /// limiting them together in one bucket.
     #[serde(default)]
     pub reject_missing_metadata: bool,
+    /// Also report the processor's counters per tenant (limit key). Off by
+    /// default: one series per tenant can be many.
+    #[serde(default)]
+    pub metrics_per_tenant: bool,
     /// elastic's limiter type. Only `local` exists here.
     #[serde(default, rename = "type")]
     pub limiter_type: LimiterType,
@@ -245,6 +249,7 @@ pub(crate) struct Settings {
     pub overrides: HashMap<String, Limits>,
     pub max_buckets: usize,
     pub reject_missing_metadata: bool,
+    pub metrics_per_tenant: bool,
 }
 
 fn positive_rate(path: &str, rate: f64) -> Result<(), ConfigError> {
@@ -381,6 +386,7 @@ impl Config {
             overrides,
             max_buckets: self.max_buckets,
             reject_missing_metadata: self.reject_missing_metadata,
+            metrics_per_tenant: self.metrics_per_tenant,
         })
     }
 }

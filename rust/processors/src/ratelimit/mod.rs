@@ -165,14 +165,21 @@ impl Limiter {
 
     /// Counts an event in the component's [`Stats`] and in the engine's
     /// counters (exported by the bridge).
-    fn count(&self, handler: &EffectHandler<PData>, counter: Counter, n: u64) {
+    fn count(&self, handler: &EffectHandler<PData>, counter: Counter, key: &str, n: u64) {
         self.stats.add(counter, n);
         let n = match counter {
             // Microseconds for telemetry; nanoseconds in `Stats`.
             Counter::DelayTime => n / 1_000,
             _ => n,
         };
-        handler.add_counter(counter as usize, n);
+        // Always by strategy; by tenant (the limit key) only when asked
+        // for, to keep the number of series bounded.
+        let strategy = self.settings.strategy.as_str();
+        if self.settings.metrics_per_tenant {
+            handler.add_counter_with(counter as usize, &[("strategy", strategy), ("tenant", key)], n);
+        } else {
+            handler.add_counter_with(counter as usize, &[("strategy", strategy)], n);
+        }
     }
 
     fn too_large(&self, key: &str, cost: u64, limits: Limits) -> ProcessingError {
@@ -207,7 +214,7 @@ impl Drop for Reservation<'_> {
             self.limiter
                 .table
                 .refund(self.key, self.ticket, self.cost, Instant::now());
-            self.limiter.count(self.handler, Counter::Cancelled, 1);
+            self.limiter.count(self.handler, Counter::Cancelled, self.key, 1);
         }
     }
 }
@@ -231,7 +238,7 @@ impl Processor<PData> for RateLimitProcessor {
         let settings = &limiter.settings;
         let key = limit_key(&settings.metadata_keys, data.request().metadata());
         if key.missing && settings.reject_missing_metadata {
-            limiter.count(effect_handler, Counter::MissingMetadata, 1);
+            limiter.count(effect_handler, Counter::MissingMetadata, &key.key, 1);
             return Err(ProcessingError::invalid_argument(format!(
                 "rate limiting needs the client metadata {:?}; the request has the limit key {:?}",
                 settings.metadata_keys, key.key
@@ -247,7 +254,7 @@ impl Processor<PData> for RateLimitProcessor {
                 ThrottleBehavior::Error => {
                     let (take, evicted) = limiter.table.try_take(&key, cost as f64, now, limits);
                     if evicted {
-                        limiter.count(handler, Counter::Evicted, 1);
+                        limiter.count(handler, Counter::Evicted, &key, 1);
                     }
                     match take {
                         Take::Admitted => {}
@@ -255,7 +262,7 @@ impl Processor<PData> for RateLimitProcessor {
                             retry_after,
                             limits,
                         } => {
-                            limiter.count(handler, Counter::Throttled, 1);
+                            limiter.count(handler, Counter::Throttled, &key, 1);
                             let delay = settings.retry_delay.unwrap_or(retry_after);
                             return Err(ProcessingError::resource_exhausted(
                                 limiter.too_many(&key, limits),
@@ -263,7 +270,7 @@ impl Processor<PData> for RateLimitProcessor {
                             .with_retry_after(delay));
                         }
                         Take::TooLarge { limits } => {
-                            limiter.count(handler, Counter::TooLarge, 1);
+                            limiter.count(handler, Counter::TooLarge, &key, 1);
                             return Err(limiter.too_large(&key, cost, limits));
                         }
                     }
@@ -271,7 +278,7 @@ impl Processor<PData> for RateLimitProcessor {
                 ThrottleBehavior::Delay => {
                     let request = data.request();
                     if request.is_cancelled() {
-                        limiter.count(handler, Counter::Cancelled, 1);
+                        limiter.count(handler, Counter::Cancelled, &key, 1);
                         return Err(ProcessingError::Cancelled);
                     }
                     let budget = request.remaining();
@@ -280,7 +287,7 @@ impl Processor<PData> for RateLimitProcessor {
                             .table
                             .reserve(&key, cost as f64, now, budget, limits);
                     if evicted {
-                        limiter.count(handler, Counter::Evicted, 1);
+                        limiter.count(handler, Counter::Evicted, &key, 1);
                     }
                     match reserve {
                         Reserve::Ready => {}
@@ -301,25 +308,25 @@ impl Processor<PData> for RateLimitProcessor {
                                 }
                                 _ = sleep_from(now, wait) => {
                                     reservation.used = true;
-                                    limiter.count(handler, Counter::Delayed, 1);
+                                    limiter.count(handler, Counter::Delayed, &key, 1);
                                     let nanos = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
-                                    limiter.count(handler, Counter::DelayTime, nanos);
+                                    limiter.count(handler, Counter::DelayTime, &key, nanos);
                                 }
                             }
                         }
                         Reserve::TooLate { .. } => {
-                            limiter.count(handler, Counter::DeadlineExceeded, 1);
+                            limiter.count(handler, Counter::DeadlineExceeded, &key, 1);
                             return Err(ProcessingError::DeadlineExceeded);
                         }
                         Reserve::TooLarge { limits } => {
-                            limiter.count(handler, Counter::TooLarge, 1);
+                            limiter.count(handler, Counter::TooLarge, &key, 1);
                             return Err(limiter.too_large(&key, cost, limits));
                         }
                     }
                 }
             }
         }
-        limiter.count(effect_handler, Counter::Admitted, 1);
+        limiter.count(effect_handler, Counter::Admitted, &key, 1);
         effect_handler.send_message(data).await
     }
 }
