@@ -139,7 +139,7 @@ fmt:
 ## errors; ends with the cancellation latency (p50, p99)
 stress: rust-testing
 	cd $(COMPONENTS) && OTELCOL_RUST_STRESS_REQUESTS=200000 OTELCOL_RUST_STRESS_REPORT=$(ROOT)/target/stress-report.txt \
-		go test -count=1 -run '^TestStress$$' -v -tags $(TESTING_TAG) \
+		go test -count=1 -run '^TestStress' -v -tags $(TESTING_TAG) \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./internal/bridge/ | grep -E '^(---|ok|FAIL|PASS)|stress_test'
 	@cat target/stress-report.txt
 
