@@ -101,8 +101,9 @@ build-testing: $(OCB) rust-testing
 	GOFLAGS=-tags=$(TESTING_TAG) $(OCB) --config builder-config-testing.yaml \
 		--ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))"
 
-## run: build and start the collector on testdata/config.yaml
-run: build
+## run: generate, build and start the collector on testdata/config.yaml
+run: generate
+	$(MAKE) build
 	./$(BINARY) --config testdata/config.yaml
 
 ## test: Rust tests, Go tests (bridge under -race), integration tests
