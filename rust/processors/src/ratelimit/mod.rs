@@ -176,7 +176,11 @@ impl Limiter {
         // for, to keep the number of series bounded.
         let strategy = self.settings.strategy.as_str();
         if self.settings.metrics_per_tenant {
-            handler.add_counter_with(counter as usize, &[("strategy", strategy), ("tenant", key)], n);
+            handler.add_counter_with(
+                counter as usize,
+                &[("strategy", strategy), ("tenant", key)],
+                n,
+            );
         } else {
             handler.add_counter_with(counter as usize, &[("strategy", strategy)], n);
         }
@@ -214,7 +218,8 @@ impl Drop for Reservation<'_> {
             self.limiter
                 .table
                 .refund(self.key, self.ticket, self.cost, Instant::now());
-            self.limiter.count(self.handler, Counter::Cancelled, self.key, 1);
+            self.limiter
+                .count(self.handler, Counter::Cancelled, self.key, 1);
         }
     }
 }

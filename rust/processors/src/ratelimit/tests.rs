@@ -666,17 +666,25 @@ async fn decisions_are_counted_for_telemetry() {
         .await
         .is_err());
     send(tenant("b"), one()).await.unwrap(); // evicts "a"
+
     // Counters carry the strategy (and here, per tenant, the limit key).
     let mut values: HashMap<&str, u64> = FACTORY.metrics.iter().map(|m| (m.name, 0)).collect();
     let mut tenants = std::collections::BTreeSet::new();
     for ((index, attrs), value) in handler.labeled_counter_values() {
-        assert!(attrs.contains(&("strategy", "records".to_string())), "{attrs:?}");
+        assert!(
+            attrs.contains(&("strategy", "records".to_string())),
+            "{attrs:?}"
+        );
         if let Some((_, t)) = attrs.iter().find(|(k, _)| *k == "tenant") {
             tenants.insert(t.clone());
         }
         *values.get_mut(FACTORY.metrics[index].name).unwrap() += value;
     }
-    assert_eq!(tenants.len(), 2, "per-tenant series for a and b: {tenants:?}");
+    assert_eq!(
+        tenants.len(),
+        2,
+        "per-tenant series for a and b: {tenants:?}"
+    );
     assert_eq!(values["requests_admitted"], 3);
     assert_eq!(values["requests_throttled"], 0);
     assert_eq!(values["requests_delayed"], 1);
