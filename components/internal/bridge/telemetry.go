@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+	nooptrace "go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -40,6 +41,9 @@ var outcomes = []string{outcomeSuccess, outcomePermanent, outcomeRetryable, outc
 type telemetry struct {
 	logger *zap.Logger
 	tracer trace.Tracer
+	// noopTracer: the Collector's tracing is off (its TracerProvider hands
+	// out the OTel no-op tracer), so no span is started per request.
+	noopTracer bool
 
 	requests   metric.Int64Counter
 	duration   metric.Float64Histogram
@@ -58,6 +62,7 @@ func newTelemetry(set component.TelemetrySettings, p *Processor, info Registered
 		tracer:     set.TracerProvider.Tracer(scopeName),
 		outcomeSet: map[string]metric.MeasurementOption{},
 	}
+	_, t.noopTracer = t.tracer.(nooptrace.Tracer)
 	meter := set.MeterProvider.Meter(scopeName)
 	var err error
 	if t.requests, err = meter.Int64Counter("otelcol_rust_processor_requests",
@@ -147,6 +152,9 @@ func (t *telemetry) shutdown() {
 // as the request's span context and what the next consumer gets as parent.
 func (t *telemetry) startRequest(ctx context.Context, name string) (context.Context, trace.Span, time.Time) {
 	t.inFlight.Add(ctx, 1, t.componentSet)
+	if t.noopTracer {
+		return ctx, trace.SpanFromContext(ctx), time.Now()
+	}
 	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
 	return ctx, span, time.Now()
 }
@@ -157,6 +165,9 @@ func (t *telemetry) endRequest(ctx context.Context, span trace.Span, start time.
 	t.inFlight.Add(ctx, -1, t.componentSet)
 	t.requests.Add(ctx, 1, t.outcomeSet[outcome])
 	t.duration.Record(ctx, time.Since(start).Seconds(), t.outcomeSet[outcome])
+	if t.noopTracer {
+		return
+	}
 	if err != nil {
 		span.SetStatus(codes.Error, err.Error())
 	}

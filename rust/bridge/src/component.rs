@@ -24,12 +24,17 @@ static COMPONENTS: RwLock<Option<HashMap<u64, Arc<Component>>>> = RwLock::new(No
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 
 /// A processor instance, counted while alive.
-pub struct Instance(Box<dyn Processor<PData>>);
+/// Each instance keeps its own clone of the component's effect handler, so
+/// a request costs no reference-count traffic for it.
+pub struct Instance {
+    processor: Box<dyn Processor<PData>>,
+    effect_handler: EffectHandler<PData>,
+}
 
 impl Instance {
-    /// The processor.
-    pub fn processor(&mut self) -> &mut dyn Processor<PData> {
-        self.0.as_mut()
+    /// The processor and its effect handler, borrowed together.
+    pub fn parts(&mut self) -> (&mut dyn Processor<PData>, &mut EffectHandler<PData>) {
+        (self.processor.as_mut(), &mut self.effect_handler)
     }
 }
 
@@ -61,7 +66,10 @@ impl Component {
             return instance;
         }
         PROCESSOR_INSTANCES.fetch_add(1, Ordering::Relaxed);
-        Instance((self.factory)())
+        Instance {
+            processor: (self.factory)(),
+            effect_handler: self.effect_handler.clone(),
+        }
     }
 
     /// Returns an instance to the pool after its request.

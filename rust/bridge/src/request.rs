@@ -120,11 +120,10 @@ pub unsafe fn process(args: RequestArgs, data: *const u8, len: usize, ctx: &[u8]
 
     let started = catch_unwind(AssertUnwindSafe(|| {
         let mut instance = component.take_instance();
-        let mut effect_handler = component.effect_handler();
         let future: RequestFuture = Box::pin(async move {
-            let result = instance
-                .processor()
-                .process(Message::PData(pdata), &mut effect_handler)
+            let (processor, effect_handler) = instance.parts();
+            let result = processor
+                .process(Message::PData(pdata), effect_handler)
                 .await;
             (instance, result)
         });
