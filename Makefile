@@ -41,7 +41,7 @@ GO_TEST_FLAGS ?= -count=1
 TESTING_TAG := otelcolrust_testing
 
 
-.PHONY: build-testing stress
+.PHONY: build-testing stress memcheck
 .PHONY: all tools rust rust-testing generate generate-ffi generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
@@ -124,6 +124,16 @@ test-integration: build build-testing
 	cd $(COMPONENTS) && OTELCOL_RUST_BINARY=$(ROOT)/$(BINARY) OTELCOL_RUST_TESTING_BINARY=$(ROOT)/$(TESTING_BINARY) \
 		go test $(GO_TEST_FLAGS) -tags integration \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./integration/...
+
+## memcheck: the engine's and the bridge's unit tests (the unsafe code:
+## buffer leases, the outcome ABI) under valgrind; any error fails
+memcheck:
+	for pkg in otelcol-rust-engine otelcol-rust-bridge; do \
+		bin=$$(cargo test --locked -p $$pkg --no-run --message-format=json 2>/dev/null \
+			| grep -o '"executable":"[^"]*"' | grep -v null | head -1 | cut -d'"' -f4); \
+		valgrind --quiet --error-exitcode=3 --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite \
+			$$bin --test-threads=1 || exit 1; \
+	done
 
 ## lint: rustfmt, clippy -D warnings, gofmt, go vet
 lint: rust rust-testing
