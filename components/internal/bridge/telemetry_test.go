@@ -184,3 +184,15 @@ func countRustSpans() (n int) {
 	rustSpans.Range(func(any, any) bool { n++; return true })
 	return n
 }
+
+func TestPanicIsLoggedOnceToTheComponentLogger(t *testing.T) {
+	rig := newTelemetryRig(t, "test_scripted")
+	p := rig.traces(t, "test_scripted", map[string]any{"panic": true}, consumertest.NewNop())
+	require.Error(t, p.ConsumeTraces(context.Background(), sampleTraces(1)))
+	entries := rig.logs.FilterMessageSnippet("panicked").All()
+	require.Len(t, entries, 1, "logged once")
+	assert.Equal(t, zapcore.ErrorLevel, entries[0].Level)
+	assert.Contains(t, entries[0].Message, "scripted panic in process")
+	assert.Equal(t, "test_scripted/observed", entries[0].ContextMap()["otelcol.component.id"])
+	assert.Contains(t, entries[0].ContextMap()["location"], "testing.rs")
+}

@@ -39,8 +39,10 @@ pub fn runtime() -> &'static Runtime {
 }
 
 /// Replaces the default panic hook (several lines, optionally a backtrace,
-/// for every panic) with one line on stderr naming where it happened. The
-/// panic is then contained and reported as the request's error.
+/// for every panic) with one error record naming where it happened, in the
+/// logger of the component whose request panicked (stderr until Go has set
+/// up logging). The panic is then contained and reported as the request's
+/// error.
 pub fn install_panic_hook() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
@@ -50,7 +52,11 @@ pub fn install_panic_hook() {
                 .location()
                 .map(|l| format!("{}:{}", l.file(), l.line()))
                 .unwrap_or_else(|| "unknown location".to_string());
-            eprintln!("otelcol-rust: contained panic at {location}: {message}");
+            if log::log_enabled!(log::Level::Error) {
+                log::error!(location = location.as_str(); "Rust processor panicked (contained): {message}");
+            } else {
+                eprintln!("otelcol-rust: contained panic at {location}: {message}");
+            }
         }));
     });
 }
