@@ -111,16 +111,8 @@ processors:
 
 func startCollector(t *testing.T) *collector {
 	t.Helper()
-	c := &collector{grpcAddr: freePort(t), httpAddr: freePort(t), dir: t.TempDir(), output: &syncBuffer{}}
-	cfg := fmt.Sprintf(`
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: %s
-      http:
-        endpoint: %s
-%s
+	c := newCollector(t)
+	cfg := c.otlpReceiver(false) + fmt.Sprintf(`%s
 exporters:
   file/traces:
     path: %s
@@ -155,7 +147,7 @@ service:
       receivers: [otlp]
       processors: [rust_attributes]
       exporters: [file/logs]
-`, c.grpcAddr, c.httpAddr, processorsConfig,
+`, processorsConfig,
 		c.path("traces"), c.path("traces_second"), c.path("metrics"), c.path("logs"))
 	c.start(t, binary(t), cfg)
 	return c
@@ -194,6 +186,29 @@ func (c *collector) start(t *testing.T, bin, cfg string) {
 }
 
 func (c *collector) path(name string) string { return filepath.Join(c.dir, name+".json") }
+
+// newCollector reserves the OTLP ports of a collector not started yet.
+func newCollector(t *testing.T) *collector {
+	return &collector{grpcAddr: freePort(t), httpAddr: freePort(t), dir: t.TempDir(), output: &syncBuffer{}}
+}
+
+// otlpReceiver is the receivers section every test config starts with: an
+// otlp receiver on the collector's ports, keeping client metadata when
+// asked.
+func (c *collector) otlpReceiver(includeMetadata bool) string {
+	meta := ""
+	if includeMetadata {
+		meta = "\n        include_metadata: true"
+	}
+	return fmt.Sprintf(`receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %s%s
+      http:
+        endpoint: %s%s
+`, c.grpcAddr, meta, c.httpAddr, meta)
+}
 
 // lines returns the JSON lines an exporter wrote so far.
 func (c *collector) lines(name string) [][]byte {

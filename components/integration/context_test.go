@@ -23,18 +23,8 @@ import (
 // kept by otlpreceiver (include_metadata), read by rust_attributes'
 // from_context, lands in the exported data.
 func TestFromContextWithRealClients(t *testing.T) {
-	c := &collector{grpcAddr: freePort(t), httpAddr: freePort(t), dir: t.TempDir(), output: &syncBuffer{}}
-	cfg := fmt.Sprintf(`
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: %s
-        include_metadata: true
-      http:
-        endpoint: %s
-        include_metadata: true
-processors:
+	c := newCollector(t)
+	cfg := c.otlpReceiver(true) + fmt.Sprintf(`processors:
   rust_attributes:
     actions:
       - key: tenant
@@ -56,7 +46,7 @@ service:
       receivers: [otlp]
       processors: [rust_attributes]
       exporters: [file/traces]
-`, c.grpcAddr, c.httpAddr, filepath.Join(c.dir, "traces.json"))
+`, filepath.Join(c.dir, "traces.json"))
 	c.start(t, binary(t), cfg)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

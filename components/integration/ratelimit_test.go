@@ -21,18 +21,8 @@ import (
 // A gateway limiting each tenant: the noisy tenant is throttled with the
 // standard retryable status (gRPC 8, HTTP 429), the quiet one is not.
 func TestRateLimitTwoTenantsWithRealClients(t *testing.T) {
-	c := &collector{grpcAddr: freePort(t), httpAddr: freePort(t), dir: t.TempDir(), output: &syncBuffer{}}
-	cfg := fmt.Sprintf(`
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: %s
-        include_metadata: true
-      http:
-        endpoint: %s
-        include_metadata: true
-processors:
+	c := newCollector(t)
+	cfg := c.otlpReceiver(true) + fmt.Sprintf(`processors:
   rust_ratelimit:
     metadata_keys: [x-tenant]
     strategy: requests
@@ -50,7 +40,7 @@ service:
       receivers: [otlp]
       processors: [rust_ratelimit]
       exporters: [debug]
-`, c.grpcAddr, c.httpAddr)
+`)
 	c.start(t, binary(t), cfg)
 	client := ptraceotlp.NewGRPCClient(grpcConn(t, c.grpcAddr))
 	send := func(tenant string) error {

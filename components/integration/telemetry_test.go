@@ -28,16 +28,8 @@ func TestRustTelemetryInTheCollectorsOwnTelemetry(t *testing.T) {
 	host, port, err := net.SplitHostPort(metricsAddr)
 	require.NoError(t, err)
 	selfAddr := freePort(t)
-	c := &collector{grpcAddr: freePort(t), httpAddr: freePort(t), dir: t.TempDir(), output: &syncBuffer{}}
-	cfg := fmt.Sprintf(`
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: %s
-      http:
-        endpoint: %s
-  otlp/self:
+	c := newCollector(t)
+	cfg := c.otlpReceiver(false) + fmt.Sprintf(`  otlp/self:
     protocols:
       http:
         endpoint: %s
@@ -82,7 +74,7 @@ service:
     traces/self:
       receivers: [otlp/self]
       exporters: [file/self]
-`, c.grpcAddr, c.httpAddr, selfAddr, filepath.Join(c.dir, "self.json"), host, port, selfAddr)
+`, selfAddr, filepath.Join(c.dir, "self.json"), host, port, selfAddr)
 	c.start(t, testingBinary(t), cfg)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
