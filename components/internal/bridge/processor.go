@@ -275,8 +275,10 @@ func (p *Processor) cross(r *request) error {
 		defer stop()
 		return r.wait()
 	}
-	requests.Delete(r.id)
+	// Read (and free) the outcome first, as the completion callback does:
+	// once the request leaves the table, nothing it held is left.
 	re := readOutcome(&outcome)
+	requests.Delete(r.id)
 	r.releaseBufferUnlessRetained(outcome.buffer_retained != 0)
 	return re.goError(r.ctx)
 }
