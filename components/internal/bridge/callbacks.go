@@ -69,13 +69,17 @@ func deliver(e Emission) (err error) {
 			err = consumererror.NewPermanent(fmt.Errorf("next consumer panicked: %v", r))
 		}
 	}()
-	proc := lookupProcessor(e.component)
-	if proc == nil {
-		return bridgeError("otelcol-rust bridge: emission from unknown component %d", e.component)
-	}
 	var req *request
 	if v, ok := requests.Load(e.request_id); ok {
 		req = v.(*request)
+	}
+	// In flight, the request knows its processor; a late emission looks
+	// it up.
+	var proc *Processor
+	if req != nil && req.proc.handle == e.component {
+		proc = req.proc
+	} else if proc = lookupProcessor(e.component); proc == nil {
+		return bridgeError("otelcol-rust bridge: emission from unknown component %d", e.component)
 	}
 	// An emission made while its request is in flight gets that request's
 	// context, every value in it; a later one gets a context rebuilt from

@@ -40,6 +40,12 @@ impl BufferLease {
     /// request completes. Returns whether something else still holds the
     /// buffer (then Go must keep it pinned until the release).
     pub fn complete(self: Arc<Self>) -> bool {
+        // The common case: the data was dropped or handed to Go during the
+        // request. With the only reference in hand, nobody can make
+        // another, so no marking is needed.
+        if Arc::strong_count(&self) == 1 {
+            return false;
+        }
         // Mark first: if another holder drops between here and into_inner,
         // it is not the last one (we still hold ours), so no release is
         // sent twice. into_inner then decides atomically who was last.
