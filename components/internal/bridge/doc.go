@@ -19,6 +19,3 @@ package bridge
 // staticlib. Go's build cache does not look at libraries named in
 // #cgo LDFLAGS; a changed -X value makes it relink when only Rust changed.
 var rustLibrary = "unset"
-
-// RustLibrary identifies the linked Rust staticlib build.
-func RustLibrary() string { return rustLibrary }

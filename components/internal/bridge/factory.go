@@ -64,11 +64,6 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Settings returns the configuration as the map Rust receives (as JSON).
-func (c *Config) Settings() map[string]any {
-	return c.settings
-}
-
 func (c *Config) json() (string, error) {
 	b, err := json.Marshal(c.settings)
 	if err != nil {

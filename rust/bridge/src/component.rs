@@ -10,7 +10,7 @@
 //! no further.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use otelcol_rust_engine::{EffectHandler, InstanceFactory, PData, Processor, Signal};
@@ -55,8 +55,6 @@ pub struct Component {
     factory: InstanceFactory,
     pool: Mutex<Vec<Instance>>,
     effect_handler: EffectHandler<PData>,
-    started: AtomicBool,
-    shut_down: AtomicBool,
 }
 
 impl Component {
@@ -80,25 +78,16 @@ impl Component {
             .push(instance);
     }
 
-    /// An effect handler whose emissions go to this component's next Go
-    /// consumer.
-    pub fn effect_handler(&self) -> EffectHandler<PData> {
-        self.effect_handler.clone()
+    /// The component's effect handler (its counters, for the metrics
+    /// collection).
+    pub fn effect_handler(&self) -> &EffectHandler<PData> {
+        &self.effect_handler
     }
 
-    /// Whether `shutdown` was called.
-    pub fn is_shut_down(&self) -> bool {
-        self.shut_down.load(Ordering::Acquire)
-    }
-
-    /// Marks the component started.
-    pub fn start(&self) {
-        self.started.store(true, Ordering::Release);
-    }
-
-    /// Marks the component shut down and drops its idle instances.
+    /// Drops the idle instances. Go stops sending requests before it calls
+    /// shutdown; requests still in flight return their instances, which go
+    /// when the component itself is dropped.
     pub fn shutdown(&self) {
-        self.shut_down.store(true, Ordering::Release);
         let idle = std::mem::take(&mut *self.pool.lock().unwrap_or_else(|e| e.into_inner()));
         crate::runtime::drop_contained(idle);
     }
@@ -121,8 +110,6 @@ pub fn insert(
         effect_handler: EffectHandler::new(id, Arc::new(GoSink::new(handle)))
             .with_counters(counters)
             .with_spans(Arc::new(crate::telemetry::GoSpans::new(handle))),
-        started: AtomicBool::new(false),
-        shut_down: AtomicBool::new(false),
     });
     COMPONENTS
         .write()

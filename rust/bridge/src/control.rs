@@ -118,10 +118,8 @@ impl RustBridge for RustBridgeImpl {
 
     fn start(req: HandleRequest) -> ControlResponse {
         contained("start", || match component::lookup(req.handle) {
-            Some(c) => {
-                c.start();
-                ControlResponse::default()
-            }
+            // Instances are made on demand: starting only checks the handle.
+            Some(_) => ControlResponse::default(),
             None => error(format!("no component with handle {}", req.handle)),
         })
     }
