@@ -7,9 +7,6 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := build
 
-# Outside this project's sandbox the default (proxy.golang.org,direct) is
-# fine; `direct` cannot reach vanity import hosts here.
-export GOPROXY ?= https://proxy.golang.org
 export CGO_ENABLED := 1
 
 ROOT := $(CURDIR)
@@ -19,6 +16,7 @@ export PATH := $(BIN):$(PATH)
 
 OCB_VERSION := v0.161.0
 RUST2GO_CLI_VERSION := 0.4.2
+CBINDGEN_VERSION := 0.29.2
 # mdatagen v0.150.0 is the newest release the Go module proxy can build
 # (later ones need an unpublished internal module); see internal/tools.
 MDATAGEN_MODULE_DIR := internal/tools/mdatagen
@@ -26,13 +24,16 @@ MDATAGEN_MODULE_DIR := internal/tools/mdatagen
 OCB := $(BIN)/builder
 MDATAGEN := $(BIN)/mdatagen
 RUST2GO_CLI := $(BIN)/rust2go-cli
+CBINDGEN := $(BIN)/cbindgen
 
 RUST_LIB := target/release/libotelcol_rust_bridge.a
 RUST_TEST_LIB := target/testing/release/libotelcol_rust_bridge.a
 BINARY := _build/otelcol-rust
 TESTING_BINARY := _build/testing/otelcol-rust-testing
 COMPONENTS := components
-BRIDGE_PKG := github.com/otelcol-rust/otelcol-rust/components/internal/bridge
+BRIDGE_PKG := github.com/otelcol-rust/otelcol-rust/components/bridge
+# What `make generate` writes and CI checks for drift.
+GENERATED := $(COMPONENTS) builder-config.yaml rust/bridge/src/go_exports.rs
 
 # Makes Go relink when only the Rust library changed (see bridge/doc.go).
 rust_ldflags = -X $(BRIDGE_PKG).rustLibrary=$(shell sha256sum $(1) | cut -c1-16)
@@ -42,13 +43,13 @@ TESTING_TAG := otelcolrust_testing
 
 
 .PHONY: build-testing stress memcheck
-.PHONY: all tools rust rust-testing generate generate-ffi generate-components check-generated \
+.PHONY: all tools rust rust-testing generate generate-ffi generate-header generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
 all: build
 
 ## tools: install the pinned build tools into .tools/bin
-tools: $(OCB) $(MDATAGEN) $(RUST2GO_CLI)
+tools: $(OCB) $(MDATAGEN) $(RUST2GO_CLI) $(CBINDGEN)
 
 $(OCB):
 	GOBIN=$(BIN) go install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
@@ -59,6 +60,9 @@ $(MDATAGEN): $(MDATAGEN_MODULE_DIR)/go.mod $(MDATAGEN_MODULE_DIR)/go.sum
 $(RUST2GO_CLI):
 	cargo install rust2go-cli --version $(RUST2GO_CLI_VERSION) --locked --root $(TOOLS) --quiet
 
+$(CBINDGEN):
+	cargo install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS) --quiet
+
 ## rust: the distribution's Rust staticlib
 rust:
 	cargo build --release --locked -p otelcol-rust-bridge
@@ -67,13 +71,18 @@ rust:
 rust-testing:
 	cargo build --release --locked -p otelcol-rust-bridge --features testing --target-dir target/testing
 
-## generate: rust2go bindings, component packages, mdatagen output, builder config
-generate: generate-ffi
+## generate: rust2go bindings, the C header of the request path, component
+## packages, mdatagen output, builder config
+generate: generate-ffi generate-header
 	$(MAKE) rust
 	$(MAKE) generate-components
 
 generate-ffi: $(RUST2GO_CLI)
 	./scripts/generate-ffi.sh $(RUST2GO_CLI)
+
+generate-header: $(CBINDGEN)
+	$(CBINDGEN) --quiet --config rust/bridge/cbindgen.toml --crate otelcol-rust-bridge \
+		--output $(COMPONENTS)/bridge/otelcol_rust_bridge.h rust/bridge
 
 generate-components: $(MDATAGEN)
 	cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents \
@@ -84,10 +93,10 @@ generate-components: $(MDATAGEN)
 
 ## check-generated: fail when checked-in generated code differs from `make generate`
 check-generated: generate
-	@if [ -n "$$(git status --porcelain -- $(COMPONENTS) builder-config.yaml)" ]; then \
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
 		echo "generated code is out of date; run 'make generate' and commit:"; \
-		git status --porcelain -- $(COMPONENTS) builder-config.yaml; \
-		git --no-pager diff --stat -- $(COMPONENTS) builder-config.yaml; \
+		git status --porcelain -- $(GENERATED); \
+		git --no-pager diff --stat -- $(GENERATED); \
 		exit 1; \
 	fi
 
@@ -114,9 +123,9 @@ test-rust:
 
 test-go: rust rust-testing
 	cd $(COMPONENTS) && go test $(GO_TEST_FLAGS) -race -tags $(TESTING_TAG) \
-		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./internal/...
+		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./bridge/... ./internal/...
 	cd $(COMPONENTS) && GOEXPERIMENT=cgocheck2 go test $(GO_TEST_FLAGS) -tags $(TESTING_TAG) \
-		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./internal/bridge/...
+		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./bridge/...
 	cd $(COMPONENTS) && go test $(GO_TEST_FLAGS) \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./processor/...
 
@@ -140,7 +149,7 @@ lint: rust rust-testing
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 	@unformatted=$$(gofmt -l $(COMPONENTS) internal); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
-	cd $(COMPONENTS) && go vet -tags $(TESTING_TAG) ./internal/... ./testprocessor/... && go vet ./processor/... && go vet -tags integration ./integration/...
+	cd $(COMPONENTS) && go vet -tags $(TESTING_TAG) ./bridge/... ./internal/... ./testprocessor/... && go vet ./processor/... && go vet -tags integration ./integration/...
 
 fmt:
 	cargo fmt --all
@@ -151,13 +160,13 @@ fmt:
 stress: rust-testing
 	cd $(COMPONENTS) && OTELCOL_RUST_STRESS_REQUESTS=200000 OTELCOL_RUST_STRESS_REPORT=$(ROOT)/target/stress-report.txt \
 		go test -count=1 -run '^TestStress' -v -tags $(TESTING_TAG) \
-		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./internal/bridge/ | grep -E '^(---|ok|FAIL|PASS)|stress_test'
+		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./bridge/ | grep -E '^(---|ok|FAIL|PASS)|stress_test'
 	@cat target/stress-report.txt
 
 ## bench: the bridge benchmarks (Go marshal+unmarshal baseline in the same run)
 bench: rust-testing
 	cd $(COMPONENTS) && go test -run '^$$' -bench . -benchmem -count 5 -tags $(TESTING_TAG) \
-		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./internal/bridge/
+		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./bridge/
 
 clean:
 	rm -rf target _build otelcol-rust

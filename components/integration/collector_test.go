@@ -53,12 +53,30 @@ func binaryFrom(t *testing.T, env string) string {
 	return bin
 }
 
+var (
+	portsMu sync.Mutex
+	// handedOut are the ports freePort gave out in this test binary: the
+	// kernel may offer a released port again before the collector that is
+	// to use it binds it.
+	handedOut = map[string]bool{}
+)
+
+// freePort returns a loopback address nothing listens on and no other
+// test of this binary was given.
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := l.Addr().String()
+		require.NoError(t, l.Close())
+		if !handedOut[addr] {
+			handedOut[addr] = true
+			return addr
+		}
+	}
 }
 
 // collector is a running otelcol-rust process.

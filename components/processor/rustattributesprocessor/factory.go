@@ -5,7 +5,7 @@ package rustattributesprocessor // import "github.com/otelcol-rust/otelcol-rust/
 import (
 	"go.opentelemetry.io/collector/processor"
 
-	"github.com/otelcol-rust/otelcol-rust/components/internal/bridge"
+	"github.com/otelcol-rust/otelcol-rust/components/bridge"
 	"github.com/otelcol-rust/otelcol-rust/components/processor/rustattributesprocessor/internal/metadata"
 )
 

@@ -5,7 +5,7 @@ package rustratelimitprocessor // import "github.com/otelcol-rust/otelcol-rust/c
 import (
 	"go.opentelemetry.io/collector/processor"
 
-	"github.com/otelcol-rust/otelcol-rust/components/internal/bridge"
+	"github.com/otelcol-rust/otelcol-rust/components/bridge"
 	"github.com/otelcol-rust/otelcol-rust/components/processor/rustratelimitprocessor/internal/metadata"
 )
 

@@ -6,7 +6,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/processor"
 
-	"github.com/otelcol-rust/otelcol-rust/components/internal/bridge"
+	"github.com/otelcol-rust/otelcol-rust/components/bridge"
 )
 
 // NewFactory returns the factory of the test_noop processor.

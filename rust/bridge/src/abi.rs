@@ -1,54 +1,185 @@
-//! The hand-written part of the C ABI: the per-request call and the structs
-//! that cross with it.
+//! The C ABI of the request path, in one place.
 //!
-//! Layouts here must match `components/internal/bridge/bridge.h`; the Go
-//! ABI test compares the sizes and offsets Rust reports through
-//! [`otelcol_rust_abi_layout`] with what cgo sees.
+//! Every struct and constant the Go half reads or writes on the request
+//! path is defined here, and only here: `make generate` runs cbindgen on
+//! this crate and writes `components/bridge/otelcol_rust_bridge.h`, which
+//! the Go half uses through `C.` names (struct fields, constants and the
+//! prototypes of the `extern "C"` functions in `request.rs`). A field or
+//! constant changed here changes the header; a Go use that no longer fits
+//! fails to compile, and `make check-generated` fails when the checked-in
+//! header is stale.
+//!
+//! Constants that the engine defines for its own formats (the edit list)
+//! are repeated here for the header and tied to the engine's by
+//! compile-time assertions, so they cannot drift either.
 
-use std::ffi::c_char;
-use std::sync::Arc;
+use std::ffi::c_void;
 
-use otelcol_rust_engine::{ForeignError, ProcessingError};
+use otelcol_rust_engine::{edit_format, Signal, TargetKind};
 
-/// The request is finished.
-pub const STATE_DONE: u8 = 0;
-/// The request moved to the slow path; a `GoBridge::complete` call follows.
-pub const STATE_PENDING: u8 = 1;
+// What a crossing returns (`OtelcolRustStep::kind`).
+
+/// The request ended; `error` says how.
+pub const OTELCOL_RUST_STEP_DONE: u8 = 0;
+/// The processor sends data to the next consumer: Go calls it and resumes
+/// the request with its answer (`otelcol_rust_request_resume`).
+pub const OTELCOL_RUST_STEP_EMIT: u8 = 1;
+/// The processor waits (a timer, a queue): Go arms the request's wake-up
+/// (`otelcol_rust_request_arm`) and polls again when woken.
+pub const OTELCOL_RUST_STEP_PENDING: u8 = 2;
+
+// How emitted data crosses (`OtelcolRustStep::form`).
+
+/// The request's own data, unchanged: Go forwards its own pdata.
+pub const OTELCOL_RUST_FORM_ORIGINAL: u8 = 0;
+/// The request's own data with attribute edits: Go applies the edit list
+/// (`data`) to its own pdata and forwards it.
+pub const OTELCOL_RUST_FORM_EDITS: u8 = 1;
+/// A complete OTLP batch (`data`): Go unmarshals it.
+pub const OTELCOL_RUST_FORM_ENCODED: u8 = 2;
+
+// Error kinds (`OtelcolRustError::kind`, and the reply Go gives to an
+// emission).
 
 /// No error.
-pub const ERR_NONE: u8 = 0;
+pub const OTELCOL_RUST_ERR_NONE: u8 = 0;
 /// Permanent rejection.
-pub const ERR_PERMANENT: u8 = 1;
+pub const OTELCOL_RUST_ERR_PERMANENT: u8 = 1;
 /// Retryable failure.
-pub const ERR_RETRYABLE: u8 = 2;
+pub const OTELCOL_RUST_ERR_RETRYABLE: u8 = 2;
 /// Cancelled by the caller.
-pub const ERR_CANCELLED: u8 = 3;
+pub const OTELCOL_RUST_ERR_CANCELLED: u8 = 3;
 /// Deadline exceeded.
-pub const ERR_DEADLINE: u8 = 4;
+pub const OTELCOL_RUST_ERR_DEADLINE: u8 = 4;
 /// The processor panicked (permanent).
-pub const ERR_PANIC: u8 = 5;
+pub const OTELCOL_RUST_ERR_PANIC: u8 = 5;
 /// Undecodable or mismatched data (permanent).
-pub const ERR_INVALID_DATA: u8 = 6;
+pub const OTELCOL_RUST_ERR_INVALID_DATA: u8 = 6;
 /// The next consumer's error, passed back out.
-pub const ERR_DOWNSTREAM: u8 = 7;
+pub const OTELCOL_RUST_ERR_DOWNSTREAM: u8 = 7;
 /// The bridge itself refused the call (unknown component, bad signal).
-pub const ERR_BRIDGE: u8 = 8;
+pub const OTELCOL_RUST_ERR_BRIDGE: u8 = 8;
 
-/// How a request ended, as Go reads it.
-///
-/// When `details` is not null, Go reads `message` and `foreign_error` and
-/// then frees the details with [`otelcol_rust_details_free`]; until then the
-/// foreign error stays referenced, so Go can still find the original value.
+// Signals (`otelcol_rust_engine::Signal`).
+
+/// Traces.
+pub const OTELCOL_RUST_SIGNAL_TRACES: u8 = 0;
+/// Metrics.
+pub const OTELCOL_RUST_SIGNAL_METRICS: u8 = 1;
+/// Logs.
+pub const OTELCOL_RUST_SIGNAL_LOGS: u8 = 2;
+const _: () = assert!(Signal::Traces as u8 == OTELCOL_RUST_SIGNAL_TRACES);
+const _: () = assert!(Signal::Metrics as u8 == OTELCOL_RUST_SIGNAL_METRICS);
+const _: () = assert!(Signal::Logs as u8 == OTELCOL_RUST_SIGNAL_LOGS);
+
+// What `GoBridge::release` releases (`Release::kind`).
+
+/// A request's pinned input buffer, by request id.
+pub const OTELCOL_RUST_RELEASE_BUFFER: u8 = 1;
+/// A Go error value Rust held, by error id.
+pub const OTELCOL_RUST_RELEASE_ERROR: u8 = 2;
+
+// What `GoBridge::wake` wakes (`Wake::kind`).
+
+/// A pending request, by request id.
+pub const OTELCOL_RUST_WAKE_REQUEST: u8 = 1;
+/// A component's emitter, by component handle: emissions made outside any
+/// request are queued.
+pub const OTELCOL_RUST_WAKE_COMPONENT: u8 = 2;
+
+// Log levels (`LogRecord::level`, `LogLevelRequest::level`), zap's order.
+
+/// Logging off.
+pub const OTELCOL_RUST_LOG_OFF: u8 = 0;
+/// Error.
+pub const OTELCOL_RUST_LOG_ERROR: u8 = 1;
+/// Warn.
+pub const OTELCOL_RUST_LOG_WARN: u8 = 2;
+/// Info.
+pub const OTELCOL_RUST_LOG_INFO: u8 = 3;
+/// Debug (and trace).
+pub const OTELCOL_RUST_LOG_DEBUG: u8 = 4;
+
+// The edit list (see `otelcol_rust_engine::pdata::edits`).
+
+/// Replace the value of entry `index`.
+pub const OTELCOL_RUST_EDIT_OP_SET_AT: u8 = 1;
+/// Append an entry.
+pub const OTELCOL_RUST_EDIT_OP_APPEND: u8 = 2;
+/// `pcommon.Map.Remove(key)`.
+pub const OTELCOL_RUST_EDIT_OP_REMOVE: u8 = 3;
+/// `pcommon.Map.RemoveIf` with a keep mask.
+pub const OTELCOL_RUST_EDIT_OP_RETAIN: u8 = 4;
+/// No value.
+pub const OTELCOL_RUST_EDIT_VALUE_EMPTY: u8 = 0;
+/// A string.
+pub const OTELCOL_RUST_EDIT_VALUE_STR: u8 = 1;
+/// A boolean.
+pub const OTELCOL_RUST_EDIT_VALUE_BOOL: u8 = 2;
+/// A 64-bit integer.
+pub const OTELCOL_RUST_EDIT_VALUE_INT: u8 = 3;
+/// A 64-bit float.
+pub const OTELCOL_RUST_EDIT_VALUE_DOUBLE: u8 = 4;
+/// Bytes.
+pub const OTELCOL_RUST_EDIT_VALUE_BYTES: u8 = 5;
+/// An encoded AnyValue (arrays and maps).
+pub const OTELCOL_RUST_EDIT_VALUE_RAW: u8 = 6;
+const _: () = {
+    assert!(edit_format::OP_SET_AT == OTELCOL_RUST_EDIT_OP_SET_AT);
+    assert!(edit_format::OP_APPEND == OTELCOL_RUST_EDIT_OP_APPEND);
+    assert!(edit_format::OP_REMOVE == OTELCOL_RUST_EDIT_OP_REMOVE);
+    assert!(edit_format::OP_RETAIN == OTELCOL_RUST_EDIT_OP_RETAIN);
+    assert!(edit_format::VALUE_EMPTY == OTELCOL_RUST_EDIT_VALUE_EMPTY);
+    assert!(edit_format::VALUE_STR == OTELCOL_RUST_EDIT_VALUE_STR);
+    assert!(edit_format::VALUE_BOOL == OTELCOL_RUST_EDIT_VALUE_BOOL);
+    assert!(edit_format::VALUE_INT == OTELCOL_RUST_EDIT_VALUE_INT);
+    assert!(edit_format::VALUE_DOUBLE == OTELCOL_RUST_EDIT_VALUE_DOUBLE);
+    assert!(edit_format::VALUE_BYTES == OTELCOL_RUST_EDIT_VALUE_BYTES);
+    assert!(edit_format::VALUE_RAW == OTELCOL_RUST_EDIT_VALUE_RAW);
+};
+
+/// Resource attributes.
+pub const OTELCOL_RUST_TARGET_RESOURCE: u8 = 1;
+/// Scope attributes.
+pub const OTELCOL_RUST_TARGET_SCOPE: u8 = 2;
+/// Span attributes.
+pub const OTELCOL_RUST_TARGET_SPAN: u8 = 3;
+/// Span event attributes.
+pub const OTELCOL_RUST_TARGET_SPAN_EVENT: u8 = 4;
+/// Span link attributes.
+pub const OTELCOL_RUST_TARGET_SPAN_LINK: u8 = 5;
+/// Log record attributes.
+pub const OTELCOL_RUST_TARGET_LOG_RECORD: u8 = 6;
+/// Number data point attributes (gauge, sum).
+pub const OTELCOL_RUST_TARGET_NUMBER_DATA_POINT: u8 = 7;
+/// Histogram data point attributes.
+pub const OTELCOL_RUST_TARGET_HISTOGRAM_DATA_POINT: u8 = 8;
+/// Exponential histogram data point attributes.
+pub const OTELCOL_RUST_TARGET_EXPONENTIAL_HISTOGRAM_DATA_POINT: u8 = 9;
+/// Summary data point attributes.
+pub const OTELCOL_RUST_TARGET_SUMMARY_DATA_POINT: u8 = 10;
+const _: () = {
+    assert!(TargetKind::Resource as u8 == OTELCOL_RUST_TARGET_RESOURCE);
+    assert!(TargetKind::Scope as u8 == OTELCOL_RUST_TARGET_SCOPE);
+    assert!(TargetKind::Span as u8 == OTELCOL_RUST_TARGET_SPAN);
+    assert!(TargetKind::SpanEvent as u8 == OTELCOL_RUST_TARGET_SPAN_EVENT);
+    assert!(TargetKind::SpanLink as u8 == OTELCOL_RUST_TARGET_SPAN_LINK);
+    assert!(TargetKind::LogRecord as u8 == OTELCOL_RUST_TARGET_LOG_RECORD);
+    assert!(TargetKind::NumberDataPoint as u8 == OTELCOL_RUST_TARGET_NUMBER_DATA_POINT);
+    assert!(TargetKind::HistogramDataPoint as u8 == OTELCOL_RUST_TARGET_HISTOGRAM_DATA_POINT);
+    assert!(
+        TargetKind::ExponentialHistogramDataPoint as u8
+            == OTELCOL_RUST_TARGET_EXPONENTIAL_HISTOGRAM_DATA_POINT
+    );
+    assert!(TargetKind::SummaryDataPoint as u8 == OTELCOL_RUST_TARGET_SUMMARY_DATA_POINT);
+};
+
+/// How a request ended, or what the next consumer answered.
 #[repr(C)]
 #[derive(Debug)]
-pub struct Outcome {
-    /// [`STATE_DONE`] or [`STATE_PENDING`].
-    pub state: u8,
-    /// One of the `ERR_*` kinds.
-    pub error_kind: u8,
-    /// Whether Rust still holds the request's input buffer: Go must keep it
-    /// pinned until a `Release` for this request arrives.
-    pub buffer_retained: u8,
+pub struct OtelcolRustError {
+    /// One of the `OTELCOL_RUST_ERR_*` kinds.
+    pub kind: u8,
     /// 1 when the error is permanent (for every kind, so that a downstream
     /// error whose Go original is gone keeps its class).
     pub permanent: u8,
@@ -56,164 +187,137 @@ pub struct Outcome {
     pub grpc_code: i32,
     /// HTTP status, 0 when absent.
     pub http_status: i32,
-    /// Id of the Go error to return as is, 0 when none.
+    /// Id of the Go error to return as it is, 0 when none.
     pub foreign_error: u64,
     /// Retry delay in nanoseconds, 0 when absent.
     pub retry_after_nanos: u64,
     /// Error text (UTF-8, not NUL-terminated), owned by `details`.
-    pub message_ptr: *const c_char,
-    /// Length of the error text.
+    pub message: *const u8,
+    /// Length of the text.
     pub message_len: usize,
-    /// What Go must free, or null.
-    pub details: *mut OutcomeDetails,
+    /// What Go frees with `otelcol_rust_error_free` after reading the
+    /// above, or null. Until then the foreign error stays referenced.
+    pub details: *mut c_void,
 }
 
-/// Owns what an [`Outcome`] points to.
-#[derive(Debug)]
-pub struct OutcomeDetails {
-    message: Box<str>,
-    _foreign: Option<Arc<ForeignError>>,
-}
-
-impl Outcome {
-    /// A finished request without error.
-    pub fn ok(buffer_retained: bool) -> Self {
-        Outcome {
-            state: STATE_DONE,
-            error_kind: ERR_NONE,
-            buffer_retained: buffer_retained as u8,
-            permanent: 0,
-            grpc_code: 0,
-            http_status: 0,
-            foreign_error: 0,
-            retry_after_nanos: 0,
-            message_ptr: std::ptr::null(),
-            message_len: 0,
-            details: std::ptr::null_mut(),
-        }
-    }
-
-    /// A request that moved to the slow path.
-    pub fn pending() -> Self {
-        Outcome {
-            state: STATE_PENDING,
-            ..Outcome::ok(false)
-        }
-    }
-
-    /// A request that the bridge itself refused.
-    pub fn bridge_error(message: impl Into<String>) -> Self {
-        let mut outcome = Outcome::with_details(ERR_BRIDGE, message.into(), None);
-        outcome.permanent = 1;
-        outcome
-    }
-
-    fn with_details(kind: u8, message: String, foreign: Option<Arc<ForeignError>>) -> Self {
-        let foreign_error = foreign.as_ref().map_or(0, |f| f.id());
-        let details = Box::new(OutcomeDetails {
-            message: message.into_boxed_str(),
-            _foreign: foreign,
-        });
-        let mut outcome = Outcome::ok(false);
-        outcome.error_kind = kind;
-        outcome.foreign_error = foreign_error;
-        outcome.message_ptr = details.message.as_ptr().cast();
-        outcome.message_len = details.message.len();
-        outcome.details = Box::into_raw(details);
-        outcome
-    }
-
-    /// The outcome of a request that ended with `result`.
-    pub fn from_result(result: Result<(), ProcessingError>, buffer_retained: bool) -> Self {
-        let err = match result {
-            Ok(()) => return Outcome::ok(buffer_retained),
-            Err(err) => err,
-        };
-        let status = err.status();
-        let (kind, foreign) = match err.root() {
-            ProcessingError::Permanent { .. } => (ERR_PERMANENT, None),
-            ProcessingError::Retryable { .. } => (ERR_RETRYABLE, None),
-            ProcessingError::Cancelled => (ERR_CANCELLED, None),
-            ProcessingError::DeadlineExceeded => (ERR_DEADLINE, None),
-            ProcessingError::Panic { .. } => (ERR_PANIC, None),
-            ProcessingError::InvalidData { .. } => (ERR_INVALID_DATA, None),
-            ProcessingError::Downstream(d) => (ERR_DOWNSTREAM, d.origin.clone()),
-            ProcessingError::Wrapped { .. } => unreachable!("root() unwraps every Wrapped"),
-        };
-        let mut outcome = Outcome::with_details(kind, err.to_string(), foreign);
-        outcome.buffer_retained = buffer_retained as u8;
-        outcome.permanent = err.is_permanent() as u8;
-        outcome.grpc_code = status.grpc().map_or(0, |c| c as i32);
-        outcome.http_status = status.http().map_or(0, i32::from);
-        outcome.retry_after_nanos = status
-            .retry_after()
-            .map_or(0, |d| d.as_nanos().min(u64::MAX as u128) as u64);
-        outcome
-    }
-}
-
-/// Where Go writes the next consumer's answer to an emission.
-#[repr(C)]
-#[derive(Debug, Default)]
-pub struct EmitReply {
-    /// 0: delivered. Otherwise [`ERR_PERMANENT`] or [`ERR_RETRYABLE`], or
-    /// [`ERR_CANCELLED`] / [`ERR_DEADLINE`] when the consumer returned the
-    /// context's error.
-    pub error_kind: u8,
-    /// gRPC code, 0 when absent.
-    pub grpc_code: i32,
-    /// HTTP status, 0 when absent.
-    pub http_status: i32,
-    /// Id of the Go error value, 0 when none. Rust releases it.
-    pub foreign_error: u64,
-    /// The error text, `malloc`ed by Go; Rust frees it.
-    pub message: *mut c_char,
-    /// Length of the error text.
-    pub message_len: usize,
-}
-
-// SAFETY: the pointers are owned by the outcome or reply they sit in and are
-// only read by the thread that holds it.
-unsafe impl Send for Outcome {}
-unsafe impl Send for EmitReply {}
-
-/// Frees the details of an outcome after Go has read them.
+/// What a crossing into a request returns.
 ///
-/// # Safety
-/// `details` must come from an [`Outcome`] and be freed exactly once.
-#[no_mangle]
-pub unsafe extern "C" fn otelcol_rust_details_free(details: *mut OutcomeDetails) {
-    if !details.is_null() {
-        // SAFETY: created by Box::into_raw in Outcome::with_details, and the
-        // caller frees it once.
-        drop(unsafe { Box::from_raw(details) });
-    }
-}
-
-/// Sizes and field offsets of the structs above, for the Go ABI test.
+/// Pointers point into memory the request owns; they stay valid until the
+/// next call on the same request.
 #[repr(C)]
-#[derive(Debug, Default)]
-pub struct AbiLayout {
-    /// `size_of::<Outcome>()`
-    pub outcome_size: usize,
-    /// Offset of `Outcome::foreign_error`.
-    pub outcome_foreign_error: usize,
-    /// Offset of `Outcome::details`.
-    pub outcome_details: usize,
-    /// `size_of::<EmitReply>()`
-    pub emit_reply_size: usize,
-    /// Offset of `EmitReply::message_len`.
-    pub emit_reply_message_len: usize,
+#[derive(Debug)]
+pub struct OtelcolRustStep {
+    /// The request, to pass to the next call; null once it is done.
+    pub task: *mut c_void,
+    /// `OTELCOL_RUST_STEP_*`.
+    pub kind: u8,
+    /// EMIT: `OTELCOL_RUST_FORM_*`.
+    pub form: u8,
+    /// EMIT: the signal of the data.
+    pub signal: u8,
+    /// EMIT: 1 when the data belongs to this request (then Go delivers it
+    /// with the request's own context); 0 for data of another request,
+    /// delivered with a context rebuilt from `context`.
+    pub own_request: u8,
+    /// EMIT: 1 when the processor changed the client metadata; `context`
+    /// holds the new metadata.
+    pub metadata_changed: u8,
+    /// DONE: 1 when Rust still holds the request's input buffer after the
+    /// request: Go keeps it pinned until a release for the request.
+    pub buffer_retained: u8,
+    /// EMIT: the edit list or the encoded batch (unused for ORIGINAL).
+    pub data: *const u8,
+    /// Length of `data`.
+    pub data_len: usize,
+    /// EMIT: the data's context (client info and span context in the
+    /// `OtelcolRustContext` layout), when Go needs it.
+    pub context: *const u8,
+    /// Length of `context`.
+    pub context_len: usize,
+    /// EMIT: time left before the data's deadline in nanoseconds, -1 for
+    /// none.
+    pub deadline_nanos: i64,
+    /// EMIT: the processor span to deliver under (Go's handle), 0 for none.
+    pub span_handle: u64,
+    /// DONE: how the request ended.
+    pub error: OtelcolRustError,
 }
 
-/// Reports the layouts of the hand-written structs.
-#[no_mangle]
-pub extern "C" fn otelcol_rust_abi_layout() -> AbiLayout {
-    AbiLayout {
-        outcome_size: std::mem::size_of::<Outcome>(),
-        outcome_foreign_error: std::mem::offset_of!(Outcome, foreign_error),
-        outcome_details: std::mem::offset_of!(Outcome, details),
-        emit_reply_size: std::mem::size_of::<EmitReply>(),
-        emit_reply_message_len: std::mem::offset_of!(EmitReply, message_len),
-    }
+/// A byte range within a context buffer.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OtelcolRustRange {
+    /// Offset from the start of the buffer.
+    pub offset: u32,
+    /// Length in bytes, or number of elements for arrays.
+    pub len: u32,
+}
+
+/// The head of a request context buffer.
+///
+/// A context buffer carries what a Go `context.Context` holds besides
+/// deadline and cancellation, in one allocation without pointers: this
+/// head at offset 0, then arrays and bytes it refers to by
+/// [`OtelcolRustRange`]. Go writes it for each request that has something
+/// to carry; Rust writes one for an emission whose context Go must rebuild
+/// or update. Both sides check every range against the buffer's length.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OtelcolRustContext {
+    /// `OTELCOL_RUST_CONTEXT_HAS_*` bits.
+    pub flags: u8,
+    /// W3C trace flags.
+    pub trace_flags: u8,
+    /// 1 when the span context came from a remote parent.
+    pub remote: u8,
+    /// Unused (alignment).
+    pub reserved: u8,
+    /// Unused (alignment).
+    pub reserved2: u32,
+    /// Trace id.
+    pub trace_id: [u8; 16],
+    /// Span id.
+    pub span_id: [u8; 8],
+    /// W3C trace state header.
+    pub trace_state: OtelcolRustRange,
+    /// The peer address (`client.Info.Addr`), empty for none.
+    pub address: OtelcolRustRange,
+    /// An array of [`OtelcolRustMetadataEntry`].
+    pub metadata: OtelcolRustRange,
+    /// An array of [`OtelcolRustAuthEntry`].
+    pub auth: OtelcolRustRange,
+}
+
+/// The buffer has a span context.
+pub const OTELCOL_RUST_CONTEXT_HAS_SPAN: u8 = 1;
+/// The buffer has client info.
+pub const OTELCOL_RUST_CONTEXT_HAS_CLIENT: u8 = 2;
+
+/// One metadata key and its values.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OtelcolRustMetadataEntry {
+    /// The key.
+    pub key: OtelcolRustRange,
+    /// An array of [`OtelcolRustRange`], one per value.
+    pub values: OtelcolRustRange,
+}
+
+/// An auth attribute that is a single string.
+pub const OTELCOL_RUST_AUTH_STRING: u8 = 0;
+/// An auth attribute that is a list of strings.
+pub const OTELCOL_RUST_AUTH_LIST: u8 = 1;
+
+/// One auth attribute.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OtelcolRustAuthEntry {
+    /// The attribute's name.
+    pub name: OtelcolRustRange,
+    /// `OTELCOL_RUST_AUTH_*`.
+    pub kind: u8,
+    /// Unused (alignment).
+    pub reserved: [u8; 3],
+    /// STRING: the bytes; LIST: an array of [`OtelcolRustRange`].
+    pub value: OtelcolRustRange,
 }

@@ -13,6 +13,25 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::abi::{OTELCOL_RUST_RELEASE_BUFFER, OTELCOL_RUST_RELEASE_ERROR};
+use crate::ffi::{GoBridge, GoBridgeImpl, Release};
+
+/// Tells Go that Rust no longer reads a request's input buffer.
+pub fn release_buffer(request_id: u64) {
+    GoBridgeImpl::release(&Release {
+        kind: OTELCOL_RUST_RELEASE_BUFFER,
+        id: request_id,
+    });
+}
+
+/// Tells Go that Rust dropped its last reference to a Go error value.
+pub fn release_error(id: u64) {
+    GoBridgeImpl::release(&Release {
+        kind: OTELCOL_RUST_RELEASE_ERROR,
+        id,
+    });
+}
+
 const ACTIVE: u8 = 0;
 const RETAINED: u8 = 1;
 

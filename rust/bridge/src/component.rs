@@ -1,21 +1,36 @@
-//! Component instances: what Go's `CreateTracesProcessor` (and friends)
-//! create, start, shut down and destroy, each named by a handle.
+//! Components: what Go's `CreateTracesProcessor` (and friends) create,
+//! start, shut down and destroy, each named by a handle.
 //!
-//! A component owns a pool of processor instances. The otap-dataflow API
-//! hands a processor `&mut self`, so one instance serves one request at a
-//! time; the Collector calls a processor from many goroutines at once, so
-//! each concurrent request takes its own instance from the pool and puts it
-//! back when done. Instances are made on demand from the component's
-//! validated configuration, so the pool grows to the peak concurrency and
-//! no further.
+//! A component is a chain of one or more stages. A stage is one Rust
+//! processor of the pipeline with its own component id, effect handler
+//! (counters, spans) and pool of instances. Usually a component has one
+//! stage; adjacent Rust processors of a pipeline are fused into one
+//! component at config time, and then data passes from stage to stage
+//! inside Rust: one crossing in, one out.
+//!
+//! The otap-dataflow API hands a processor `&mut self`, so one instance
+//! serves one request at a time; the Collector calls a processor from many
+//! goroutines at once, so each concurrent request takes its own instance
+//! from the stage's pool and puts it back when done. Instances are made on
+//! demand from the stage's validated configuration, so the pool grows to
+//! the peak concurrency and no further.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use otelcol_rust_engine::{EffectHandler, InstanceFactory, PData, Processor, Signal};
+use async_trait::async_trait;
+use otelcol_rust_engine::{
+    EffectHandler, InstanceFactory, Message, MessageSink, PData, ProcessingError, Processor, Signal,
+};
 
-use crate::sink::GoSink;
+use crate::abi::OTELCOL_RUST_WAKE_COMPONENT;
+use crate::emission::{BackgroundQueue, GoSink};
+use crate::runtime::{drop_contained, panic_message, CatchUnwind};
+use crate::telemetry::InStage;
+use crate::wake::WakeCell;
 
 /// Processor instances alive, pooled or busy.
 pub static PROCESSOR_INSTANCES: AtomicU64 = AtomicU64::new(0);
@@ -23,18 +38,18 @@ pub static PROCESSOR_INSTANCES: AtomicU64 = AtomicU64::new(0);
 static COMPONENTS: RwLock<Option<HashMap<u64, Arc<Component>>>> = RwLock::new(None);
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 
-/// A processor instance, counted while alive.
-/// Each instance keeps its own clone of the component's effect handler, so
-/// a request costs no reference-count traffic for it.
+/// A processor instance, counted while alive. Each instance keeps its own
+/// clone of its stage's effect handler, so a request costs no
+/// reference-count traffic for it.
 pub struct Instance {
     processor: Box<dyn Processor<PData>>,
     effect_handler: EffectHandler<PData>,
 }
 
 impl Instance {
-    /// The processor and its effect handler, borrowed together.
-    pub fn parts(&mut self) -> (&mut dyn Processor<PData>, &mut EffectHandler<PData>) {
-        (self.processor.as_mut(), &mut self.effect_handler)
+    /// Runs the processor on one message.
+    pub async fn process(&mut self, msg: Message<PData>) -> Result<(), ProcessingError> {
+        self.processor.process(msg, &mut self.effect_handler).await
     }
 }
 
@@ -44,20 +59,18 @@ impl Drop for Instance {
     }
 }
 
-/// One created component.
-pub struct Component {
-    /// The handle Go knows it by.
-    pub handle: u64,
-    /// The component id (`type/name`).
+/// One processor of a component.
+pub struct Stage {
+    /// The processor's component id (`type/name`).
     pub id: Arc<str>,
-    /// The signal it was created for.
-    pub signal: Signal,
+    /// Its position in the component.
+    pub index: u32,
     factory: InstanceFactory,
     pool: Mutex<Vec<Instance>>,
     effect_handler: EffectHandler<PData>,
 }
 
-impl Component {
+impl Stage {
     /// A processor instance for one request.
     pub fn take_instance(&self) -> Instance {
         if let Some(instance) = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop() {
@@ -78,18 +91,99 @@ impl Component {
             .push(instance);
     }
 
-    /// The component's effect handler (its counters, for the metrics
+    /// The stage's effect handler (its counters, for the metrics
     /// collection).
     pub fn effect_handler(&self) -> &EffectHandler<PData> {
         &self.effect_handler
     }
 
-    /// Drops the idle instances. Go stops sending requests before it calls
-    /// shutdown; requests still in flight return their instances, which go
-    /// when the component itself is dropped.
-    pub fn shutdown(&self) {
+    fn drop_idle(&self) {
         let idle = std::mem::take(&mut *self.pool.lock().unwrap_or_else(|e| e.into_inner()));
-        crate::runtime::drop_contained(idle);
+        drop_contained(idle);
+    }
+}
+
+/// The future of one message through a stage and everything after it.
+pub type StageFuture = Pin<Box<dyn Future<Output = Result<(), ProcessingError>> + Send>>;
+
+/// Runs `data` through `stage`: an instance from its pool, the processor
+/// polled in the stage's telemetry scope, a panic contained and reported
+/// as the stage's own.
+pub fn run_stage(component: u64, stage: Arc<Stage>, data: PData) -> StageFuture {
+    Box::pin(async move {
+        let mut instance = stage.take_instance();
+        let future = Box::pin(async move {
+            let result = instance.process(Message::PData(data)).await;
+            (instance, result)
+        });
+        match CatchUnwind(InStage::new(component, stage.index, future)).await {
+            Ok((instance, result)) => {
+                stage.put_instance(instance);
+                result
+            }
+            Err(payload) => Err(panic_error(&stage.id, payload)),
+        }
+    })
+}
+
+/// A contained panic as the error of the processor that panicked.
+pub fn panic_error(processor: &str, payload: Box<dyn std::any::Any + Send>) -> ProcessingError {
+    let message = panic_message(payload.as_ref());
+    drop_contained(payload);
+    ProcessingError::Panic {
+        processor: processor.to_string(),
+        message,
+    }
+}
+
+/// The sink of a stage that has another after it: the next stage, in Rust.
+struct NextStage {
+    component: u64,
+    next: Arc<Stage>,
+}
+
+#[async_trait]
+impl MessageSink<PData> for NextStage {
+    async fn send(&self, data: PData) -> Result<(), ProcessingError> {
+        run_stage(self.component, self.next.clone(), data).await
+    }
+}
+
+/// What a stage is made of before it is created.
+pub struct StageSpec {
+    /// The processor's component id.
+    pub id: String,
+    /// Its validated configuration.
+    pub factory: InstanceFactory,
+    /// How many counters its factory declares.
+    pub counters: usize,
+}
+
+/// One created component.
+pub struct Component {
+    /// The handle Go knows it by.
+    pub handle: u64,
+    /// The component id Go created it under.
+    pub id: Arc<str>,
+    /// The signal it was created for.
+    pub signal: Signal,
+    /// Whether Go lets it edit the request's data in place.
+    pub mutates_data: bool,
+    /// The processors, in pipeline order.
+    pub stages: Vec<Arc<Stage>>,
+    /// Emissions made outside any request.
+    pub background: Arc<BackgroundQueue>,
+}
+
+impl Component {
+    /// Stops queueing emissions and drops the idle instances. Go ends every
+    /// request before it calls shutdown; instances in flight elsewhere (a
+    /// task a processor spawned) go when their owner drops them.
+    pub fn shutdown(&self) {
+        self.background.close();
+        for stage in &self.stages {
+            stage.drop_idle();
+        }
     }
 }
 
@@ -97,19 +191,45 @@ impl Component {
 pub fn insert(
     id: &str,
     signal: Signal,
-    factory: InstanceFactory,
-    counters: usize,
+    mutates_data: bool,
+    specs: Vec<StageSpec>,
 ) -> Arc<Component> {
     let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
+    let background = Arc::new(BackgroundQueue::new(WakeCell::new(
+        OTELCOL_RUST_WAKE_COMPONENT,
+        handle,
+    )));
+    // Built from the last stage back: each stage's sink is the one after it.
+    let mut stages: Vec<Arc<Stage>> = Vec::with_capacity(specs.len());
+    let n = specs.len();
+    for (i, spec) in specs.into_iter().enumerate().rev() {
+        let sink: Arc<dyn MessageSink<PData>> = match stages.last() {
+            None => Arc::new(GoSink::new(background.clone())),
+            Some(next) => Arc::new(NextStage {
+                component: handle,
+                next: next.clone(),
+            }),
+        };
+        let effect_handler = EffectHandler::new(spec.id.as_str(), sink)
+            .with_counters(spec.counters)
+            .with_spans(Arc::new(crate::telemetry::GoSpans::new(handle, i as u32)));
+        stages.push(Arc::new(Stage {
+            id: Arc::from(spec.id),
+            index: i as u32,
+            factory: spec.factory,
+            pool: Mutex::new(Vec::new()),
+            effect_handler,
+        }));
+    }
+    stages.reverse();
+    debug_assert_eq!(stages.len(), n);
     let component = Arc::new(Component {
         handle,
         id: Arc::from(id),
         signal,
-        factory,
-        pool: Mutex::new(Vec::new()),
-        effect_handler: EffectHandler::new(id, Arc::new(GoSink::new(handle)))
-            .with_counters(counters)
-            .with_spans(Arc::new(crate::telemetry::GoSpans::new(handle))),
+        mutates_data,
+        stages,
+        background,
     });
     COMPONENTS
         .write()

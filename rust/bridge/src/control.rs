@@ -1,5 +1,5 @@
 //! The control plane Go calls through rust2go: registry, validate, create,
-//! start, shutdown, destroy, stats.
+//! start, shutdown, destroy, counters, stats.
 //!
 //! Every entry point contains panics (a panicking config validation becomes
 //! an error text) because unwinding into Go would abort the collector.
@@ -10,10 +10,10 @@ use std::sync::atomic::Ordering;
 use otelcol_rust_engine::{ConfigError, InstanceFactory, ProcessorFactory, Signal};
 
 use crate::buffer::RETAINED_BUFFERS;
-use crate::component::{self, PROCESSOR_INSTANCES};
+use crate::component::{self, StageSpec, PROCESSOR_INSTANCES};
 use crate::ffi::{
     BridgeStats, ControlResponse, CounterValues, CreateRequest, HandleRequest, LabeledValue,
-    LogLevelRequest, MetricInfo, ProcessorInfo, Registry, RustBridge, RustBridgeImpl,
+    LogLevelRequest, MetricInfo, ProcessorInfo, Registry, RustBridge, RustBridgeImpl, StageRequest,
     ValidateRequest,
 };
 use crate::registry;
@@ -96,19 +96,39 @@ impl RustBridge for RustBridgeImpl {
 
     fn create(req: CreateRequest) -> ControlResponse {
         contained("create", || {
-            let (factory, instances) = match build(&req.processor_type, &req.config_json) {
-                Ok(built) => built,
-                Err(e) => return error(e),
-            };
-            let Some(signal) = Signal::from_u8(req.signal).filter(|s| factory.signals.contains(s))
-            else {
+            if req.stages.is_empty() {
+                return error(format!("{}: no processor to create", req.component_id));
+            }
+            let Some(signal) = Signal::from_u8(req.signal) else {
                 return error(format!(
-                    "{} does not support signal {}",
-                    req.processor_type, req.signal
+                    "{}: unknown signal {}",
+                    req.component_id, req.signal
                 ));
             };
-            let component =
-                component::insert(&req.component_id, signal, instances, factory.metrics.len());
+            let mut specs = Vec::with_capacity(req.stages.len());
+            let mut mutates_data = false;
+            for stage in &req.stages {
+                let (factory, instances) = match build(&stage.processor_type, &stage.config_json) {
+                    Ok(built) => built,
+                    Err(e) if req.stages.len() > 1 => {
+                        return error(format!("{}: {e}", stage.component_id))
+                    }
+                    Err(e) => return error(e),
+                };
+                if !factory.signals.contains(&signal) {
+                    return error(format!(
+                        "{} does not support {signal}",
+                        stage.processor_type
+                    ));
+                }
+                mutates_data |= factory.mutates_data;
+                specs.push(StageSpec {
+                    id: stage.component_id.clone(),
+                    factory: instances,
+                    counters: factory.metrics.len(),
+                });
+            }
+            let component = component::insert(&req.component_id, signal, mutates_data, specs);
             ControlResponse {
                 handle: component.handle,
                 error: String::new(),
@@ -149,11 +169,13 @@ impl RustBridge for RustBridgeImpl {
         ControlResponse::default()
     }
 
-    fn read_counters(req: HandleRequest) -> CounterValues {
-        let Some(c) = component::lookup(req.handle) else {
+    fn read_counters(req: StageRequest) -> CounterValues {
+        let Some(stage) =
+            component::lookup(req.handle).and_then(|c| c.stages.get(req.stage as usize).cloned())
+        else {
             return CounterValues::default();
         };
-        let eh = c.effect_handler();
+        let eh = stage.effect_handler();
         CounterValues {
             values: eh.counter_values(),
             labeled: eh

@@ -1,22 +1,24 @@
-//! The typed crossings between Go and Rust, declared for rust2go.
+//! The typed crossings between Go and Rust that rust2go generates.
 //!
 //! `make generate` runs the pinned rust2go-cli on this file and writes the
-//! Go half (`components/internal/bridge/ffi_gen.go`). Keep it to plain
-//! structs and the two traits: rust2go-cli parses this file on its own.
-//!
-//! Which crossings live here, and which are hand-written (`abi.rs`), is a
-//! soundness decision, explained in `rust/bridge/README.md`:
+//! Go half (`components/bridge/ffi_gen.go`), then derives the Rust
+//! declarations of the Go exports (`go_exports.rs`) from that Go file.
+//! Keep it to plain structs and the two traits: rust2go-cli parses this
+//! file on its own.
 //!
 //! * `RustBridge` (Go -> Rust, `g2r`) is the control plane: registry,
-//!   validate, create, start, shutdown, destroy, stats. rust2go passes these
+//!   validate, create, start, shutdown, destroy, stats. rust2go passes the
 //!   arguments as Go pointers to Go memory; the Go shim that makes the call
-//!   (`components/internal/rust2go/cgocall`) is sound only because none of
-//!   these functions calls back into Go or keeps a pointer after returning.
-//! * `GoBridge` (Rust -> Go, `r2g`) carries every callback: emissions to the
-//!   next consumer, slow-path completions and releases. They are one-way
-//!   calls whose arguments live in Rust memory, which is always sound.
-//! * The per-request Go -> Rust call is hand-written (`otelcol_rust_process`)
-//!   because it must call back into Go while Rust holds its arguments.
+//!   (`components/bridge/internal/cgocall`) keeps them on the heap and alive
+//!   for the call, and Rust copies what it needs before returning.
+//! * `GoBridge` (Rust -> Go, `r2g`) carries the short callbacks: logs, span
+//!   start and end, releases of Go buffers and errors, and wake-ups of
+//!   pending requests. Each is a bounded, non-blocking Go function; none of
+//!   them runs a Go consumer or calls back into Rust.
+//! * The request path is not here: it is the hand-written C ABI of
+//!   `abi.rs` and `request.rs`, on which Go drives every request.
+//!
+//! Why those rules make every crossing sound: `rust/bridge/README.md`.
 
 use super::go_exports as binding;
 
@@ -29,17 +31,28 @@ pub struct ValidateRequest {
     pub config_json: String,
 }
 
+/// One processor of a component. A component usually has one; a chain
+/// (adjacent Rust processors of a pipeline, fused at config time) has
+/// several, run in order inside Rust.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct StageConfig {
+    /// The Collector component type (`rust_attributes`).
+    pub processor_type: String,
+    /// The processor's component id (`type/name`), for errors and telemetry.
+    pub component_id: String,
+    /// The configuration section as JSON.
+    pub config_json: String,
+}
+
 /// Creates one component instance.
 #[derive(rust2go::R2G, Clone, Debug, Default)]
 pub struct CreateRequest {
-    /// The Collector component type.
-    pub processor_type: String,
-    /// The component id (`type/name`), for errors and telemetry.
+    /// The component id Go created it under.
     pub component_id: String,
     /// The signal this instance handles (0 traces, 1 metrics, 2 logs).
     pub signal: u8,
-    /// The configuration section as JSON.
-    pub config_json: String,
+    /// The processors, in pipeline order.
+    pub stages: Vec<StageConfig>,
 }
 
 /// The answer to validate and create: a handle, or an error text.
@@ -56,6 +69,15 @@ pub struct ControlResponse {
 pub struct HandleRequest {
     /// The handle `create` returned.
     pub handle: u64,
+}
+
+/// Names one stage of a component.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct StageRequest {
+    /// The handle `create` returned.
+    pub handle: u64,
+    /// The stage's index.
+    pub stage: u32,
 }
 
 /// A counter a processor declares.
@@ -80,7 +102,9 @@ pub struct ProcessorInfo {
     pub stability: String,
     /// Supported signals (0 traces, 1 metrics, 2 logs).
     pub signals: Vec<u8>,
-    /// Whether it changes the data it is given.
+    /// Whether it changes the data it is given (the component's
+    /// `MutatesData` capability: Go then lets it edit the request's pdata
+    /// in place).
     pub mutates_data: bool,
     /// Whether it reads client auth attributes.
     pub needs_client_auth: bool,
@@ -161,7 +185,8 @@ pub trait RustBridge {
     /// Starts a component.
     #[cgo_call]
     fn start(req: HandleRequest) -> ControlResponse;
-    /// Shuts a component down: no new requests; held data is flushed.
+    /// Shuts a component down: no new emissions are queued; data the
+    /// processors still hold is dropped.
     #[cgo_call]
     fn shutdown(req: HandleRequest) -> ControlResponse;
     /// Frees a component instance.
@@ -173,66 +198,38 @@ pub trait RustBridge {
     /// Lets Rust log at this level and above.
     #[cgo_call]
     fn configure_logging(req: LogLevelRequest) -> ControlResponse;
-    /// A component's counter totals (one call per metrics collection).
+    /// A stage's counter totals (one call per metrics collection).
     #[cgo_call]
-    fn read_counters(req: HandleRequest) -> CounterValues;
-}
-
-/// A processor's emission to the next Go consumer.
-#[derive(rust2go::R2G, Clone, Debug, Default)]
-pub struct Emission {
-    /// The emitting component.
-    pub component: u64,
-    /// The request the data belongs to.
-    pub request_id: u64,
-    /// 0 traces, 1 metrics, 2 logs.
-    pub signal: u8,
-    /// The data is the request's original: Go may forward its own pdata.
-    pub original: bool,
-    /// OTLP bytes in Rust (or pinned Go) memory, valid during the call.
-    pub data_ptr: usize,
-    /// Length of those bytes.
-    pub data_len: usize,
-    /// Where Go writes the consumer's answer (`abi::EmitReply`).
-    pub reply_ptr: usize,
-    /// The emission's context (client info, span context; `wire.rs`), in
-    /// Rust memory; empty when there is none.
-    pub ctx_ptr: usize,
-    /// Length of the encoded context.
-    pub ctx_len: usize,
-    /// Time left before the request's deadline in nanoseconds, -1 for none.
-    pub deadline_nanos: i64,
-    /// A processor changed the metadata: Go applies the encoded context
-    /// even while the request is in flight.
-    pub metadata_changed: bool,
-    /// The processor span to deliver under (Go's handle), 0 for none.
-    pub span_handle: u64,
-}
-
-/// The end of a request that finished on the slow path.
-#[derive(rust2go::R2G, Clone, Debug, Default)]
-pub struct Completion {
-    /// The request.
-    pub request_id: u64,
-    /// The outcome (`abi::Outcome`), owned by Rust until Go frees it.
-    pub outcome_ptr: usize,
+    fn read_counters(req: StageRequest) -> CounterValues;
 }
 
 /// Something Rust no longer needs from Go.
 #[derive(rust2go::R2G, Clone, Debug, Default)]
 pub struct Release {
-    /// 1: the pinned input buffer of a request; 2: a Go error value.
+    /// `OTELCOL_RUST_RELEASE_BUFFER` or `OTELCOL_RUST_RELEASE_ERROR`.
     pub kind: u8,
     /// The request id or the error id.
     pub id: u64,
 }
 
-/// A log record for the component's zap logger.
+/// A wake-up for Go: a pending request can make progress, or a component
+/// has emissions queued.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct Wake {
+    /// `OTELCOL_RUST_WAKE_REQUEST` or `OTELCOL_RUST_WAKE_COMPONENT`.
+    pub kind: u8,
+    /// The request id or the component handle.
+    pub id: u64,
+}
+
+/// A log record for a processor's zap logger.
 #[derive(rust2go::R2G, Clone, Debug, Default)]
 pub struct LogRecord {
     /// The component it belongs to (0: the bridge itself).
     pub component: u64,
-    /// 1 error, 2 warn, 3 info, 4 debug.
+    /// The stage within the component.
+    pub stage: u32,
+    /// `OTELCOL_RUST_LOG_*`.
     pub level: u8,
     /// The Rust module that logged it.
     pub target: String,
@@ -247,9 +244,9 @@ pub struct LogRecord {
 pub struct SpanStart {
     /// The component.
     pub component: u64,
-    /// The parent's span handle in Go (0: use `parent`).
-    pub parent_handle: u64,
-    /// The parent span context (`wire.rs` encoding, span part only).
+    /// The stage within the component.
+    pub stage: u32,
+    /// The parent span context (a context buffer, span part only).
     pub parent: Vec<u8>,
     /// The span's name.
     pub name: String,
@@ -260,7 +257,7 @@ pub struct SpanStart {
 pub struct SpanStarted {
     /// Go's handle of the span; 0 when the span is not recorded.
     pub handle: u64,
-    /// The span context (`wire.rs` encoding, span part only).
+    /// The span context (a context buffer, span part only).
     pub context: Vec<u8>,
 }
 
@@ -273,18 +270,17 @@ pub struct SpanEnd {
     pub error: String,
 }
 
-/// Callbacks, implemented in Go, called from Rust.
+/// Callbacks, implemented in Go, called from Rust. Each is short and never
+/// blocks on Go work.
 #[rust2go::r2g]
 pub trait GoBridge {
-    /// Delivers an emission to the next consumer and writes its answer.
-    fn emit(emission: &Emission);
-    /// Completes a request that went to the slow path.
-    fn complete(completion: &Completion);
     /// Releases a Go buffer or error value.
     fn release(release: &Release);
-    /// Writes a log record to the component's logger.
+    /// Wakes the goroutine waiting for a request or a component.
+    fn wake(wake: &Wake);
+    /// Writes a log record to the processor's logger.
     fn log(record: &LogRecord);
-    /// Starts a span on the component's TracerProvider.
+    /// Starts a span on the processor's TracerProvider.
     #[cgo_callback]
     fn span_start(start: &SpanStart) -> SpanStarted;
     /// Ends a span.

@@ -1,36 +1,40 @@
 //! The Rust half of the otelcol-rust bridge, linked into the Go collector as
 //! a static library.
 //!
-//! Go is the host program. It calls in through two doors:
+//! Go is the host program and drives every crossing:
 //!
 //! * the control plane ([`ffi::RustBridge`], rust2go `g2r`): registry,
-//!   validate, create, start, shutdown, destroy;
-//! * the request path ([`request::otelcol_rust_process`], hand-written
-//!   cgo): one call per `ConsumeTraces/Metrics/Logs`.
+//!   validate, create, start, shutdown, destroy, counters;
+//! * the request path ([`request`], the C ABI of [`abi`]): Go starts a
+//!   request, Rust polls the processor on the caller's thread and returns
+//!   what it wants next (emit, wait, done); Go calls the next consumer
+//!   itself and resumes the request with its answer.
 //!
-//! Rust calls back through [`ffi::GoBridge`] (rust2go `r2g`): emissions to
-//! the next Go consumer, completions of slow-path requests, releases of Go
-//! memory and errors it no longer needs.
+//! Rust calls back only through short, non-blocking functions
+//! ([`ffi::GoBridge`], rust2go `r2g`): logs, spans, releases of Go memory
+//! and wake-ups of waiting requests.
 //!
-//! Why the request path is hand-written, how memory crosses, and what each
-//! unsafe block relies on: see `README.md` beside this crate.
+//! How one request crosses, file by file, and why each unsafe block is
+//! sound: `README.md` beside this crate.
 
 pub mod abi;
 #[cfg(feature = "testing")]
 mod alloc;
 mod buffer;
 pub mod component;
+mod context;
 mod control;
+mod emission;
 pub mod ffi;
 mod go_exports;
+mod outcome;
 pub mod registry;
 pub mod request;
 mod runtime;
-mod sink;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod wire;
+mod wake;
 
 pub use control::build;
 
@@ -48,30 +52,4 @@ pub fn live_heap_bytes() -> u64 {
     {
         0
     }
-}
-
-// The Go exports `go_exports` declares exist only in the final Go binary.
-// Rust unit tests link without Go, so they get inert definitions.
-#[cfg(test)]
-mod go_exports_for_tests {
-    use std::ffi::c_void;
-
-    use crate::ffi::{
-        CompletionRef, EmissionRef, LogRecordRef, ReleaseRef, SpanEndRef, SpanStartRef,
-    };
-
-    #[no_mangle]
-    extern "C" fn CGoBridge_emit(_emission: EmissionRef) {}
-    #[no_mangle]
-    extern "C" fn CGoBridge_complete(_completion: CompletionRef) {}
-    #[no_mangle]
-    extern "C" fn CGoBridge_release(_release: ReleaseRef) {}
-    #[no_mangle]
-    extern "C" fn CGoBridge_log(_record: LogRecordRef) {}
-    #[no_mangle]
-    extern "C" fn CGoBridge_span_start(_start: SpanStartRef, _slot: *mut c_void, _cb: *mut c_void) {
-        unreachable!("unit tests start no spans")
-    }
-    #[no_mangle]
-    extern "C" fn CGoBridge_span_end(_end: SpanEndRef) {}
 }

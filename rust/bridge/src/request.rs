@@ -1,237 +1,317 @@
-//! The per-request path: inline first, the runtime only when it must wait.
+//! The request path: Go drives every request, Rust never calls a consumer.
 //!
-//! A Go processor runs on its caller's goroutine and calls the next consumer
-//! synchronously. To cost about the same, a Rust request starts on the
-//! calling thread: its future is polled once, right there, with a no-op
-//! waker. Attribute edits and filters never wait, so they run to completion
-//! in that poll, and their `send_message` calls the next Go consumer on the
-//! same thread. Only a future that returns `Pending` (it awaits a timer, a
-//! queue, an emission that outlives the call) is moved to the bridge's tokio
-//! runtime; Go then waits for its completion callback. The first poll on
-//! the runtime re-registers the real waker, so moving a future that was
-//! polled under a no-op waker loses no wake-up.
+//! A Go processor runs on its caller's goroutine and calls the next
+//! consumer synchronously. A Rust request does the same, turned inside
+//! out: Go calls in (`otelcol_rust_request_start`), Rust polls the
+//! processor's future right there on the caller's thread, and the call
+//! returns a [`OtelcolRustStep`] saying what the processor wants next:
+//!
+//! * EMIT: it called `send_message`; Go calls the next consumer on its own
+//!   goroutine, outside any cgo call, and resumes the request with the
+//!   consumer's answer (`otelcol_rust_request_resume`), which
+//!   `send_message` returns;
+//! * PENDING: it waits (a timer, a queue); Go registers a waiter, arms the
+//!   request's wake-up (`otelcol_rust_request_arm`) and parks the goroutine
+//!   until the waker calls it back, then polls again
+//!   (`otelcol_rust_request_poll`); if the caller's context ends first, Go
+//!   drops the request (`otelcol_rust_request_cancel`) and returns at once;
+//! * DONE: the processor returned; the step carries how.
+//!
+//! Attribute edits and filters never wait, so the common request is two
+//! short crossings (start, then resume after the emission) with the
+//! consumer called in between on the goroutine. Tokio's workers only run
+//! timers and tasks processors spawn; they never run a request or Go code
+//! beyond a wake-up.
+//!
+//! Go owns the request between calls: it holds the task pointer, calls it
+//! from one goroutine at a time, and ends it exactly once (DONE or cancel),
+//! after which the pointer is gone.
 
-use std::collections::HashMap;
-use std::future::Future;
+use std::borrow::Cow;
+use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use otelcol_rust_engine::{
-    CancellationToken, Context, Message, OtlpData, ProcessingError, RequestContext, Signal,
+    CancellationToken, Context, OtlpData, Outgoing, PData, ProcessingError, RequestContext, Signal,
 };
 
-use crate::abi::Outcome;
-use crate::buffer::{go_bytes, BufferLease};
-use crate::component::{self, Component, Instance};
-use crate::ffi::{Completion, GoBridge, GoBridgeImpl};
-use crate::runtime::{drop_contained, panic_message, runtime, CatchUnwind};
-use crate::sink::release_buffer;
-use crate::telemetry::{ComponentScope, InComponent};
-use crate::wire;
+use crate::abi::{
+    OtelcolRustError, OtelcolRustStep, OTELCOL_RUST_FORM_EDITS, OTELCOL_RUST_FORM_ENCODED,
+    OTELCOL_RUST_FORM_ORIGINAL, OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT,
+    OTELCOL_RUST_STEP_PENDING, OTELCOL_RUST_WAKE_REQUEST,
+};
+use crate::buffer::{go_bytes, release_buffer, BufferLease};
+use crate::component::{self, run_stage, Component, StageFuture};
+use crate::emission::{CurrentSlot, EmitSlot};
+use crate::outcome::Reply;
+use crate::runtime::{drop_contained, panic_message, runtime};
+use crate::wake::WakeCell;
 
 /// Requests inside Rust right now.
 pub static IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
-/// Requests that finished on the slow path.
+/// Requests that waited (went PENDING at least once).
 pub static SLOW_PATH_TOTAL: AtomicU64 = AtomicU64::new(0);
 
-/// Cancellation tokens of the requests on the slow path, by request id:
-/// what Go's `context.AfterFunc` triggers.
-static PENDING: Mutex<Option<HashMap<u64, CancellationToken>>> = Mutex::new(None);
+/// How many times a poll loop polls again, after wake-ups that came in
+/// while it polled, before it lets Go reschedule the goroutine.
+const MAX_REPOLLS: u32 = 64;
 
-fn pending_insert(request_id: u64, token: CancellationToken) {
-    PENDING
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get_or_insert_with(HashMap::new)
-        .insert(request_id, token);
-}
-
-fn pending_remove(request_id: u64) {
-    if let Some(map) = PENDING.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-        map.remove(&request_id);
-    }
-}
-
-/// What Go passes with each request besides its data.
-pub struct RequestArgs {
-    /// The component.
-    pub component: u64,
-    /// The request's id.
-    pub request_id: u64,
-    /// 0 traces, 1 metrics, 2 logs.
-    pub signal: u8,
-    /// Time left before the Go deadline in nanoseconds; negative for none.
-    pub timeout_nanos: i64,
-}
-
-type RequestFuture = Pin<Box<dyn Future<Output = (Instance, Result<(), ProcessingError>)> + Send>>;
-
-/// Runs one request of `component`. See the module docs.
-///
-/// # Safety
-/// `data..data+len` must stay readable and unchanged until the returned
-/// outcome (or, for a pending one, the completion) says the buffer is not
-/// retained, or until a release for `request_id` arrives.
-pub unsafe fn process(args: RequestArgs, data: *const u8, len: usize, ctx: &[u8]) -> Outcome {
-    let RequestArgs {
-        component: component_handle,
-        request_id,
-        signal,
-        timeout_nanos,
-    } = args;
-    let Some(component) = component::lookup(component_handle) else {
-        return Outcome::bridge_error(format!(
-            "otelcol-rust bridge: no component with handle {component_handle} (already shut down?)"
-        ));
-    };
-    let signal = match Signal::from_u8(signal) {
-        Some(s) if s == component.signal => s,
-        _ => {
-            return Outcome::bridge_error(format!(
-                "otelcol-rust bridge: {} handles {}, got signal {signal}",
-                component.id, component.signal
-            ))
-        }
-    };
-    let decoded = match wire::decode(ctx) {
-        Ok(d) => d,
-        Err(e) => return Outcome::bridge_error(format!("otelcol-rust bridge: {e}")),
-    };
-    let deadline = u64::try_from(timeout_nanos)
-        .ok()
-        .map(|n| Instant::now() + Duration::from_nanos(n));
-    let mut request = RequestContext::new(request_id)
-        .with_deadline(deadline)
-        .with_client(decoded.client);
-    if let Some(sc) = decoded.span_context {
-        request = request.with_span_context(sc);
-    }
-    let cancellation = request.cancellation().clone();
-
-    IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
-    let lease = BufferLease::new(request_id, release_buffer);
-    // SAFETY: forwarded from this function's contract.
-    let bytes = unsafe { go_bytes(data, len, lease.clone()) };
-    let pdata = Context::new(request, OtlpData::from_original(signal, bytes));
-
-    let started = catch_unwind(AssertUnwindSafe(|| {
-        let mut instance = component.take_instance();
-        let future: RequestFuture = Box::pin(async move {
-            let (processor, effect_handler) = instance.parts();
-            let result = processor
-                .process(Message::PData(pdata), effect_handler)
-                .await;
-            (instance, result)
-        });
-        future
-    }));
-    let mut future = match started {
-        Ok(future) => future,
-        Err(payload) => {
-            return finish(&component, lease, Err(panic_error(&component, payload)));
-        }
-    };
-
-    let polled = {
-        let _runtime = runtime().enter();
-        let _scope = ComponentScope::enter(component_handle);
-        let mut cx = TaskContext::from_waker(Waker::noop());
-        catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
-    };
-    match polled {
-        Ok(Poll::Ready((instance, result))) => {
-            drop(future);
-            component.put_instance(instance);
-            finish(&component, lease, result)
-        }
-        Ok(Poll::Pending) => {
-            // Registered before Go learns the request is pending, so a
-            // cancel from Go always finds the token.
-            pending_insert(request_id, cancellation.clone());
-            spawn_slow_path(component, request_id, future, lease, cancellation, deadline);
-            Outcome::pending()
-        }
-        Err(payload) => {
-            drop_contained(future);
-            finish(&component, lease, Err(panic_error(&component, payload)))
-        }
-    }
-}
-
-fn spawn_slow_path(
+/// One request while Go drives it.
+pub struct Task {
     component: Arc<Component>,
     request_id: u64,
-    future: RequestFuture,
+    future: Option<StageFuture>,
+    wake: Arc<WakeCell>,
+    waker: Waker,
+    slot: EmitSlot,
     lease: Arc<BufferLease>,
     cancellation: CancellationToken,
-    deadline: Option<Instant>,
-) {
-    runtime().spawn(async move {
-        let expiry = async move {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
-            }
-        };
-        // Cancellation and the deadline win over the work: the processor's
-        // future is dropped at once, with whatever it was waiting on.
-        let result = tokio::select! {
-            biased;
-            _ = cancellation.cancelled() => Err(ProcessingError::Cancelled),
-            _ = expiry => Err(ProcessingError::DeadlineExceeded),
-            out = CatchUnwind(InComponent { component: component.handle, future }) => match out {
-                Ok((instance, result)) => {
-                    component.put_instance(instance);
-                    result
-                }
-                Err(payload) => Err(panic_error(&component, payload)),
-            },
-        };
-        pending_remove(request_id);
-        let outcome = finish(&component, lease, result);
-        SLOW_PATH_TOTAL.fetch_add(1, Ordering::Relaxed);
-        let outcome = Box::into_raw(Box::new(outcome));
-        GoBridgeImpl::complete(&Completion {
-            request_id,
-            outcome_ptr: outcome as usize,
-        });
-        // SAFETY: Go read the outcome during the call and freed its details;
-        // the struct itself is ours to free, once.
-        drop(unsafe { Box::from_raw(outcome) });
-    });
+    /// The request's own pdata went to the next consumer (forwarded or
+    /// edited in place): later emissions of it travel encoded.
+    handed_on: bool,
+    went_pending: bool,
+    /// What the current emission's pointers point into.
+    held: Option<Held>,
 }
 
-fn finish(
-    _component: &Component,
-    lease: Arc<BufferLease>,
-    result: Result<(), ProcessingError>,
-) -> Outcome {
-    let retained = lease.complete();
-    IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
-    Outcome::from_result(result, retained)
+struct Held {
+    _data: PData,
+    _bytes: Option<Vec<u8>>,
+    _context: Vec<u8>,
 }
 
-fn panic_error(component: &Component, payload: Box<dyn std::any::Any + Send>) -> ProcessingError {
-    let message = panic_message(payload.as_ref());
-    drop_contained(payload);
-    ProcessingError::Panic {
-        processor: component.id.to_string(),
-        message,
+fn step(task: *mut Task, kind: u8) -> OtelcolRustStep {
+    OtelcolRustStep {
+        task: task.cast(),
+        kind,
+        form: 0,
+        signal: 0,
+        own_request: 0,
+        metadata_changed: 0,
+        buffer_retained: 0,
+        data: std::ptr::null(),
+        data_len: 0,
+        context: std::ptr::null(),
+        context_len: 0,
+        deadline_nanos: -1,
+        span_handle: 0,
+        error: OtelcolRustError::none(),
     }
 }
 
-/// The per-request entry point Go calls (hand-written cgo, see the README).
+fn done(error: OtelcolRustError, buffer_retained: bool) -> OtelcolRustStep {
+    let mut s = step(std::ptr::null_mut(), OTELCOL_RUST_STEP_DONE);
+    s.error = error;
+    s.buffer_retained = u8::from(buffer_retained);
+    s
+}
+
+enum Driven {
+    Step(OtelcolRustStep),
+    Finished(Result<(), ProcessingError>),
+}
+
+impl Task {
+    /// Polls until the request emits, waits or ends.
+    fn drive(&mut self) -> Driven {
+        self.held = None;
+        if self.future.is_none() {
+            return Driven::Finished(Err(ProcessingError::permanent(
+                "otelcol-rust bridge: request polled after it ended",
+            )));
+        }
+        for _ in 0..MAX_REPOLLS {
+            self.wake.begin_poll();
+            let polled = {
+                let future = self
+                    .future
+                    .as_mut()
+                    .expect("checked above; taken only on return");
+                let _slot = CurrentSlot::enter(&self.slot);
+                let _runtime = runtime().enter();
+                let mut cx = TaskContext::from_waker(&self.waker);
+                catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
+            };
+            // An answer nobody took (the emission future was dropped) goes.
+            self.slot.reply.borrow_mut().take();
+            match polled {
+                Ok(Poll::Ready(result)) => return Driven::Finished(result),
+                Ok(Poll::Pending) => {
+                    let pending = self.slot.pending.borrow_mut().take();
+                    if let Some((seq, data)) = pending {
+                        match self.emission(data) {
+                            Ok(s) => return Driven::Step(s),
+                            Err(err) => {
+                                // The data cannot cross (it could not be
+                                // encoded): send_message returns the error.
+                                *self.slot.reply.borrow_mut() = Some((seq, Err(err)));
+                                continue;
+                            }
+                        }
+                    }
+                    if !self.wake.woken_during_poll() {
+                        if !self.went_pending {
+                            self.went_pending = true;
+                            SLOW_PATH_TOTAL.fetch_add(1, Ordering::Relaxed);
+                        }
+                        return Driven::Step(step(self as *mut Task, OTELCOL_RUST_STEP_PENDING));
+                    }
+                }
+                Err(payload) => {
+                    // The stage wrappers contain a processor's panic; this
+                    // is the last fence (the bridge's own code).
+                    if let Some(f) = self.future.take() {
+                        drop_contained(f);
+                    }
+                    return Driven::Finished(Err(ProcessingError::Panic {
+                        processor: self.component.id.to_string(),
+                        message: panic_message(payload.as_ref()),
+                    }));
+                }
+            }
+        }
+        // Woken on every poll: let Go reschedule, then poll again.
+        Driven::Step(step(self as *mut Task, OTELCOL_RUST_STEP_PENDING))
+    }
+
+    /// Prepares an EMIT step for `data`.
+    fn emission(&mut self, data: PData) -> Result<OtelcolRustStep, ProcessingError> {
+        let own = data.request().id() == self.request_id;
+        let edits_allowed = own && self.component.mutates_data && !self.handed_on;
+        let outgoing = match data.inner().outgoing(edits_allowed)? {
+            Outgoing::Original if !own || self.handed_on => {
+                Outgoing::Encoded(data.inner().to_encoded()?)
+            }
+            other => other,
+        };
+        let mut s = step(self as *mut Task, OTELCOL_RUST_STEP_EMIT);
+        s.signal = data.inner().signal() as u8;
+        s.own_request = u8::from(own);
+        let request = data.request();
+        s.metadata_changed = u8::from(request.metadata_changed());
+        s.span_handle = request.span_handle();
+        s.deadline_nanos = request
+            .remaining()
+            .map_or(-1, |d| d.as_nanos().min(i64::MAX as u128) as i64);
+        // Borrowed bytes live in `data`'s heap buffers, which stay put when
+        // `data` moves into `held` below.
+        let (form, owned, borrowed) = match outgoing {
+            Outgoing::Original => (OTELCOL_RUST_FORM_ORIGINAL, None, None),
+            Outgoing::Edits(Cow::Owned(v)) => (OTELCOL_RUST_FORM_EDITS, Some(v), None),
+            Outgoing::Edits(Cow::Borrowed(b)) => {
+                (OTELCOL_RUST_FORM_EDITS, None, Some((b.as_ptr(), b.len())))
+            }
+            Outgoing::Encoded(Cow::Owned(v)) => (OTELCOL_RUST_FORM_ENCODED, Some(v), None),
+            Outgoing::Encoded(Cow::Borrowed(b)) => {
+                (OTELCOL_RUST_FORM_ENCODED, None, Some((b.as_ptr(), b.len())))
+            }
+        };
+        s.form = form;
+        if let Some((ptr, len)) = borrowed {
+            (s.data, s.data_len) = (ptr, len);
+        }
+        if let Some(bytes) = &owned {
+            (s.data, s.data_len) = (bytes.as_ptr(), bytes.len());
+        }
+        if form != OTELCOL_RUST_FORM_ENCODED {
+            self.handed_on = true;
+        }
+        let context = if own && !request.metadata_changed() {
+            Vec::new()
+        } else {
+            crate::context::encode(request.client(), request.span_context())
+        };
+        (s.context, s.context_len) = if context.is_empty() {
+            (std::ptr::null(), 0)
+        } else {
+            (context.as_ptr(), context.len())
+        };
+        #[cfg(feature = "testing")]
+        crate::testing::record_emission(s.data);
+        self.held = Some(Held {
+            _data: data,
+            _bytes: owned,
+            _context: context,
+        });
+        Ok(s)
+    }
+
+    /// Ends the request: the outcome for Go, the buffer's fate, the
+    /// bookkeeping.
+    fn finish(self: Box<Self>, result: Result<(), ProcessingError>) -> OtelcolRustStep {
+        let mut task = self;
+        task.wake.kill();
+        task.held = None;
+        if let Some(f) = task.future.take() {
+            drop_contained(f);
+        }
+        let error = OtelcolRustError::from_result(result);
+        let lease = task.lease.clone();
+        drop_contained(task);
+        let retained = lease.complete();
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        done(error, retained)
+    }
+}
+
+fn run(task: Box<Task>) -> OtelcolRustStep {
+    let task = Box::into_raw(task);
+    // SAFETY: just made from a Box; nothing else refers to it.
+    match unsafe { &mut *task }.drive() {
+        Driven::Step(s) => s,
+        // SAFETY: the task is ours again and not used after this.
+        Driven::Finished(result) => unsafe { Box::from_raw(task) }.finish(result),
+    }
+}
+
+/// Takes the task pointer Go passed back.
 ///
 /// # Safety
-/// See [`process`]: Go pins `data` and frees it only when the outcome or a
-/// later release says Rust is done with it.
+/// `task` must come from a step of a request that has not ended, and Go
+/// must not use it concurrently.
+unsafe fn task_from<'a>(task: *mut c_void) -> Option<&'a mut Task> {
+    // SAFETY: forwarded contract.
+    unsafe { task.cast::<Task>().as_mut() }
+}
+
+fn continue_task(task: &mut Task) -> OtelcolRustStep {
+    match task.drive() {
+        Driven::Step(s) => s,
+        // SAFETY: `task` came from Box::into_raw in `run` and Go gives up
+        // the pointer with this call (a DONE step ends the request).
+        Driven::Finished(result) => unsafe { Box::from_raw(task as *mut Task) }.finish(result),
+    }
+}
+
+fn contained(what: &str, f: impl FnOnce() -> OtelcolRustStep) -> OtelcolRustStep {
+    // A panic must never unwind into Go. Everything that can panic inside
+    // is contained already; this is the last fence.
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        done(
+            OtelcolRustError::bridge(format!(
+                "otelcol-rust bridge panicked in {what}: {}",
+                panic_message(payload.as_ref())
+            )),
+            false,
+        )
+    })
+}
+
+/// Starts a request of `component` and runs it until it emits, waits or
+/// ends.
+///
+/// # Safety
+/// `data..data+len` must stay readable and unchanged until the request
+/// ends without retaining it (`buffer_retained` 0 in the DONE step, or the
+/// return of `otelcol_rust_request_cancel`), or until a release for
+/// `request_id` arrives. `ctx..ctx+ctx_len` must be readable for the call.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn otelcol_rust_process(
+pub unsafe extern "C" fn otelcol_rust_request_start(
     component: u64,
     request_id: u64,
     signal: u8,
@@ -240,48 +320,184 @@ pub unsafe extern "C" fn otelcol_rust_process(
     len: usize,
     ctx: *const u8,
     ctx_len: usize,
-) -> Outcome {
-    // A panic must never unwind into Go; everything that can panic inside
-    // `process` is already contained, this is the last fence.
-    catch_unwind(AssertUnwindSafe(|| {
+) -> OtelcolRustStep {
+    contained("start", || {
+        let Some(component) = component::lookup(component) else {
+            return done(
+                OtelcolRustError::bridge(format!(
+                    "otelcol-rust bridge: no component with handle {component} (already shut down?)"
+                )),
+                false,
+            );
+        };
+        let signal = match Signal::from_u8(signal) {
+            Some(s) if s == component.signal => s,
+            _ => {
+                return done(
+                    OtelcolRustError::bridge(format!(
+                        "otelcol-rust bridge: {} handles {}, got signal {signal}",
+                        component.id, component.signal
+                    )),
+                    false,
+                )
+            }
+        };
         let ctx = if ctx.is_null() || ctx_len == 0 {
             &[][..]
         } else {
-            // SAFETY: Go passes a buffer of ctx_len bytes that lives for the
-            // whole call; it is decoded into owned values before anything
-            // can call back into Go.
+            // SAFETY: Go passes ctx_len readable bytes for the call; they
+            // are decoded into owned values before it returns.
             unsafe { std::slice::from_raw_parts(ctx, ctx_len) }
         };
-        let args = RequestArgs {
+        let decoded = match crate::context::decode(ctx) {
+            Ok(d) => d,
+            Err(e) => {
+                return done(
+                    OtelcolRustError::bridge(format!("otelcol-rust bridge: {e}")),
+                    false,
+                )
+            }
+        };
+        let deadline = u64::try_from(timeout_nanos)
+            .ok()
+            .map(|n| Instant::now() + Duration::from_nanos(n));
+        let mut request = RequestContext::new(request_id)
+            .with_deadline(deadline)
+            .with_client(decoded.client);
+        if let Some(sc) = decoded.span_context {
+            request = request.with_span_context(sc);
+        }
+        let cancellation = request.cancellation().clone();
+
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        let lease = BufferLease::new(request_id, release_buffer);
+        // SAFETY: forwarded from this function's contract.
+        let bytes = unsafe { go_bytes(data, len, lease.clone()) };
+        let pdata = Context::new(request, OtlpData::from_original(signal, bytes));
+        let wake = WakeCell::new(OTELCOL_RUST_WAKE_REQUEST, request_id);
+        let future = run_stage(component.handle, component.stages[0].clone(), pdata);
+        run(Box::new(Task {
+            waker: Waker::from(wake.clone()),
+            wake,
             component,
             request_id,
-            signal,
-            timeout_nanos,
-        };
-        // SAFETY: forwarded contract.
-        unsafe { process(args, data, len, ctx) }
-    }))
-    .unwrap_or_else(|payload| {
-        Outcome::bridge_error(format!(
-            "otelcol-rust bridge panicked: {}",
-            panic_message(payload.as_ref())
-        ))
+            future: Some(future),
+            slot: EmitSlot::default(),
+            lease,
+            cancellation,
+            handed_on: false,
+            went_pending: false,
+            held: None,
+        }))
     })
 }
 
-/// Cancels a request on the slow path: Go calls this from
-/// `context.AfterFunc` the moment the caller's context is done. The
-/// processor's future is dropped on the runtime right away; the completion
-/// that follows is absorbed by Go. Unknown ids (already finished) are
-/// ignored.
+/// Resumes a request after an EMIT step with the next consumer's answer.
+///
+/// # Safety
+/// `task` must come from the EMIT step of a request that has not ended;
+/// `message..message+message_len` must be readable for the call.
 #[no_mangle]
-pub extern "C" fn otelcol_rust_cancel(request_id: u64) {
-    let token = PENDING
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_ref()
-        .and_then(|m| m.get(&request_id).cloned());
-    if let Some(token) = token {
-        token.cancel();
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn otelcol_rust_request_resume(
+    task: *mut c_void,
+    error_kind: u8,
+    grpc_code: i32,
+    http_status: i32,
+    foreign_error: u64,
+    message: *const u8,
+    message_len: usize,
+) -> OtelcolRustStep {
+    contained("resume", || {
+        // SAFETY: forwarded contract.
+        let Some(task) = (unsafe { task_from(task) }) else {
+            return done(
+                OtelcolRustError::bridge("otelcol-rust bridge: resume without a request"),
+                false,
+            );
+        };
+        let message = if message.is_null() || message_len == 0 {
+            &[][..]
+        } else {
+            // SAFETY: Go passes message_len readable bytes for the call;
+            // Reply copies them.
+            unsafe { std::slice::from_raw_parts(message, message_len) }
+        };
+        let result = Reply {
+            kind: error_kind,
+            grpc_code,
+            http_status,
+            foreign_error,
+            message,
+        }
+        .into_result();
+        let seq = task.slot_seq();
+        *task.slot.reply.borrow_mut() = Some((seq, result));
+        continue_task(task)
+    })
+}
+
+impl Task {
+    fn slot_seq(&self) -> u64 {
+        self.slot.last_seq()
     }
+}
+
+/// Polls a request again after Go was woken.
+///
+/// # Safety
+/// `task` must come from the PENDING step of a request that has not ended.
+#[no_mangle]
+pub unsafe extern "C" fn otelcol_rust_request_poll(task: *mut c_void) -> OtelcolRustStep {
+    contained("poll", || {
+        // SAFETY: forwarded contract.
+        match unsafe { task_from(task) } {
+            Some(task) => continue_task(task),
+            None => done(
+                OtelcolRustError::bridge("otelcol-rust bridge: poll without a request"),
+                false,
+            ),
+        }
+    })
+}
+
+/// Arms the wake-up of a request after a PENDING step, once Go's waiter is
+/// registered. Returns 1 when Go should wait for the wake-up, 0 when one
+/// already came (poll at once).
+///
+/// # Safety
+/// `task` must come from the PENDING step of a request that has not ended.
+#[no_mangle]
+pub unsafe extern "C" fn otelcol_rust_request_arm(task: *mut c_void) -> u8 {
+    // SAFETY: forwarded contract.
+    match unsafe { task_from(task) } {
+        Some(task) => u8::from(task.wake.arm()),
+        None => 0,
+    }
+}
+
+/// Ends a request Go no longer waits for (its context ended, or the
+/// component shuts down): the cancellation token fires, the processor's
+/// future is dropped with whatever it awaited, and the request is freed.
+/// Returns 1 when Rust still holds the input buffer (Go keeps it pinned
+/// until a release for the request arrives).
+///
+/// # Safety
+/// `task` must come from a step of a request that has not ended; Go gives
+/// the pointer up with this call.
+#[no_mangle]
+pub unsafe extern "C" fn otelcol_rust_request_cancel(task: *mut c_void) -> u8 {
+    catch_unwind(AssertUnwindSafe(|| {
+        if task.is_null() {
+            return 0;
+        }
+        // SAFETY: forwarded contract; the pointer came from Box::into_raw.
+        let task = unsafe { Box::from_raw(task.cast::<Task>()) };
+        task.cancellation.cancel();
+        let step = task.finish(Err(ProcessingError::Cancelled));
+        // SAFETY: the details were made by finish and are freed once, here.
+        unsafe { crate::outcome::otelcol_rust_error_free(step.error.details) };
+        step.buffer_retained
+    }))
+    .unwrap_or(1)
 }

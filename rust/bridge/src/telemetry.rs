@@ -3,8 +3,8 @@
 //! Logs: processors and the bridge log through the `log` facade. The
 //! bridge's logger forwards a record to the zap logger of the component it
 //! belongs to (one `GoBridge::log` call, structured key-values kept as
-//! fields). The component is known from the thread: the bridge marks the
-//! thread while it polls a request's future. The level Go's loggers enable
+//! fields). The processor is known from the thread: the bridge marks the
+//! thread with the component and stage while it polls a stage's future. The level Go's loggers enable
 //! becomes `log::max_level`, which the `log` macros check before formatting
 //! anything: a disabled debug log costs a load and a compare, never an FFI
 //! call.
@@ -23,41 +23,57 @@ use std::task::{Context, Poll};
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
+use crate::abi::{
+    OTELCOL_RUST_LOG_DEBUG, OTELCOL_RUST_LOG_ERROR, OTELCOL_RUST_LOG_INFO, OTELCOL_RUST_LOG_OFF,
+    OTELCOL_RUST_LOG_WARN,
+};
 use crate::ffi::{GoBridge, GoBridgeImpl, LogRecord};
 
 thread_local! {
-    static CURRENT_COMPONENT: Cell<u64> = const { Cell::new(0) };
+    static CURRENT_STAGE: Cell<(u64, u32)> = const { Cell::new((0, 0)) };
 }
 
-/// Marks the current thread as working for `component` until dropped.
-pub struct ComponentScope(u64);
+/// Marks the current thread as working for a stage of a component until
+/// dropped.
+pub struct StageScope((u64, u32));
 
-impl ComponentScope {
-    /// Enters the component's scope.
-    pub fn enter(component: u64) -> Self {
-        ComponentScope(CURRENT_COMPONENT.with(|c| c.replace(component)))
+impl StageScope {
+    /// Enters the stage's scope.
+    pub fn enter(component: u64, stage: u32) -> Self {
+        StageScope(CURRENT_STAGE.with(|c| c.replace((component, stage))))
     }
 }
 
-impl Drop for ComponentScope {
+impl Drop for StageScope {
     fn drop(&mut self) {
-        CURRENT_COMPONENT.with(|c| c.set(self.0));
+        CURRENT_STAGE.with(|c| c.set(self.0));
     }
 }
 
-/// Polls a future inside its component's scope (the slow path).
-pub struct InComponent<F> {
-    /// The component.
-    pub component: u64,
-    /// The future.
-    pub future: F,
+/// Polls a future inside its stage's scope, so that what it logs goes to
+/// that processor's logger.
+pub struct InStage<F> {
+    component: u64,
+    stage: u32,
+    future: F,
 }
 
-impl<F: Future + Unpin> Future for InComponent<F> {
+impl<F> InStage<F> {
+    /// Wraps `future`.
+    pub fn new(component: u64, stage: u32, future: F) -> Self {
+        InStage {
+            component,
+            stage,
+            future,
+        }
+    }
+}
+
+impl<F: Future + Unpin> Future for InStage<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let _scope = ComponentScope::enter(self.component);
+        let _scope = StageScope::enter(self.component, self.stage);
         Pin::new(&mut self.future).poll(cx)
     }
 }
@@ -66,7 +82,7 @@ struct BridgeLogger;
 
 static LOGGER: BridgeLogger = BridgeLogger;
 
-/// Zap's levels as Go passes them: 0 off, 1 error, 2 warn, 3 info, 4 debug.
+/// Lets Rust log at `level` (`OTELCOL_RUST_LOG_*`) and above.
 pub fn configure_logging(level: u8) {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
@@ -75,10 +91,10 @@ pub fn configure_logging(level: u8) {
         let _ = log::set_logger(&LOGGER);
     });
     let filter = match level {
-        0 => LevelFilter::Off,
-        1 => LevelFilter::Error,
-        2 => LevelFilter::Warn,
-        3 => LevelFilter::Info,
+        OTELCOL_RUST_LOG_OFF => LevelFilter::Off,
+        OTELCOL_RUST_LOG_ERROR => LevelFilter::Error,
+        OTELCOL_RUST_LOG_WARN => LevelFilter::Warn,
+        OTELCOL_RUST_LOG_INFO => LevelFilter::Info,
         _ => LevelFilter::Debug,
     };
     // The most verbose level any component enables wins; Go filters again
@@ -90,10 +106,10 @@ pub fn configure_logging(level: u8) {
 
 fn zap_level(level: Level) -> u8 {
     match level {
-        Level::Error => 1,
-        Level::Warn => 2,
-        Level::Info => 3,
-        Level::Debug | Level::Trace => 4,
+        Level::Error => OTELCOL_RUST_LOG_ERROR,
+        Level::Warn => OTELCOL_RUST_LOG_WARN,
+        Level::Info => OTELCOL_RUST_LOG_INFO,
+        Level::Debug | Level::Trace => OTELCOL_RUST_LOG_DEBUG,
     }
 }
 
@@ -139,8 +155,10 @@ impl Log for BridgeLogger {
         let mut fields = JsonFields(String::from("{"));
         let _ = record.key_values().visit(&mut fields);
         fields.0.push('}');
+        let (component, stage) = CURRENT_STAGE.with(Cell::get);
         GoBridgeImpl::log(&LogRecord {
-            component: CURRENT_COMPONENT.with(|c| c.get()),
+            component,
+            stage,
             level: zap_level(record.level()),
             target: record.target().to_string(),
             message: record.args().to_string(),
@@ -151,15 +169,16 @@ impl Log for BridgeLogger {
     fn flush(&self) {}
 }
 
-/// The processors' spans, recorded by Go on the component's TracerProvider.
+/// A processor's spans, recorded by Go on its TracerProvider.
 pub struct GoSpans {
     component: u64,
+    stage: u32,
 }
 
 impl GoSpans {
-    /// Spans of the component with this handle.
-    pub fn new(component: u64) -> Self {
-        GoSpans { component }
+    /// Spans of a stage of the component with this handle.
+    pub fn new(component: u64, stage: u32) -> Self {
+        GoSpans { component, stage }
     }
 }
 
@@ -171,11 +190,11 @@ impl otelcol_rust_engine::SpanSink for GoSpans {
     ) -> (u64, opentelemetry::trace::SpanContext) {
         let started = GoBridgeImpl::span_start(&crate::ffi::SpanStart {
             component: self.component,
-            parent_handle: 0,
-            parent: crate::wire::encode(None, parent),
+            stage: self.stage,
+            parent: crate::context::encode(None, parent),
             name: name.to_string(),
         });
-        let context = crate::wire::decode(&started.context)
+        let context = crate::context::decode(&started.context)
             .ok()
             .and_then(|d| d.span_context)
             .unwrap_or_else(|| parent.clone());

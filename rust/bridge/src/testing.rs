@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use otelcol_rust_engine::proto::common::{any_value, AnyValue, KeyValue};
 use otelcol_rust_engine::{
     parse_config, ConfigError, EffectHandler, GrpcCode, InstanceFactory, Message, PData,
-    ProcessingError, Processor, ProcessorFactory, Signal, Stability,
+    ProcessingError, Processor, ProcessorFactory, Select, Signal, Stability, Value,
 };
 use serde::Deserialize;
 
@@ -99,12 +99,17 @@ pub static SCRIPTED: ProcessorFactory = ProcessorFactory {
 struct Script {
     /// Sleep this long before anything else (moves to the slow path).
     sleep_ms: u64,
-    /// Yield to the runtime once first: the slow path without a timer.
+    /// Wait once for a task on the bridge's runtime: the slow path without
+    /// a timer.
     yield_once: bool,
     /// How many times to emit the batch (default 1).
     emit: Option<u32>,
-    /// Add a resource attribute before emitting, so the data changes.
+    /// Add a resource attribute before emitting, through owned types, so
+    /// the data changes and crosses encoded.
     modify: bool,
+    /// Put these string attributes on every record through the attribute
+    /// editor, so the data crosses as edits.
+    put_attributes: std::collections::BTreeMap<String, String>,
     /// Keep a reference to the input after the request ends.
     hold: bool,
     /// Fail after emitting.
@@ -164,12 +169,18 @@ impl Processor<PData> for Scripted {
             self.held.clear();
             return Ok(());
         };
-        if let Some(bytes) = data.inner().encoded() {
+        if let Ok(bytes) = data.inner().to_encoded() {
             LAST_INPUT.store(bytes.as_ptr() as usize, Ordering::SeqCst);
         }
         let script = self.script.clone();
         if script.yield_once {
-            tokio::task::yield_now().await;
+            // Wait for a task on the bridge's runtime: the request goes
+            // PENDING and is woken from a runtime worker.
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            tokio::spawn(async move {
+                let _ = tx.send(());
+            });
+            let _ = rx.await;
         }
         if let Some(text) = &script.log_warning {
             log::warn!(spans = 1, script = "test"; "{text}");
@@ -199,11 +210,20 @@ impl Processor<PData> for Scripted {
         if script.modify {
             mark_modified(&mut data)?;
         }
+        if !script.put_attributes.is_empty() {
+            data.inner_mut()
+                .edit_attributes(Select::RECORDS, |_, attrs| {
+                    for (k, v) in &script.put_attributes {
+                        attrs.put(k.as_bytes(), Value::str(v.clone()));
+                    }
+                })?;
+        }
         if script.report_context {
             report_context(&mut data)?;
         }
         for (key, values) in &script.set_metadata {
-            data.request_mut().metadata_mut().set(key, values.clone());
+            let values = values.iter().map(|v| v.as_bytes().to_vec()).collect();
+            data.request_mut().metadata_mut().set(key, values);
         }
         if let Some(ms) = script.emit_later_ms {
             let later = data.clone();
@@ -277,9 +297,10 @@ fn report_context(data: &mut PData) -> Result<(), ProcessingError> {
     let rc = data.request();
     let mut attrs = Vec::new();
     for (key, values) in rc.metadata().iter() {
+        let joined: Vec<_> = values.iter().map(|v| String::from_utf8_lossy(v)).collect();
         attrs.push(kv(
             &format!("ctx.metadata.{key}"),
-            Value::StringValue(values.join(",")),
+            Value::StringValue(joined.join(",")),
         ));
     }
     if let Some(addr) = rc.client_address() {
@@ -353,23 +374,23 @@ static LAST_INPUT: AtomicUsize = AtomicUsize::new(0);
 static LAST_EMITTED: AtomicUsize = AtomicUsize::new(0);
 
 /// Records the address of the bytes an emission hands to Go.
-pub fn record_emission(ptr: *const u8) {
+pub(crate) fn record_emission(ptr: *const u8) {
     LAST_EMITTED.store(ptr as usize, Ordering::SeqCst);
 }
 
 /// Addresses the copy tests compare with what Go saw.
 #[repr(C)]
-pub struct TestingPointers {
+pub struct OtelcolRustTestingPointers {
     /// Where `test_scripted` last read its input.
     pub last_input: usize,
     /// The bytes the last emission handed to Go.
     pub last_emitted: usize,
 }
 
-/// Reports [`TestingPointers`] (test builds only).
+/// Reports [`OtelcolRustTestingPointers`] (test builds only).
 #[no_mangle]
-pub extern "C" fn otelcol_rust_testing_pointers() -> TestingPointers {
-    TestingPointers {
+pub extern "C" fn otelcol_rust_testing_pointers() -> OtelcolRustTestingPointers {
+    OtelcolRustTestingPointers {
         last_input: LAST_INPUT.load(Ordering::SeqCst),
         last_emitted: LAST_EMITTED.load(Ordering::SeqCst),
     }

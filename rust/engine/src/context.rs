@@ -28,38 +28,51 @@ pub type RequestId = u64;
 
 /// Client metadata with the Collector's semantics: keys are
 /// case-insensitive (stored lowercase), each key has ordered values.
+///
+/// Values are bytes, as Go strings are: an HTTP header or a gRPC `-bin`
+/// value need not be UTF-8, and a processor that never reads a key must not
+/// fail on it. [`Metadata::get_str`] is the checked view for code that
+/// wants text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Metadata {
-    entries: Vec<(String, Vec<String>)>,
+    entries: Vec<(String, Vec<Vec<u8>>)>,
 }
 
 impl Metadata {
     /// Builds metadata from keys and their values; keys are lowercased and
     /// values of keys equal but for case are merged in order.
-    pub fn from_entries<K: Into<String>>(
-        entries: impl IntoIterator<Item = (K, Vec<String>)>,
+    pub fn from_entries<K: Into<String>, V: Into<Vec<u8>>>(
+        entries: impl IntoIterator<Item = (K, Vec<V>)>,
     ) -> Self {
         let mut md = Metadata::default();
         for (key, values) in entries {
             let key = key.into().to_ascii_lowercase();
+            let values = values.into_iter().map(Into::into);
             match md.entries.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, existing)) => existing.extend(values),
-                None => md.entries.push((key, values)),
+                None => md.entries.push((key, values.collect())),
             }
         }
         md
     }
 
     /// The values of `key` (any case), empty when absent.
-    pub fn get(&self, key: &str) -> &[String] {
+    pub fn get(&self, key: &str) -> &[Vec<u8>] {
         self.entries
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map_or(&[], |(_, v)| v.as_slice())
     }
 
+    /// The values of `key` that are valid UTF-8, in order.
+    pub fn get_str<'a>(&'a self, key: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.get(key)
+            .iter()
+            .filter_map(|v| std::str::from_utf8(v).ok())
+    }
+
     /// Replaces the values of `key`.
-    pub fn set(&mut self, key: &str, values: Vec<String>) {
+    pub fn set(&mut self, key: &str, values: Vec<Vec<u8>>) {
         let key = key.to_ascii_lowercase();
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some((_, existing)) => *existing = values,
@@ -73,7 +86,7 @@ impl Metadata {
     }
 
     /// Every key (lowercase) with its values.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[Vec<u8>])> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
@@ -83,13 +96,14 @@ impl Metadata {
     }
 }
 
-/// A value of an auth attribute (`client.AuthData.GetAttribute`).
+/// A value of an auth attribute (`client.AuthData.GetAttribute`): Go
+/// strings, so bytes.
 #[derive(Clone, PartialEq, Eq)]
 pub enum AuthValue {
     /// A single string.
-    String(String),
+    String(Vec<u8>),
     /// A list of strings.
-    List(Vec<String>),
+    List(Vec<Vec<u8>>),
 }
 
 /// Auth attributes. Never printed: `Debug` shows only the names.
@@ -353,8 +367,8 @@ mod tests {
             ("x-tenant", vec!["b".to_string()]),
             ("Other", vec!["c".to_string(), "d".to_string()]),
         ]);
-        assert_eq!(md.get("X-TENANT"), ["a", "b"]);
-        assert_eq!(md.get("other"), ["c", "d"]);
+        assert_eq!(md.get("X-TENANT"), [b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(md.get_str("other").collect::<Vec<_>>(), ["c", "d"]);
         assert!(md.get("missing").is_empty());
         assert_eq!(
             md.iter().map(|(k, _)| k).collect::<Vec<_>>(),
@@ -366,16 +380,16 @@ mod tests {
     fn editing_metadata_marks_it_changed() {
         let mut rc = RequestContext::new(1);
         assert!(!rc.metadata_changed());
-        rc.metadata_mut().set("Tenant", vec!["t1".into()]);
+        rc.metadata_mut().set("Tenant", vec![b"t1".to_vec()]);
         assert!(rc.metadata_changed());
-        assert_eq!(rc.metadata().get("tenant"), ["t1"]);
+        assert_eq!(rc.metadata().get("tenant"), [b"t1".to_vec()]);
     }
 
     #[test]
     fn auth_debug_hides_values() {
         let auth = AuthInfo::new(vec![(
             "subject".into(),
-            AuthValue::String("secret-token".into()),
+            AuthValue::String(b"secret-token".to_vec()),
         )]);
         let text = format!("{auth:?}");
         assert!(text.contains("subject"));

@@ -32,16 +32,21 @@ mod config;
 mod context;
 mod effect_handler;
 mod error;
+pub mod go_regex;
 mod message;
 mod pdata;
 mod processor;
+pub mod testing;
 
 pub use config::{parse_config, ConfigError};
 pub use context::{AuthInfo, AuthValue, ClientInfo, Context, Metadata, RequestContext, RequestId};
 pub use effect_handler::{EffectHandler, LabeledCounters, MessageSink, ProcessorSpan, SpanSink};
 pub use error::{DownstreamError, ForeignError, GrpcCode, ProcessingError, Status};
 pub use message::{ControlMsg, Message};
-pub use pdata::{OtlpData, Signal};
+pub use pdata::{
+    edit_format, wire, Attributes, OtlpData, Outgoing, RawAnyValue, Select, Signal, Target,
+    TargetKind, Value, ValueRef,
+};
 pub use processor::{InstanceFactory, MetricDescriptor, Processor, ProcessorFactory, Stability};
 
 /// The OTLP message types processors read and edit, re-exported so that

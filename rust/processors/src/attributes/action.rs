@@ -1,25 +1,22 @@
-//! The validated actions and how they edit one attribute list.
+//! The validated actions and how they edit one attribute map.
 //!
-//! Attributes are a `Vec<KeyValue>` in OTLP, not a map, and contrib's
-//! `pcommon.Map` is the same slice underneath; the edits here follow what
-//! `pcommon.Map` does to that slice so that the output is the same list in
-//! the same order, not just the same set: a lookup takes the first entry with
-//! the key, an insert appends, deleting a key moves the last entry into its
-//! place (`Vec::swap_remove`), deleting by pattern keeps the order
-//! (`Vec::retain`).
+//! Contrib's `attraction` edits a `pcommon.Map`; this edits the engine's
+//! [`Attributes`], which has `pcommon.Map`'s semantics on the same list
+//! (the first entry with a key is the one found, `remove` moves the last
+//! entry into the hole, `retain` keeps the order) and records each change
+//! as an operation Go replays on its own data. So the same configuration
+//! gives the same list in the same order, not just the same set, and a
+//! record no action changes costs a scan per action and no allocation.
 //!
-//! The list is walked once per action and keys are compared as `&str`; an
-//! action that does not apply to a record neither allocates nor writes, so
-//! the cost of a configuration that rarely matches is a scan per action.
+//! Keys and values are bytes, as Go strings are: a key or value that is not
+//! valid UTF-8 is matched, copied and hashed exactly as contrib does with
+//! the same bytes. Patterns are [`GoRegex`]es: Go's syntax, Go's matching.
 //!
 //! `from_context` reads the [`RequestContext`] of the batch being processed,
-//! record by record and only when the action is about to write: a lookup is
-//! a scan of the request's few metadata keys or auth attributes, and the one
-//! allocation is the string written.
+//! record by record and only when the action is about to write.
 
-use otelcol_rust_engine::proto::common::{any_value, AnyValue, KeyValue};
-use otelcol_rust_engine::{AuthValue, RequestContext};
-use regex::Regex;
+use otelcol_rust_engine::go_regex::GoRegex;
+use otelcol_rust_engine::{Attributes, AuthValue, RequestContext, Value, ValueRef};
 use sha2::{Digest, Sha256};
 
 /// Where `insert`, `update` and `upsert` take the value from: at most one
@@ -28,14 +25,14 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone)]
 pub(crate) struct ValueSource {
     pub(crate) source: Option<Source>,
-    pub(crate) default: Option<AnyValue>,
+    pub(crate) default: Option<Value>,
 }
 
 /// A value source proper (`value`, `from_attribute` or `from_context`).
 #[derive(Debug, Clone)]
 pub(crate) enum Source {
     /// A constant from the configuration.
-    Value(AnyValue),
+    Value(Value),
     /// Another attribute of the same record.
     FromAttribute(String),
     /// The request the batch came with.
@@ -44,22 +41,18 @@ pub(crate) enum Source {
 
 impl ValueSource {
     /// The value to write, or `None` when neither the source nor a default
-    /// gives one (the action then does nothing). The outer `Option` is
-    /// "found"; the inner one is the OTLP field, which may be unset (a copy
-    /// of an attribute whose value is unset).
+    /// gives one (the action then does nothing).
     ///
     /// The order is contrib's: the constant, else the context, else the
     /// attribute, else `default_value`.
-    fn resolve(&self, attrs: &[KeyValue], request: &RequestContext) -> Option<Option<AnyValue>> {
+    fn resolve(&self, attrs: &Attributes<'_>, request: &RequestContext) -> Option<Value> {
         let found = match &self.source {
-            Some(Source::Value(value)) => return Some(Some(value.clone())),
-            Some(Source::FromContext(key)) => key.resolve(request).map(Some),
-            Some(Source::FromAttribute(from)) => {
-                position(attrs, from).map(|i| attrs[i].value.clone())
-            }
+            Some(Source::Value(value)) => return Some(value.clone()),
+            Some(Source::FromContext(key)) => key.resolve(request),
+            Some(Source::FromAttribute(from)) => attrs.get(from.as_bytes()).map(|v| v.to_owned()),
             None => None,
         };
-        found.or_else(|| self.default.clone().map(Some))
+        found.or_else(|| self.default.clone())
     }
 }
 
@@ -92,28 +85,25 @@ impl ContextKey {
     }
 
     /// The string the request gives for this key, `None` when it gives
-    /// nothing. Several values are joined with `;`. No allocation unless a
-    /// value is found.
-    fn resolve(&self, request: &RequestContext) -> Option<AnyValue> {
+    /// nothing. Several values are joined with `;`, as contrib does.
+    fn resolve(&self, request: &RequestContext) -> Option<Value> {
         let text = match self {
             // Contrib writes the empty string when the address is unknown:
             // `client.address` is always found.
-            ContextKey::ClientAddress => request.client_address().unwrap_or("").to_owned(),
+            ContextKey::ClientAddress => request.client_address().unwrap_or("").as_bytes().to_vec(),
             ContextKey::Metadata(key) => join(request.metadata().get(key))?,
             ContextKey::Auth(name) => match request.auth()?.get(name)? {
                 AuthValue::String(s) => s.clone(),
                 AuthValue::List(values) => join(values)?,
             },
         };
-        Some(AnyValue {
-            value: Some(any_value::Value::StringValue(text)),
-        })
+        Some(Value::Str(text))
     }
 }
 
 /// The values joined with `;`, `None` when there are none.
-fn join(values: &[String]) -> Option<String> {
-    (!values.is_empty()).then(|| values.join(";"))
+fn join(values: &[Vec<u8>]) -> Option<Vec<u8>> {
+    (!values.is_empty()).then(|| values.join(&b';'))
 }
 
 /// One action, checked and ready to run.
@@ -131,13 +121,17 @@ pub(crate) enum CompiledAction {
         key: String,
         source: ValueSource,
     },
+    /// `key` is empty when only `pattern` was given: contrib then still
+    /// removes an attribute whose key is the empty string.
     Delete {
-        key: Option<String>,
-        pattern: Option<Regex>,
+        key: String,
+        pattern: Option<GoRegex>,
     },
+    /// As for `Delete`, an empty `key` hashes the attribute with the empty
+    /// key.
     Hash {
-        key: Option<String>,
-        pattern: Option<Regex>,
+        key: String,
+        pattern: Option<GoRegex>,
     },
 }
 
@@ -159,86 +153,68 @@ impl CompiledActions {
 
     /// Runs every action, in order, on one record's attributes;
     /// `from_context` reads `request`, the context of the record's batch.
-    /// Runs every action on one record's attributes; returns how many of
-    /// them changed something.
-    pub(crate) fn apply(&self, attrs: &mut Vec<KeyValue>, request: &RequestContext) -> u64 {
-        let mut applied = 0;
-        for action in &self.actions {
-            applied += u64::from(action.apply(attrs, request));
-        }
-        applied
+    /// Returns how many actions changed something.
+    pub(crate) fn apply(&self, attrs: &mut Attributes<'_>, request: &RequestContext) -> u64 {
+        self.actions
+            .iter()
+            .map(|action| u64::from(action.apply(attrs, request)))
+            .sum()
     }
-}
-
-/// The first entry with `key`, as `pcommon.Map.Get` finds it.
-fn position(attrs: &[KeyValue], key: &str) -> Option<usize> {
-    attrs.iter().position(|kv| kv.key == key)
 }
 
 impl CompiledAction {
     /// Applies the action; returns whether it changed anything.
-    fn apply(&self, attrs: &mut Vec<KeyValue>, request: &RequestContext) -> bool {
+    fn apply(&self, attrs: &mut Attributes<'_>, request: &RequestContext) -> bool {
         match self {
             CompiledAction::Insert { key, source } => {
-                if position(attrs, key).is_some() {
+                if attrs.find(key.as_bytes()).is_some() {
                     return false;
                 }
                 let Some(value) = source.resolve(attrs, request) else {
                     return false;
                 };
-                attrs.push(KeyValue {
-                    key: key.clone(),
-                    value,
-                    ..Default::default()
-                });
-                true
+                attrs.insert(key.as_bytes(), value)
             }
             CompiledAction::Update { key, source } => {
-                let Some(i) = position(attrs, key) else {
+                let Some(i) = attrs.find(key.as_bytes()) else {
                     return false;
                 };
                 let Some(value) = source.resolve(attrs, request) else {
                     return false;
                 };
-                attrs[i].value = value;
+                attrs.set(i, value);
                 true
             }
             CompiledAction::Upsert { key, source } => {
                 let Some(value) = source.resolve(attrs, request) else {
                     return false;
                 };
-                match position(attrs, key) {
-                    Some(i) => attrs[i].value = value,
-                    None => attrs.push(KeyValue {
-                        key: key.clone(),
-                        value,
-                        ..Default::default()
-                    }),
-                }
+                attrs.put(key.as_bytes(), value);
                 true
             }
             CompiledAction::Delete { key, pattern } => {
-                let before = attrs.len();
-                if let Some(i) = key.as_deref().and_then(|key| position(attrs, key)) {
-                    attrs.swap_remove(i);
-                }
+                let mut changed = attrs.remove(key.as_bytes());
                 if let Some(pattern) = pattern {
-                    attrs.retain(|kv| !pattern.is_match(&kv.key));
+                    changed |= attrs.retain(|k, _| !pattern.is_match(k)) > 0;
                 }
-                attrs.len() != before
+                changed
             }
             CompiledAction::Hash { key, pattern } => {
                 let mut hashed = false;
                 // Like contrib, a key that is named and also matches the
                 // pattern is hashed twice.
-                if let Some(i) = key.as_deref().and_then(|key| position(attrs, key)) {
-                    hash_value(&mut attrs[i].value);
+                if let Some(i) = attrs.find(key.as_bytes()) {
+                    let h = hash_value(attrs.value(i));
+                    attrs.set(i, h);
                     hashed = true;
                 }
                 if let Some(pattern) = pattern {
-                    for kv in attrs.iter_mut().filter(|kv| pattern.is_match(&kv.key)) {
-                        hash_value(&mut kv.value);
-                        hashed = true;
+                    for i in 0..attrs.len() {
+                        if pattern.is_match(attrs.key(i)) {
+                            let h = hash_value(attrs.value(i));
+                            attrs.set(i, h);
+                            hashed = true;
+                        }
                     }
                 }
                 hashed
@@ -247,50 +223,36 @@ impl CompiledAction {
     }
 }
 
-/// Replaces a value with the lowercase hex SHA-256 of its bytes, encoded as
-/// contrib's `sha2Hasher` encodes them: a string's UTF-8 bytes, a bool as one
-/// byte (1 or 0), an int as its 8 little-endian two's-complement bytes, a
-/// double as the 8 little-endian bytes of its IEEE-754 bits. Any other value
-/// (unset, bytes, array, map) becomes the empty string, as in contrib.
-pub(crate) fn hash_value(value: &mut Option<AnyValue>) {
-    use any_value::Value;
-    let digest = match value.as_ref().and_then(|v| v.value.as_ref()) {
-        Some(Value::StringValue(s)) => Sha256::digest(s.as_bytes()),
-        Some(Value::BoolValue(b)) => Sha256::digest([u8::from(*b)]),
-        Some(Value::IntValue(i)) => Sha256::digest(i.to_le_bytes()),
-        Some(Value::DoubleValue(d)) => Sha256::digest(d.to_bits().to_le_bytes()),
-        _ => return set_str(value, ""),
+/// The lowercase hex SHA-256 of a value, encoded as contrib's `sha2Hasher`
+/// encodes it: a string's bytes, a bool as one byte (1 or 0), an int as its
+/// 8 little-endian two's-complement bytes, a double as the 8 little-endian
+/// bytes of its IEEE-754 bits. Any other value (empty, bytes, array, map)
+/// becomes the empty string, as in contrib.
+pub(crate) fn hash_value(value: ValueRef<'_>) -> Value {
+    let digest = match value {
+        ValueRef::Str(s) => Sha256::digest(s),
+        ValueRef::Bool(b) => Sha256::digest([u8::from(b)]),
+        ValueRef::Int(i) => Sha256::digest(i.to_le_bytes()),
+        ValueRef::Double(d) => Sha256::digest(d.to_bits().to_le_bytes()),
+        _ => return Value::Str(Vec::new()),
     };
-    let mut hex = [0u8; 64];
+    let mut hex = vec![0u8; 64];
     hex::encode_to_slice(digest, &mut hex).expect("a SHA-256 digest is 64 hex digits");
-    set_str(
-        value,
-        std::str::from_utf8(&hex).expect("hex digits are ASCII"),
-    );
-}
-
-/// Sets a string value, reusing the value's buffer when it already is one.
-fn set_str(value: &mut Option<AnyValue>, s: &str) {
-    if let Some(AnyValue {
-        value: Some(any_value::Value::StringValue(current)),
-    }) = value
-    {
-        current.clear();
-        current.push_str(s);
-    } else {
-        *value = Some(AnyValue {
-            value: Some(any_value::Value::StringValue(s.to_owned())),
-        });
-    }
+    Value::Str(hex)
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use std::sync::Arc;
 
+    use bytes::Bytes;
+    use otelcol_rust_engine::proto::common::{any_value, AnyValue, KeyValue};
+    use otelcol_rust_engine::proto::trace::{ResourceSpans, ScopeSpans, Span, TracesData};
+    use otelcol_rust_engine::{AuthInfo, ClientInfo, Metadata, OtlpData, Select, Signal};
+    use prost::Message as _;
+
     use super::*;
     use any_value::Value;
-    use otelcol_rust_engine::{AuthInfo, ClientInfo, Metadata};
 
     pub(crate) fn kv(key: &str, value: Value) -> KeyValue {
         KeyValue {
@@ -325,15 +287,28 @@ pub(crate) mod tests {
         AnyValue { value: Some(value) }
     }
 
+    /// The engine's value for a prost value.
+    pub(crate) fn engine_value(value: Value) -> otelcol_rust_engine::Value {
+        use otelcol_rust_engine::Value as V;
+        match value {
+            Value::StringValue(s) => V::Str(s.into_bytes()),
+            Value::BoolValue(b) => V::Bool(b),
+            Value::IntValue(i) => V::Int(i),
+            Value::DoubleValue(d) => V::Double(d),
+            Value::BytesValue(b) => V::Bytes(b),
+            other => V::Raw(any(other).encode_to_vec()),
+        }
+    }
+
     fn source(source: Option<Source>, default: Option<Value>) -> ValueSource {
         ValueSource {
             source,
-            default: default.map(any),
+            default: default.map(engine_value),
         }
     }
 
     fn constant(value: Value) -> ValueSource {
-        source(Some(Source::Value(any(value))), None)
+        source(Some(Source::Value(engine_value(value))), None)
     }
 
     fn from(key: &str) -> ValueSource {
@@ -345,7 +320,44 @@ pub(crate) mod tests {
     }
 
     fn run_in(action: CompiledAction, attrs: &mut Vec<KeyValue>, request: &RequestContext) {
-        CompiledActions::new(vec![action]).apply(attrs, request);
+        apply_all(&CompiledActions::new(vec![action]), attrs, request);
+    }
+
+    /// Runs the actions on one span with these attributes, as the processor
+    /// does (through the engine's editor), and reads the result back.
+    pub(crate) fn apply_all(
+        actions: &CompiledActions,
+        attrs: &mut Vec<KeyValue>,
+        request: &RequestContext,
+    ) {
+        let td = TracesData {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        attributes: attrs.clone(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let mut data = OtlpData::from_original(Signal::Traces, Bytes::from(td.encode_to_vec()));
+        data.edit_attributes(Select::RECORDS, |_, a| {
+            actions.apply(a, request);
+        })
+        .unwrap();
+        let out = data.traces().unwrap();
+        *attrs = out.resource_spans[0].scope_spans[0].spans[0]
+            .attributes
+            .clone();
+        // An empty value and an absent one are the same value (pcommon's
+        // Empty); the Go collector always writes the field.
+        for kv in attrs.iter_mut() {
+            if kv.value == Some(AnyValue { value: None }) {
+                kv.value = None;
+            }
+        }
     }
 
     fn sample() -> Vec<KeyValue> {
@@ -505,7 +517,7 @@ pub(crate) mod tests {
         ];
         run(
             CompiledAction::Delete {
-                key: Some("b".into()),
+                key: "b".into(),
                 pattern: None,
             },
             &mut attrs,
@@ -513,7 +525,7 @@ pub(crate) mod tests {
         assert_eq!(keys(&attrs), ["a", "d", "c"]);
         run(
             CompiledAction::Delete {
-                key: Some("missing".into()),
+                key: "missing".into(),
                 pattern: None,
             },
             &mut attrs,
@@ -532,8 +544,8 @@ pub(crate) mod tests {
         ];
         run(
             CompiledAction::Delete {
-                key: Some("secret".into()),
-                pattern: Some(Regex::new("^http\\.").unwrap()),
+                key: "secret".into(),
+                pattern: Some(GoRegex::new("^http\\.").unwrap()),
             },
             &mut attrs,
         );
@@ -541,6 +553,9 @@ pub(crate) mod tests {
     }
 
     #[test]
+    /// The expected digests are what contrib's `sha2Hasher` gives for the
+    /// same values (the Go differential test checks the whole processor
+    /// against contrib as well).
     fn hash_encodings_match_contrib() {
         let cases = [
             (
@@ -573,18 +588,10 @@ pub(crate) mod tests {
             ),
         ];
         for (value, literal) in cases {
-            let independent = match &value {
-                Value::StringValue(v) => sha256_hex(v.as_bytes()),
-                Value::BoolValue(v) => sha256_hex(&[*v as u8]),
-                Value::IntValue(v) => sha256_hex(&(*v as u64).to_le_bytes()),
-                Value::DoubleValue(v) => sha256_hex(&f64::to_bits(*v).to_le_bytes()),
-                _ => unreachable!(),
-            };
-            assert_eq!(independent, literal, "{value:?}");
             let mut attrs = vec![kv("k", value.clone())];
             run(
                 CompiledAction::Hash {
-                    key: Some("k".into()),
+                    key: "k".into(),
                     pattern: None,
                 },
                 &mut attrs,
@@ -612,8 +619,8 @@ pub(crate) mod tests {
         ];
         run(
             CompiledAction::Hash {
-                key: None,
-                pattern: Some(Regex::new(".").unwrap()),
+                key: String::new(),
+                pattern: Some(GoRegex::new(".").unwrap()),
             },
             &mut attrs,
         );
@@ -636,8 +643,8 @@ pub(crate) mod tests {
         ];
         run(
             CompiledAction::Hash {
-                key: Some("user.email".into()),
-                pattern: Some(Regex::new("^user\\.").unwrap()),
+                key: "user.email".into(),
+                pattern: Some(GoRegex::new("^user\\.").unwrap()),
             },
             &mut attrs,
         );
@@ -661,16 +668,16 @@ pub(crate) mod tests {
                 source: from("a"),
             },
             CompiledAction::Hash {
-                key: Some("copy".into()),
+                key: "copy".into(),
                 pattern: None,
             },
             CompiledAction::Delete {
-                key: Some("a".into()),
+                key: "a".into(),
                 pattern: None,
             },
         ]);
         let mut attrs = vec![kv("a", s("foo"))];
-        actions.apply(&mut attrs, &RequestContext::new(1));
+        apply_all(&actions, &mut attrs, &RequestContext::new(1));
         assert_eq!(attrs, [kv("copy", s(&sha256_hex(b"foo")))]);
     }
 
@@ -689,7 +696,7 @@ pub(crate) mod tests {
             ]),
             auth: Some(AuthInfo::new(vec![
                 ("subject".into(), AuthValue::String("user-1".into())),
-                ("empty".into(), AuthValue::String(String::new())),
+                ("empty".into(), AuthValue::String(Vec::new())),
                 (
                     "groups".into(),
                     AuthValue::List(vec!["admin".into(), "dev".into()]),
@@ -863,7 +870,7 @@ pub(crate) mod tests {
         run(
             CompiledAction::Upsert {
                 key: "b".into(),
-                source: source(Some(Source::Value(any(s("v")))), Some(s("dflt"))),
+                source: source(Some(Source::Value(engine_value(s("v")))), Some(s("dflt"))),
             },
             &mut attrs,
         );

@@ -16,9 +16,8 @@
 
 use std::fmt;
 
-use otelcol_rust_engine::proto::common::{any_value, AnyValue};
-use otelcol_rust_engine::ConfigError;
-use regex::Regex;
+use otelcol_rust_engine::go_regex::GoRegex;
+use otelcol_rust_engine::{ConfigError, Value};
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 
@@ -61,8 +60,8 @@ pub struct ActionConfig {
     /// or `from_attribute` finds nothing, or when it is the only source.
     #[serde(default, deserialize_with = "some_value")]
     pub default_value: Option<AttributeValue>,
-    /// A regular expression (`regex` crate syntax) selecting, by key, more
-    /// attributes for `delete` and `hash`.
+    /// A regular expression (Go's `regexp` syntax and matching) selecting,
+    /// by key, more attributes for `delete` and `hash`.
     #[serde(default)]
     pub pattern: Option<String>,
     /// What to do. Required.
@@ -87,15 +86,14 @@ pub enum AttributeValue {
 }
 
 impl AttributeValue {
-    /// The OTLP value written into attributes.
-    pub fn to_any_value(&self) -> AnyValue {
-        let value = match self {
-            AttributeValue::String(s) => any_value::Value::StringValue(s.clone()),
-            AttributeValue::Int(i) => any_value::Value::IntValue(*i),
-            AttributeValue::Double(d) => any_value::Value::DoubleValue(*d),
-            AttributeValue::Bool(b) => any_value::Value::BoolValue(*b),
-        };
-        AnyValue { value: Some(value) }
+    /// The value written into attributes.
+    pub fn to_value(&self) -> Value {
+        match self {
+            AttributeValue::String(s) => Value::str(s.clone()),
+            AttributeValue::Int(i) => Value::Int(*i),
+            AttributeValue::Double(d) => Value::Double(*d),
+            AttributeValue::Bool(b) => Value::Bool(*b),
+        }
     }
 }
 
@@ -361,7 +359,11 @@ impl fmt::Display for Problem {
                 write!(f, "action \"{action}\" does not use {field:?}; remove it")
             }
             Problem::InvalidPattern { pattern, reason } => {
-                write!(f, "invalid regular expression {pattern:?}: {reason}")
+                write!(
+                    f,
+                    "invalid regular expression {}: {reason}",
+                    otelcol_rust_engine::go_regex::quote_pattern(pattern)
+                )
             }
         }
     }
@@ -424,7 +426,7 @@ impl ActionConfig {
                 let sources: Vec<(&'static str, Source)> = [
                     self.value
                         .as_ref()
-                        .map(|value| ("value", Source::Value(value.to_any_value()))),
+                        .map(|value| ("value", Source::Value(value.to_value()))),
                     from_attribute
                         .map(|from| ("from_attribute", Source::FromAttribute(from.to_owned()))),
                     from_context
@@ -442,10 +444,7 @@ impl ActionConfig {
                 }
                 let source = ValueSource {
                     source: sources.into_iter().next().map(|(_, source)| source),
-                    default: self
-                        .default_value
-                        .as_ref()
-                        .map(AttributeValue::to_any_value),
+                    default: self.default_value.as_ref().map(AttributeValue::to_value),
                 };
                 if pattern.is_some() {
                     return Err(Problem::UnusedField {
@@ -479,13 +478,15 @@ impl ActionConfig {
                 }
                 let pattern = pattern
                     .map(|p| {
-                        Regex::new(p).map_err(|err| Problem::InvalidPattern {
+                        GoRegex::new(p).map_err(|reason| Problem::InvalidPattern {
                             pattern: p.to_owned(),
-                            reason: err.to_string(),
+                            reason,
                         })
                     })
                     .transpose()?;
-                let key = key.map(str::to_owned);
+                // Contrib's action key is the empty string when only a
+                // pattern is given, and it still looks that key up.
+                let key = key.unwrap_or_default().to_owned();
                 Ok(if action == ActionKind::Delete {
                     CompiledAction::Delete { key, pattern }
                 } else {

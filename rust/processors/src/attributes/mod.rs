@@ -23,11 +23,9 @@ mod config;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use otelcol_rust_engine::proto::metrics::metric;
-use otelcol_rust_engine::proto::{logs::LogsData, metrics::MetricsData, trace::TracesData};
 use otelcol_rust_engine::{
     parse_config, ConfigError, Context, EffectHandler, InstanceFactory, Message, MetricDescriptor,
-    PData, ProcessingError, Processor, ProcessorFactory, RequestContext, Signal, Stability,
+    PData, ProcessingError, Processor, ProcessorFactory, Select, Signal, Stability,
 };
 
 use action::CompiledActions;
@@ -94,12 +92,14 @@ impl Processor<PData> for AttributesProcessor {
         };
         // Split to edit the data while reading its context; moves only.
         let (request, mut otlp) = data.into_parts();
-        let (actions, rc) = (&*self.actions, &request);
-        let applied = match otlp.signal() {
-            Signal::Traces => apply_traces(actions, otlp.traces_mut()?, rc),
-            Signal::Metrics => apply_metrics(actions, otlp.metrics_mut()?, rc),
-            Signal::Logs => apply_logs(actions, otlp.logs_mut()?, rc),
-        };
+        let actions = &*self.actions;
+        let mut applied = 0;
+        // Contrib's attributes processor edits spans, log records and data
+        // points; a record no action changes is left as it is, and a batch
+        // nothing changed is forwarded as Go's own data.
+        otlp.edit_attributes(Select::RECORDS, |_, attrs| {
+            applied += actions.apply(attrs, &request);
+        })?;
         // One atomic add per batch; the bridge reads it at collection time.
         effect_handler.add_counter(ACTIONS_APPLIED, applied);
         effect_handler
@@ -108,102 +108,25 @@ impl Processor<PData> for AttributesProcessor {
     }
 }
 
-fn apply_traces(actions: &CompiledActions, traces: &mut TracesData, rc: &RequestContext) -> u64 {
-    let mut applied = 0;
-    for rs in &mut traces.resource_spans {
-        for ss in &mut rs.scope_spans {
-            for span in &mut ss.spans {
-                applied += actions.apply(&mut span.attributes, rc);
-            }
-        }
-    }
-    applied
-}
-
-fn apply_logs(actions: &CompiledActions, logs: &mut LogsData, rc: &RequestContext) -> u64 {
-    let mut applied = 0;
-    for rl in &mut logs.resource_logs {
-        for sl in &mut rl.scope_logs {
-            for record in &mut sl.log_records {
-                applied += actions.apply(&mut record.attributes, rc);
-            }
-        }
-    }
-    applied
-}
-
-fn apply_metrics(actions: &CompiledActions, metrics: &mut MetricsData, rc: &RequestContext) -> u64 {
-    let mut applied = 0;
-    let mut apply = |attrs: &mut Vec<_>| applied += actions.apply(attrs, rc);
-    for rm in &mut metrics.resource_metrics {
-        for sm in &mut rm.scope_metrics {
-            for m in &mut sm.metrics {
-                match &mut m.data {
-                    Some(metric::Data::Gauge(g)) => g
-                        .data_points
-                        .iter_mut()
-                        .for_each(|p| apply(&mut p.attributes)),
-                    Some(metric::Data::Sum(s)) => s
-                        .data_points
-                        .iter_mut()
-                        .for_each(|p| apply(&mut p.attributes)),
-                    Some(metric::Data::Histogram(h)) => h
-                        .data_points
-                        .iter_mut()
-                        .for_each(|p| apply(&mut p.attributes)),
-                    Some(metric::Data::ExponentialHistogram(h)) => h
-                        .data_points
-                        .iter_mut()
-                        .for_each(|p| apply(&mut p.attributes)),
-                    Some(metric::Data::Summary(s)) => s
-                        .data_points
-                        .iter_mut()
-                        .for_each(|p| apply(&mut p.attributes)),
-                    None => {}
-                }
-            }
-        }
-    }
-    applied
-}
-
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use super::action::tests::{kv, s, sha256_hex};
     use super::*;
     use otelcol_rust_engine::proto::common::{any_value::Value, KeyValue};
+    use otelcol_rust_engine::proto::logs::LogsData;
     use otelcol_rust_engine::proto::logs::{LogRecord, ResourceLogs, ScopeLogs};
+    use otelcol_rust_engine::proto::metrics::{metric, MetricsData};
     use otelcol_rust_engine::proto::metrics::{
         ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint,
         Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
     };
+    use otelcol_rust_engine::proto::trace::TracesData;
     use otelcol_rust_engine::proto::trace::{ResourceSpans, ScopeSpans, Span};
+    use otelcol_rust_engine::testing::{run_once, CollectSink, RefuseSink};
     use otelcol_rust_engine::{
-        AuthInfo, AuthValue, ClientInfo, ControlMsg, MessageSink, Metadata, OtlpData,
+        AuthInfo, AuthValue, ClientInfo, ControlMsg, Metadata, OtlpData, RequestContext,
     };
     use serde_json::json;
-
-    #[derive(Default)]
-    struct Collect(Mutex<Vec<PData>>);
-
-    #[async_trait]
-    impl MessageSink<PData> for Collect {
-        async fn send(&self, data: PData) -> Result<(), ProcessingError> {
-            self.0.lock().unwrap().push(data);
-            Ok(())
-        }
-    }
-
-    struct Refuse;
-
-    #[async_trait]
-    impl MessageSink<PData> for Refuse {
-        async fn send(&self, _: PData) -> Result<(), ProcessingError> {
-            Err(ProcessingError::retryable("queue full"))
-        }
-    }
 
     /// Runs `data` through a fresh instance made by the factory and returns
     /// what it emitted.
@@ -217,14 +140,16 @@ mod tests {
         request: RequestContext,
         data: OtlpData,
     ) -> Vec<OtlpData> {
-        let make = (FACTORY.create)(&config).expect("valid config");
-        let sink = Arc::new(Collect::default());
-        let mut handler = EffectHandler::new("rust_attributes", sink.clone());
-        let mut processor = make();
-        let msg = Message::PData(Context::new(request.clone(), data));
-        processor.process(msg, &mut handler).await.unwrap();
-        let emitted = std::mem::take(&mut *sink.0.lock().unwrap());
-        emitted
+        let sink = CollectSink::new();
+        run_once(
+            &FACTORY,
+            &config,
+            Context::new(request.clone(), data),
+            sink.clone(),
+        )
+        .await
+        .unwrap();
+        sink.take()
             .into_iter()
             .map(|pdata| {
                 assert_eq!(*pdata.request(), request);
@@ -429,8 +354,8 @@ mod tests {
     #[tokio::test]
     async fn batch_from_encoded_bytes_is_decoded_edited_and_emitted() {
         // Encoded OTLP, as the bridge delivers it.
-        let bytes = OtlpData::from_traces(traces()).encode_decoded().unwrap();
-        let data = OtlpData::from_original(Signal::Traces, bytes.into());
+        let bytes = OtlpData::from_traces(traces()).into_encoded().unwrap();
+        let data = OtlpData::from_original(Signal::Traces, bytes);
         let config = json!({"actions": [
             {"key": "email", "action": "hash"},
             {"key": "copied", "from_attribute": "email", "action": "insert"},
@@ -463,41 +388,39 @@ mod tests {
     #[tokio::test]
     async fn control_messages_emit_nothing() {
         let make = (FACTORY.create)(&every_action()).unwrap();
-        let sink = Arc::new(Collect::default());
-        let mut handler = EffectHandler::new("rust_attributes", sink.clone());
+        let sink = CollectSink::new();
+        let mut handler = otelcol_rust_engine::testing::effect_handler(&FACTORY, sink.clone());
         make()
             .process(Message::Control(ControlMsg::Shutdown), &mut handler)
             .await
             .unwrap();
-        assert!(sink.0.lock().unwrap().is_empty());
+        assert!(sink.is_empty());
     }
 
     #[tokio::test]
     async fn downstream_error_is_returned() {
-        let make = (FACTORY.create)(&every_action()).unwrap();
-        let mut handler = EffectHandler::new("rust_attributes", Arc::new(Refuse));
-        let msg = Message::PData(Context::new(
-            RequestContext::new(9),
-            OtlpData::from_traces(traces()),
-        ));
-        let err = make().process(msg, &mut handler).await.unwrap_err();
+        let data = Context::new(RequestContext::new(9), OtlpData::from_traces(traces()));
+        let refuse = Arc::new(RefuseSink(ProcessingError::retryable("queue full")));
+        let err = run_once(&FACTORY, &every_action(), data, refuse)
+            .await
+            .unwrap_err();
         assert!(err.is_retryable());
         assert_eq!(err.to_string(), "queue full");
     }
 
     #[tokio::test]
     async fn undecodable_batch_is_invalid_data() {
-        let make = (FACTORY.create)(&every_action()).unwrap();
-        let sink = Arc::new(Collect::default());
-        let mut handler = EffectHandler::new("rust_attributes", sink.clone());
+        let sink = CollectSink::new();
         let data = OtlpData::from_original(Signal::Logs, vec![0xff, 0xff, 0xff].into());
-        let msg = Message::PData(Context::new(RequestContext::new(1), data));
-        let err = make().process(msg, &mut handler).await.unwrap_err();
+        let data = Context::new(RequestContext::new(1), data);
+        let err = run_once(&FACTORY, &every_action(), data, sink.clone())
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, ProcessingError::InvalidData { .. }),
             "{err:?}"
         );
-        assert!(sink.0.lock().unwrap().is_empty());
+        assert!(sink.is_empty());
     }
 
     #[test]

@@ -470,10 +470,30 @@ pub(crate) fn limit_key(names: &[String], metadata: &Metadata) -> LimitKey {
             if j > 0 {
                 key.push(',');
             }
-            key.push_str(value);
+            push_value(&mut key, value);
         }
     }
     LimitKey { key, missing }
+}
+
+/// Appends a metadata value: as it is when it is UTF-8, else with each
+/// byte of an invalid sequence written as `\xNN`, so that distinct values
+/// stay distinct tenants.
+fn push_value(key: &mut String, mut value: &[u8]) {
+    loop {
+        match std::str::from_utf8(value) {
+            Ok(s) => {
+                key.push_str(s);
+                return;
+            }
+            Err(e) => {
+                let (valid, rest) = value.split_at(e.valid_up_to());
+                key.push_str(std::str::from_utf8(valid).expect("checked valid"));
+                key.push_str(&format!("\\x{:02x}", rest[0]));
+                value = &rest[1..];
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,6 @@
 
 mod bucket;
 mod config;
-mod cost;
 mod lru;
 mod stats;
 
@@ -132,25 +131,12 @@ impl Limiter {
 
     /// The tokens a batch costs.
     fn cost(&self, data: &OtlpData) -> Result<u64, ProcessingError> {
-        let strategy = self.settings.strategy;
-        if strategy == Strategy::Requests {
-            return Ok(1);
-        }
-        // Only a batch a Rust processor before this one decoded lacks its
-        // encoding (never the case through today's bridge); encoding it
-        // again is slow but exact.
-        let owned;
-        let bytes: &[u8] = match data.encoded() {
-            Some(b) => b,
-            None => {
-                owned = data.encode_decoded().unwrap_or_default();
-                &owned
-            }
-        };
-        match strategy {
-            Strategy::Bytes => Ok(bytes.len() as u64),
-            _ => cost::count_items(data.signal(), bytes)
-                .map_err(|e| ProcessingError::invalid_data(data.signal(), e.to_string())),
+        match self.settings.strategy {
+            Strategy::Requests => Ok(1),
+            // The size Go marshalled (with the edits of an earlier Rust
+            // processor in the same chain spliced in).
+            Strategy::Bytes => Ok(data.to_encoded()?.len() as u64),
+            Strategy::Records => data.item_count(),
         }
     }
 

@@ -11,8 +11,8 @@ use otelcol_rust_engine::{
 use prost::Message as _;
 use serde_json::json;
 
-use super::cost::tests::{logs, metrics, traces};
 use super::*;
+use otelcol_rust_engine::testing::{logs, metrics, traces};
 use otelcol_rust_engine::GrpcCode;
 
 /// Keeps what it is sent, with the (tokio) time it arrived.
@@ -402,7 +402,7 @@ async fn data_is_forwarded_untouched() {
     let (_, out) = &sent[0];
     assert_eq!(*out.request(), rc);
     assert!(out.inner().is_original(), "never decoded for writing");
-    assert_eq!(out.inner().encoded().unwrap().as_ptr(), bytes.as_ptr());
+    assert_eq!(out.inner().to_encoded().unwrap().as_ptr(), bytes.as_ptr());
 }
 
 #[tokio::test]

@@ -1,5 +1,10 @@
 package bridge
 
+// The control plane (rust/bridge/src/control.rs, through rust2go): the
+// configuration Rust validates, the factory every generated component
+// package calls, the registry of processors the linked library holds, and
+// the leak counters tests read.
+
 import (
 	"context"
 	"encoding/json"
@@ -196,45 +201,48 @@ func signalName(s uint8) string {
 	return fmt.Sprintf("signal(%d)", s)
 }
 
-// Stats are the Rust side's leak counters.
+// Stats are the bridge's counters, Rust's and Go's, that tests use to
+// prove nothing leaks and to count what crossings cost.
 type Stats struct {
 	Components         uint64
 	InFlight           uint64
 	RetainedBuffers    uint64
 	ProcessorInstances uint64
-	SlowPathTotal      uint64
+	// SlowPathTotal is the number of requests that waited in Rust.
+	SlowPathTotal uint64
 	// RustHeapBytes is Rust's live heap (test builds only).
 	RustHeapBytes uint64
 	// Go-side tables, for the same purpose.
-	GoRequests uint64
+	GoWaiters  uint64
 	GoErrors   uint64
 	GoRetained uint64
-	// Emissions Go unmarshalled from Rust memory since start.
-	GoUnmarshals uint64
-	// Requests that went to the slow path, and the completions Go received
-	// for them: equal once idle (no completion lost or doubled).
-	GoPending     uint64
-	GoCompletions uint64
-	// Completions for requests Go did not know: always 0.
-	GoUnknownCompletions uint64
+	// GoUnmarshals counts emissions Go unmarshalled from Rust memory;
+	// GoEditsApplied the edit lists Go applied to its own pdata. Unchanged
+	// data costs neither.
+	GoUnmarshals   uint64
+	GoEditsApplied uint64
+	// GoPending counts requests that went PENDING; GoWaits the times a
+	// goroutine parked for a wake-up.
+	GoPending uint64
+	GoWaits   uint64
 }
 
 // ReadStats returns the bridge's current counters.
 func ReadStats() Stats {
 	s := RustBridgeImpl{}.stats()
 	out := Stats{
-		Components:           s.components,
-		InFlight:             s.in_flight,
-		RetainedBuffers:      s.retained_buffers,
-		ProcessorInstances:   s.processor_instances,
-		SlowPathTotal:        s.slow_path_total,
-		RustHeapBytes:        s.heap_bytes,
-		GoUnmarshals:         unmarshals.Load(),
-		GoPending:            pendingTotal.Load(),
-		GoCompletions:        completionsTotal.Load(),
-		GoUnknownCompletions: unknownCompletions.Load(),
+		Components:         s.components,
+		InFlight:           s.in_flight,
+		RetainedBuffers:    s.retained_buffers,
+		ProcessorInstances: s.processor_instances,
+		SlowPathTotal:      s.slow_path_total,
+		RustHeapBytes:      s.heap_bytes,
+		GoUnmarshals:       unmarshals.Load(),
+		GoEditsApplied:     editsApplied.Load(),
+		GoPending:          pendingTotal.Load(),
+		GoWaits:            waitsTotal.Load(),
 	}
-	requests.Range(func(any, any) bool { out.GoRequests++; return true })
+	waiters.Range(func(any, any) bool { out.GoWaiters++; return true })
 	goErrors.Range(func(any, any) bool { out.GoErrors++; return true })
 	retained.Range(func(any, any) bool { out.GoRetained++; return true })
 	return out

@@ -72,7 +72,7 @@ func waitForRustIdle(t testing.TB) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		s := ReadStats()
-		return s.InFlight == 0 && s.GoRequests == 0
+		return s.InFlight == 0 && s.GoWaiters == 0
 	}, 10*time.Second, time.Millisecond, "stats: %+v", ReadStats())
 }
 

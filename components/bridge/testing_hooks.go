@@ -3,12 +3,7 @@
 package bridge
 
 /*
-#include <stdint.h>
-typedef struct {
-  uintptr_t last_input;
-  uintptr_t last_emitted;
-} otelcol_rust_testing_pointers_t;
-otelcol_rust_testing_pointers_t otelcol_rust_testing_pointers(void);
+#include "otelcol_rust_bridge.h"
 */
 import "C"
 

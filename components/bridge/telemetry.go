@@ -1,5 +1,15 @@
 package bridge
 
+/*
+#include "otelcol_rust_bridge.h"
+*/
+import "C"
+
+// Telemetry across the boundary (rust/bridge/src/telemetry.rs): Rust's
+// logs go to the processor's zap logger, its counters to the component's
+// MeterProvider, its spans to the TracerProvider, one pipeline, the
+// Collector's.
+
 import (
 	"context"
 	"encoding/json"
@@ -21,7 +31,7 @@ import (
 )
 
 // scopeName is the instrumentation scope of the bridge's own telemetry.
-const scopeName = "github.com/otelcol-rust/otelcol-rust/components/internal/bridge"
+const scopeName = "github.com/otelcol-rust/otelcol-rust/components/bridge"
 
 // Outcome attribute values of otelcol_rust_processor_requests.
 const (
@@ -41,6 +51,10 @@ var outcomes = []string{outcomeSuccess, outcomePermanent, outcomeRetryable, outc
 type telemetry struct {
 	logger *zap.Logger
 	tracer trace.Tracer
+	// spanName names the per-request span (the component id).
+	spanName string
+	// stages are the telemetry of each processor of the component.
+	stages []*stageTelemetry
 	// noopTracer: the Collector's tracing is off (its TracerProvider hands
 	// out the OTel no-op tracer), so no span is started per request.
 	noopTracer bool
@@ -56,12 +70,22 @@ type telemetry struct {
 	registered   []metric.Registration
 }
 
-func newTelemetry(set component.TelemetrySettings, p *Processor, info RegisteredProcessor) (*telemetry, error) {
+// stageTelemetry is where one processor of a component logs and starts
+// its spans.
+type stageTelemetry struct {
+	id     string
+	logger *zap.Logger
+	tracer trace.Tracer
+}
+
+func newTelemetry(set component.TelemetrySettings, p *Processor, infos []RegisteredProcessor) (*telemetry, error) {
 	t := &telemetry{
 		logger:     set.Logger,
 		tracer:     set.TracerProvider.Tracer(scopeName),
+		spanName:   p.id.String(),
 		outcomeSet: map[string]metric.MeasurementOption{},
 	}
+	t.stages = []*stageTelemetry{{id: p.id.String(), logger: t.logger, tracer: t.tracer}}
 	_, t.noopTracer = t.tracer.(nooptrace.Tracer)
 	meter := set.MeterProvider.Meter(scopeName)
 	var err error
@@ -94,51 +118,64 @@ func newTelemetry(set component.TelemetrySettings, p *Processor, info Registered
 	for _, o := range outcomes {
 		t.outcomeSet[o] = metric.WithAttributeSet(attribute.NewSet(append(componentAttrs, attribute.String("outcome", o))...))
 	}
-	observeSet := metric.WithAttributeSet(attribute.NewSet(componentAttrs...))
-	// The processor's own counters live in Rust; one call per collection
-	// reads them all.
-	if len(info.Metrics) > 0 {
-		var observables []metric.Observable
-		counters := make([]metric.Int64ObservableCounter, len(info.Metrics))
-		for i, m := range info.Metrics {
-			c, err := meter.Int64ObservableCounter("otelcol_rust_processor_"+info.Name+"_"+m.Name,
-				metric.WithDescription(m.Description), metric.WithUnit(m.Unit))
-			if err != nil {
-				return nil, err
-			}
-			counters[i] = c
-			observables = append(observables, c)
+	for i, info := range infos {
+		stageAttrs := []attribute.KeyValue{
+			attribute.String("processor", t.stages[i].id),
+			attribute.String("otel_signal", signalName(p.signal)),
 		}
-		reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-			read := RustBridgeImpl{}.read_counters(&HandleRequest{handle: p.handle})
-			for i, c := range counters {
-				if i < len(read.values) {
-					o.ObserveInt64(c, int64(read.values[i]), observeSet)
-				}
-			}
-			for _, lv := range read.labeled {
-				if int(lv.index) >= len(counters) {
-					continue
-				}
-				var extra map[string]string
-				if err := json.Unmarshal([]byte(lv.attributes_json), &extra); err != nil {
-					continue
-				}
-				attrs := append([]attribute.KeyValue(nil), componentAttrs...)
-				for k, v := range extra {
-					attrs = append(attrs, attribute.String(k, v))
-				}
-				o.ObserveInt64(counters[lv.index], int64(lv.value), metric.WithAttributeSet(attribute.NewSet(attrs...)))
-			}
-			return nil
-		}, observables...)
+		reg, err := registerCounters(meter, p.handle, uint32(i), info, stageAttrs)
 		if err != nil {
 			return nil, err
 		}
-		t.registered = append(t.registered, reg)
+		if reg != nil {
+			t.registered = append(t.registered, reg)
+		}
 	}
 	configureRustLogging(set.Logger)
 	return t, nil
+}
+
+// registerCounters exposes one processor's own counters, which live in
+// Rust: one call per collection reads them all.
+func registerCounters(meter metric.Meter, handle uint64, stage uint32, info RegisteredProcessor, attrs []attribute.KeyValue) (metric.Registration, error) {
+	if len(info.Metrics) == 0 {
+		return nil, nil
+	}
+	observeSet := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	var observables []metric.Observable
+	counters := make([]metric.Int64ObservableCounter, len(info.Metrics))
+	for i, m := range info.Metrics {
+		c, err := meter.Int64ObservableCounter("otelcol_rust_processor_"+info.Name+"_"+m.Name,
+			metric.WithDescription(m.Description), metric.WithUnit(m.Unit))
+		if err != nil {
+			return nil, err
+		}
+		counters[i] = c
+		observables = append(observables, c)
+	}
+	return meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		read := RustBridgeImpl{}.read_counters(&StageRequest{handle: handle, stage: stage})
+		for i, c := range counters {
+			if i < len(read.values) {
+				o.ObserveInt64(c, int64(read.values[i]), observeSet)
+			}
+		}
+		for _, lv := range read.labeled {
+			if int(lv.index) >= len(counters) {
+				continue
+			}
+			var extra map[string]string
+			if err := json.Unmarshal([]byte(lv.attributes_json), &extra); err != nil {
+				continue
+			}
+			labeled := append([]attribute.KeyValue(nil), attrs...)
+			for k, v := range extra {
+				labeled = append(labeled, attribute.String(k, v))
+			}
+			o.ObserveInt64(counters[lv.index], int64(lv.value), metric.WithAttributeSet(attribute.NewSet(labeled...)))
+		}
+		return nil
+	}, observables...)
 }
 
 func (t *telemetry) shutdown() {
@@ -150,12 +187,12 @@ func (t *telemetry) shutdown() {
 // startRequest opens the Rust processor's span (a child of the caller's)
 // and counts the request in flight. The span's context is what Rust sees
 // as the request's span context and what the next consumer gets as parent.
-func (t *telemetry) startRequest(ctx context.Context, name string) (context.Context, trace.Span, time.Time) {
+func (t *telemetry) startRequest(ctx context.Context) (context.Context, trace.Span, time.Time) {
 	t.inFlight.Add(ctx, 1, t.componentSet)
 	if t.noopTracer {
 		return ctx, trace.SpanFromContext(ctx), time.Now()
 	}
-	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
+	ctx, span := t.tracer.Start(ctx, t.spanName, trace.WithSpanKind(trace.SpanKindInternal))
 	return ctx, span, time.Now()
 }
 
@@ -216,7 +253,7 @@ func configureRustLogging(logger *zap.Logger) {
 	for _, l := range []struct {
 		zap  zapcore.Level
 		rust int
-	}{{zapcore.DebugLevel, 4}, {zapcore.InfoLevel, 3}, {zapcore.WarnLevel, 2}, {zapcore.ErrorLevel, 1}} {
+	}{{zapcore.DebugLevel, C.OTELCOL_RUST_LOG_DEBUG}, {zapcore.InfoLevel, C.OTELCOL_RUST_LOG_INFO}, {zapcore.WarnLevel, C.OTELCOL_RUST_LOG_WARN}, {zapcore.ErrorLevel, C.OTELCOL_RUST_LOG_ERROR}} {
 		if logger.Core().Enabled(l.zap) {
 			level = l.rust
 			break
@@ -233,6 +270,15 @@ func configureRustLogging(logger *zap.Logger) {
 
 var fallbackLogger = zap.NewNop()
 
+// stageOf finds the telemetry of a processor of a component.
+func stageOf(handle uint64, stage uint32) *stageTelemetry {
+	p := lookupProcessor(handle)
+	if p == nil || p.telemetry == nil || int(stage) >= len(p.telemetry.stages) {
+		return nil
+	}
+	return p.telemetry.stages[stage]
+}
+
 // rustLogCalls counts log records Rust sent (tests check that disabled
 // levels never cross).
 var rustLogCalls atomic.Uint64
@@ -241,16 +287,16 @@ var rustLogCalls atomic.Uint64
 func (goBridge) log(r LogRecord) {
 	rustLogCalls.Add(1)
 	logger := fallbackLogger
-	if p := lookupProcessor(r.component); p != nil && p.telemetry != nil {
-		logger = p.telemetry.logger
+	if st := stageOf(r.component, r.stage); st != nil {
+		logger = st.logger
 	}
 	var level zapcore.Level
 	switch r.level {
-	case 1:
+	case C.OTELCOL_RUST_LOG_ERROR:
 		level = zapcore.ErrorLevel
-	case 2:
+	case C.OTELCOL_RUST_LOG_WARN:
 		level = zapcore.WarnLevel
-	case 3:
+	case C.OTELCOL_RUST_LOG_INFO:
 		level = zapcore.InfoLevel
 	default:
 		level = zapcore.DebugLevel
@@ -282,8 +328,8 @@ var (
 // span_start starts a span for a Rust processor on its component's
 // TracerProvider, under the parent Rust gives.
 func (goBridge) span_start(s SpanStart) SpanStarted {
-	p := lookupProcessor(s.component)
-	if p == nil || p.telemetry == nil {
+	st := stageOf(s.component, s.stage)
+	if st == nil {
 		return SpanStarted{}
 	}
 	parent := context.Background()
@@ -293,7 +339,7 @@ func (goBridge) span_start(s SpanStart) SpanStarted {
 		}
 	}
 	// The name lives in Rust memory for this call only; the SDK keeps it.
-	_, span := p.telemetry.tracer.Start(parent, strings.Clone(s.name), trace.WithSpanKind(trace.SpanKindInternal))
+	_, span := st.tracer.Start(parent, strings.Clone(s.name), trace.WithSpanKind(trace.SpanKindInternal))
 	started := SpanStarted{context: encodeRequestContext(trace.ContextWithSpanContext(context.Background(), span.SpanContext()), false)}
 	if !span.IsRecording() {
 		// Nothing records it: no handle, no end call needed.

@@ -6,6 +6,7 @@ package bridge
 // the test-only ones (cargo feature `testing`), built by `make rust-testing`.
 
 /*
-#cgo LDFLAGS: ${SRCDIR}/../../../target/testing/release/libotelcol_rust_bridge.a -ldl -lm -lpthread
+#cgo CFLAGS: -DOTELCOL_RUST_TESTING
+#cgo LDFLAGS: ${SRCDIR}/../../target/testing/release/libotelcol_rust_bridge.a -ldl -lm -lpthread
 */
 import "C"

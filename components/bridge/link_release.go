@@ -6,6 +6,6 @@ package bridge
 // (cargo build --release -p otelcol-rust-bridge).
 
 /*
-#cgo LDFLAGS: ${SRCDIR}/../../../target/release/libotelcol_rust_bridge.a -ldl -lm -lpthread
+#cgo LDFLAGS: ${SRCDIR}/../../target/release/libotelcol_rust_bridge.a -ldl -lm -lpthread
 */
 import "C"

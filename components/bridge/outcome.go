@@ -1,9 +1,7 @@
 package bridge
 
 /*
-#include <stdlib.h>
-#include <string.h>
-#include "bridge.h"
+#include "otelcol_rust_bridge.h"
 */
 import "C"
 
@@ -22,17 +20,21 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// Error kinds shared with Rust (rust/bridge/src/abi.rs).
+// Errors across the crossing (rust/bridge/src/outcome.rs): a request's
+// ProcessingError becomes the error a Go processor would return, and the
+// next consumer's error goes back into Rust with its class and codes.
+
+// Error kinds, from the generated header.
 const (
-	errNone        = 0
-	errPermanent   = 1
-	errRetryable   = 2
-	errCancelled   = 3
-	errDeadline    = 4
-	errPanic       = 5
-	errInvalidData = 6
-	errDownstream  = 7
-	errBridge      = 8
+	errNone        = C.OTELCOL_RUST_ERR_NONE
+	errPermanent   = C.OTELCOL_RUST_ERR_PERMANENT
+	errRetryable   = C.OTELCOL_RUST_ERR_RETRYABLE
+	errCancelled   = C.OTELCOL_RUST_ERR_CANCELLED
+	errDeadline    = C.OTELCOL_RUST_ERR_DEADLINE
+	errPanic       = C.OTELCOL_RUST_ERR_PANIC
+	errInvalidData = C.OTELCOL_RUST_ERR_INVALID_DATA
+	errDownstream  = C.OTELCOL_RUST_ERR_DOWNSTREAM
+	errBridge      = C.OTELCOL_RUST_ERR_BRIDGE
 )
 
 // rustError is what Rust reported, before it becomes a Go error.
@@ -46,25 +48,25 @@ type rustError struct {
 	original   error // the Go error Rust passed back, if any
 }
 
-// readOutcome copies what a Rust outcome says and frees what it owns.
-func readOutcome(o *C.otelcol_rust_outcome) *rustError {
-	if o.error_kind == errNone {
+// readError copies what a Rust error says and frees what it owns.
+func readError(e *C.OtelcolRustError) *rustError {
+	if e.kind == errNone {
 		return nil
 	}
 	re := &rustError{
-		kind:       uint8(o.error_kind),
-		permanent:  o.permanent != 0,
-		grpcCode:   int32(o.grpc_code),
-		httpStatus: int32(o.http_status),
-		retryAfter: time.Duration(o.retry_after_nanos),
-		message:    C.GoStringN(o.message_ptr, C.int(o.message_len)),
+		kind:       uint8(e.kind),
+		permanent:  e.permanent != 0,
+		grpcCode:   int32(e.grpc_code),
+		httpStatus: int32(e.http_status),
+		retryAfter: time.Duration(e.retry_after_nanos),
+		message:    C.GoStringN((*C.char)(unsafe.Pointer(e.message)), C.int(e.message_len)),
 	}
-	if o.foreign_error != 0 {
-		re.original = heldError(uint64(o.foreign_error))
+	if e.foreign_error != 0 {
+		re.original = heldError(uint64(e.foreign_error))
 	}
-	// Freeing the details drops Rust's reference to the foreign error, which
-	// releases it from goErrors: read it first.
-	C.otelcol_rust_details_free(o.details)
+	// Freeing the details drops Rust's reference to the foreign error,
+	// which releases it from goErrors: read it first.
+	C.otelcol_rust_error_free(e.details)
 	return re
 }
 
@@ -208,53 +210,63 @@ type wrappedError struct {
 func (w *wrappedError) Error() string { return w.msg }
 func (w *wrappedError) Unwrap() error { return w.err }
 
-// writeReply tells Rust what the next consumer answered to an emission:
-// its class, its codes and its text, and an id for the value itself.
-func writeReply(reply *C.otelcol_rust_emit_reply, err error) {
-	*reply = C.otelcol_rust_emit_reply{}
+// reply is the next consumer's answer to an emission, as Rust reads it.
+type reply struct {
+	kind       C.uint8_t
+	grpcCode   C.int32_t
+	httpStatus C.int32_t
+	foreign    C.uint64_t
+	message    string
+}
+
+// replyFor tells Rust what the next consumer answered: its class, its
+// codes and its text, and an id for the value itself.
+func replyFor(err error) reply {
 	if err == nil {
-		return
+		return reply{kind: C.OTELCOL_RUST_ERR_NONE}
 	}
+	var r reply
 	switch {
 	case consumererror.IsPermanent(err):
-		reply.error_kind = errPermanent
+		r.kind = C.OTELCOL_RUST_ERR_PERMANENT
 	case errors.Is(err, context.Canceled):
-		reply.error_kind = errCancelled
+		r.kind = C.OTELCOL_RUST_ERR_CANCELLED
 	case errors.Is(err, context.DeadlineExceeded):
-		reply.error_kind = errDeadline
+		r.kind = C.OTELCOL_RUST_ERR_DEADLINE
 	default:
-		reply.error_kind = errRetryable
+		r.kind = C.OTELCOL_RUST_ERR_RETRYABLE
 	}
 	if ce, ok := errors.AsType[*consumererror.Error](err); ok {
 		if st := consumererror.ToGRPCStatus(ce); st != nil && st.Code() != codes.OK {
-			reply.grpc_code = C.int32_t(st.Code())
+			r.grpcCode = C.int32_t(st.Code())
 		}
 		if s := consumererror.ToHTTPStatus(ce); validHTTPStatus(int32(s)) {
-			reply.http_status = C.int32_t(s)
+			r.httpStatus = C.int32_t(s)
 		}
 	} else if st, ok := status.FromError(err); ok && st.Code() != codes.OK {
-		reply.grpc_code = C.int32_t(st.Code())
+		r.grpcCode = C.int32_t(st.Code())
 	}
-	msg := err.Error()
-	reply.message = (*C.char)(C.CBytes([]byte(msg)))
-	reply.message_len = C.size_t(len(msg))
-	reply.foreign_error = C.uint64_t(holdError(err))
+	r.message = err.Error()
+	r.foreign = C.uint64_t(holdError(err))
+	return r
 }
 
-// cPointer turns an address that Rust sent as an integer back into a
-// pointer. Only ever used on Rust-owned memory (never Go memory), which the
-// garbage collector neither moves nor scans.
-func cPointer(addr uint) unsafe.Pointer {
-	return *(*unsafe.Pointer)(unsafe.Pointer(&addr))
+// messagePtr is the address of the reply's text, which Rust copies during
+// the call that passes it.
+func (r *reply) messagePtr() (*C.uint8_t, C.size_t) {
+	if r.message == "" {
+		return nil, 0
+	}
+	return (*C.uint8_t)(unsafe.Pointer(unsafe.StringData(r.message))), C.size_t(len(r.message))
 }
 
-// unsafeBytes views n bytes of Rust memory at addr (valid only while Rust
-// keeps it, i.e. during the callback that handed it over).
-func unsafeBytes(addr, n uint) []byte {
-	if n == 0 {
+// rustBytes views n bytes of Rust memory at p, valid until the next call
+// into the request that handed them over.
+func rustBytes(p *C.uint8_t, n C.size_t) []byte {
+	if p == nil || n == 0 {
 		return nil
 	}
-	return unsafe.Slice((*byte)(cPointer(addr)), n)
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
 }
 
 func bridgeError(format string, args ...any) error {

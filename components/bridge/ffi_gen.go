@@ -19,11 +19,6 @@ typedef struct BridgeStatsRef {
   uint64_t heap_bytes;
 } BridgeStatsRef;
 
-typedef struct CompletionRef {
-  uint64_t request_id;
-  uintptr_t outcome_ptr;
-} CompletionRef;
-
 typedef struct StringRef {
   const uint8_t *ptr;
   uintptr_t len;
@@ -45,26 +40,10 @@ typedef struct CounterValuesRef {
 } CounterValuesRef;
 
 typedef struct CreateRequestRef {
-  struct StringRef processor_type;
   struct StringRef component_id;
   uint8_t signal;
-  struct StringRef config_json;
+  struct ListRef stages;
 } CreateRequestRef;
-
-typedef struct EmissionRef {
-  uint64_t component;
-  uint64_t request_id;
-  uint8_t signal;
-  bool original;
-  uintptr_t data_ptr;
-  uintptr_t data_len;
-  uintptr_t reply_ptr;
-  uintptr_t ctx_ptr;
-  uintptr_t ctx_len;
-  int64_t deadline_nanos;
-  bool metadata_changed;
-  uint64_t span_handle;
-} EmissionRef;
 
 typedef struct HandleRequestRef {
   uint64_t handle;
@@ -82,6 +61,7 @@ typedef struct LogLevelRequestRef {
 
 typedef struct LogRecordRef {
   uint64_t component;
+  uint32_t stage;
   uint8_t level;
   struct StringRef target;
   struct StringRef message;
@@ -123,7 +103,7 @@ typedef struct SpanEndRef {
 
 typedef struct SpanStartRef {
   uint64_t component;
-  uint64_t parent_handle;
+  uint32_t stage;
   struct ListRef parent;
   struct StringRef name;
 } SpanStartRef;
@@ -133,10 +113,26 @@ typedef struct SpanStartedRef {
   struct ListRef context;
 } SpanStartedRef;
 
+typedef struct StageConfigRef {
+  struct StringRef processor_type;
+  struct StringRef component_id;
+  struct StringRef config_json;
+} StageConfigRef;
+
+typedef struct StageRequestRef {
+  uint64_t handle;
+  uint32_t stage;
+} StageRequestRef;
+
 typedef struct ValidateRequestRef {
   struct StringRef processor_type;
   struct StringRef config_json;
 } ValidateRequestRef;
+
+typedef struct WakeRef {
+  uint8_t kind;
+  uint64_t id;
+} WakeRef;
 
 const void c_rust2go_internal_drop(void*);
 const void c_RustBridge_registry(const void*);
@@ -154,36 +150,29 @@ import (
 	"runtime"
 	"unsafe"
 
-	"github.com/otelcol-rust/otelcol-rust/components/internal/rust2go/cgocall"
+	"github.com/otelcol-rust/otelcol-rust/components/bridge/internal/cgocall"
 )
 
 var GoBridgeImpl GoBridge
 
 type GoBridge interface {
-	emit(emission Emission)
-	complete(completion Completion)
 	release(release Release)
+	wake(wake Wake)
 	log(record LogRecord)
 	span_start(start SpanStart) SpanStarted
 	span_end(end SpanEnd)
-}
-
-//export CGoBridge_emit
-func CGoBridge_emit(emission C.EmissionRef) {
-	_new_emission := newEmission(emission)
-	GoBridgeImpl.emit(_new_emission)
-}
-
-//export CGoBridge_complete
-func CGoBridge_complete(completion C.CompletionRef) {
-	_new_completion := newCompletion(completion)
-	GoBridgeImpl.complete(_new_completion)
 }
 
 //export CGoBridge_release
 func CGoBridge_release(release C.ReleaseRef) {
 	_new_release := newRelease(release)
 	GoBridgeImpl.release(_new_release)
+}
+
+//export CGoBridge_wake
+func CGoBridge_wake(wake C.WakeRef) {
+	_new_wake := newWake(wake)
+	GoBridgeImpl.wake(_new_wake)
 }
 
 //export CGoBridge_log
@@ -388,40 +377,68 @@ func refValidateRequest(p *ValidateRequest, buffer *[]byte) C.ValidateRequestRef
 	}
 }
 
-type CreateRequest struct {
+type StageConfig struct {
 	processor_type string
 	component_id   string
-	signal         uint8
 	config_json    string
+}
+
+func newStageConfig(p C.StageConfigRef) StageConfig {
+	return StageConfig{
+		processor_type: newString(p.processor_type),
+		component_id:   newString(p.component_id),
+		config_json:    newString(p.config_json),
+	}
+}
+func ownStageConfig(p C.StageConfigRef) StageConfig {
+	return StageConfig{
+		processor_type: ownString(p.processor_type),
+		component_id:   ownString(p.component_id),
+		config_json:    ownString(p.config_json),
+	}
+}
+func cntStageConfig(s *StageConfig, cnt *uint) [0]C.StageConfigRef {
+	_ = s
+	_ = cnt
+	return [0]C.StageConfigRef{}
+}
+func refStageConfig(p *StageConfig, buffer *[]byte) C.StageConfigRef {
+	return C.StageConfigRef{
+		processor_type: refString(&p.processor_type, buffer),
+		component_id:   refString(&p.component_id, buffer),
+		config_json:    refString(&p.config_json, buffer),
+	}
+}
+
+type CreateRequest struct {
+	component_id string
+	signal       uint8
+	stages       []StageConfig
 }
 
 func newCreateRequest(p C.CreateRequestRef) CreateRequest {
 	return CreateRequest{
-		processor_type: newString(p.processor_type),
-		component_id:   newString(p.component_id),
-		signal:         newC_uint8_t(p.signal),
-		config_json:    newString(p.config_json),
+		component_id: newString(p.component_id),
+		signal:       newC_uint8_t(p.signal),
+		stages:       new_list_mapper(newStageConfig)(p.stages),
 	}
 }
 func ownCreateRequest(p C.CreateRequestRef) CreateRequest {
 	return CreateRequest{
-		processor_type: ownString(p.processor_type),
-		component_id:   ownString(p.component_id),
-		signal:         newC_uint8_t(p.signal),
-		config_json:    ownString(p.config_json),
+		component_id: ownString(p.component_id),
+		signal:       newC_uint8_t(p.signal),
+		stages:       new_list_mapper(ownStageConfig)(p.stages),
 	}
 }
 func cntCreateRequest(s *CreateRequest, cnt *uint) [0]C.CreateRequestRef {
-	_ = s
-	_ = cnt
+	cnt_list_mapper(cntStageConfig)(&s.stages, cnt)
 	return [0]C.CreateRequestRef{}
 }
 func refCreateRequest(p *CreateRequest, buffer *[]byte) C.CreateRequestRef {
 	return C.CreateRequestRef{
-		processor_type: refString(&p.processor_type, buffer),
-		component_id:   refString(&p.component_id, buffer),
-		signal:         refC_uint8_t(&p.signal, buffer),
-		config_json:    refString(&p.config_json, buffer),
+		component_id: refString(&p.component_id, buffer),
+		signal:       refC_uint8_t(&p.signal, buffer),
+		stages:       ref_list_mapper(refStageConfig)(&p.stages, buffer),
 	}
 }
 
@@ -476,6 +493,35 @@ func cntHandleRequest(s *HandleRequest, cnt *uint) [0]C.HandleRequestRef {
 func refHandleRequest(p *HandleRequest, buffer *[]byte) C.HandleRequestRef {
 	return C.HandleRequestRef{
 		handle: refC_uint64_t(&p.handle, buffer),
+	}
+}
+
+type StageRequest struct {
+	handle uint64
+	stage  uint32
+}
+
+func newStageRequest(p C.StageRequestRef) StageRequest {
+	return StageRequest{
+		handle: newC_uint64_t(p.handle),
+		stage:  newC_uint32_t(p.stage),
+	}
+}
+func ownStageRequest(p C.StageRequestRef) StageRequest {
+	return StageRequest{
+		handle: newC_uint64_t(p.handle),
+		stage:  newC_uint32_t(p.stage),
+	}
+}
+func cntStageRequest(s *StageRequest, cnt *uint) [0]C.StageRequestRef {
+	_ = s
+	_ = cnt
+	return [0]C.StageRequestRef{}
+}
+func refStageRequest(p *StageRequest, buffer *[]byte) C.StageRequestRef {
+	return C.StageRequestRef{
+		handle: refC_uint64_t(&p.handle, buffer),
+		stage:  refC_uint32_t(&p.stage, buffer),
 	}
 }
 
@@ -727,104 +773,6 @@ func refBridgeStats(p *BridgeStats, buffer *[]byte) C.BridgeStatsRef {
 	}
 }
 
-type Emission struct {
-	component        uint64
-	request_id       uint64
-	signal           uint8
-	original         bool
-	data_ptr         uint
-	data_len         uint
-	reply_ptr        uint
-	ctx_ptr          uint
-	ctx_len          uint
-	deadline_nanos   int64
-	metadata_changed bool
-	span_handle      uint64
-}
-
-func newEmission(p C.EmissionRef) Emission {
-	return Emission{
-		component:        newC_uint64_t(p.component),
-		request_id:       newC_uint64_t(p.request_id),
-		signal:           newC_uint8_t(p.signal),
-		original:         newC_bool(p.original),
-		data_ptr:         newC_uintptr_t(p.data_ptr),
-		data_len:         newC_uintptr_t(p.data_len),
-		reply_ptr:        newC_uintptr_t(p.reply_ptr),
-		ctx_ptr:          newC_uintptr_t(p.ctx_ptr),
-		ctx_len:          newC_uintptr_t(p.ctx_len),
-		deadline_nanos:   newC_int64_t(p.deadline_nanos),
-		metadata_changed: newC_bool(p.metadata_changed),
-		span_handle:      newC_uint64_t(p.span_handle),
-	}
-}
-func ownEmission(p C.EmissionRef) Emission {
-	return Emission{
-		component:        newC_uint64_t(p.component),
-		request_id:       newC_uint64_t(p.request_id),
-		signal:           newC_uint8_t(p.signal),
-		original:         newC_bool(p.original),
-		data_ptr:         newC_uintptr_t(p.data_ptr),
-		data_len:         newC_uintptr_t(p.data_len),
-		reply_ptr:        newC_uintptr_t(p.reply_ptr),
-		ctx_ptr:          newC_uintptr_t(p.ctx_ptr),
-		ctx_len:          newC_uintptr_t(p.ctx_len),
-		deadline_nanos:   newC_int64_t(p.deadline_nanos),
-		metadata_changed: newC_bool(p.metadata_changed),
-		span_handle:      newC_uint64_t(p.span_handle),
-	}
-}
-func cntEmission(s *Emission, cnt *uint) [0]C.EmissionRef {
-	_ = s
-	_ = cnt
-	return [0]C.EmissionRef{}
-}
-func refEmission(p *Emission, buffer *[]byte) C.EmissionRef {
-	return C.EmissionRef{
-		component:        refC_uint64_t(&p.component, buffer),
-		request_id:       refC_uint64_t(&p.request_id, buffer),
-		signal:           refC_uint8_t(&p.signal, buffer),
-		original:         refC_bool(&p.original, buffer),
-		data_ptr:         refC_uintptr_t(&p.data_ptr, buffer),
-		data_len:         refC_uintptr_t(&p.data_len, buffer),
-		reply_ptr:        refC_uintptr_t(&p.reply_ptr, buffer),
-		ctx_ptr:          refC_uintptr_t(&p.ctx_ptr, buffer),
-		ctx_len:          refC_uintptr_t(&p.ctx_len, buffer),
-		deadline_nanos:   refC_int64_t(&p.deadline_nanos, buffer),
-		metadata_changed: refC_bool(&p.metadata_changed, buffer),
-		span_handle:      refC_uint64_t(&p.span_handle, buffer),
-	}
-}
-
-type Completion struct {
-	request_id  uint64
-	outcome_ptr uint
-}
-
-func newCompletion(p C.CompletionRef) Completion {
-	return Completion{
-		request_id:  newC_uint64_t(p.request_id),
-		outcome_ptr: newC_uintptr_t(p.outcome_ptr),
-	}
-}
-func ownCompletion(p C.CompletionRef) Completion {
-	return Completion{
-		request_id:  newC_uint64_t(p.request_id),
-		outcome_ptr: newC_uintptr_t(p.outcome_ptr),
-	}
-}
-func cntCompletion(s *Completion, cnt *uint) [0]C.CompletionRef {
-	_ = s
-	_ = cnt
-	return [0]C.CompletionRef{}
-}
-func refCompletion(p *Completion, buffer *[]byte) C.CompletionRef {
-	return C.CompletionRef{
-		request_id:  refC_uint64_t(&p.request_id, buffer),
-		outcome_ptr: refC_uintptr_t(&p.outcome_ptr, buffer),
-	}
-}
-
 type Release struct {
 	kind uint8
 	id   uint64
@@ -854,8 +802,38 @@ func refRelease(p *Release, buffer *[]byte) C.ReleaseRef {
 	}
 }
 
+type Wake struct {
+	kind uint8
+	id   uint64
+}
+
+func newWake(p C.WakeRef) Wake {
+	return Wake{
+		kind: newC_uint8_t(p.kind),
+		id:   newC_uint64_t(p.id),
+	}
+}
+func ownWake(p C.WakeRef) Wake {
+	return Wake{
+		kind: newC_uint8_t(p.kind),
+		id:   newC_uint64_t(p.id),
+	}
+}
+func cntWake(s *Wake, cnt *uint) [0]C.WakeRef {
+	_ = s
+	_ = cnt
+	return [0]C.WakeRef{}
+}
+func refWake(p *Wake, buffer *[]byte) C.WakeRef {
+	return C.WakeRef{
+		kind: refC_uint8_t(&p.kind, buffer),
+		id:   refC_uint64_t(&p.id, buffer),
+	}
+}
+
 type LogRecord struct {
 	component   uint64
+	stage       uint32
 	level       uint8
 	target      string
 	message     string
@@ -865,6 +843,7 @@ type LogRecord struct {
 func newLogRecord(p C.LogRecordRef) LogRecord {
 	return LogRecord{
 		component:   newC_uint64_t(p.component),
+		stage:       newC_uint32_t(p.stage),
 		level:       newC_uint8_t(p.level),
 		target:      newString(p.target),
 		message:     newString(p.message),
@@ -874,6 +853,7 @@ func newLogRecord(p C.LogRecordRef) LogRecord {
 func ownLogRecord(p C.LogRecordRef) LogRecord {
 	return LogRecord{
 		component:   newC_uint64_t(p.component),
+		stage:       newC_uint32_t(p.stage),
 		level:       newC_uint8_t(p.level),
 		target:      ownString(p.target),
 		message:     ownString(p.message),
@@ -888,6 +868,7 @@ func cntLogRecord(s *LogRecord, cnt *uint) [0]C.LogRecordRef {
 func refLogRecord(p *LogRecord, buffer *[]byte) C.LogRecordRef {
 	return C.LogRecordRef{
 		component:   refC_uint64_t(&p.component, buffer),
+		stage:       refC_uint32_t(&p.stage, buffer),
 		level:       refC_uint8_t(&p.level, buffer),
 		target:      refString(&p.target, buffer),
 		message:     refString(&p.message, buffer),
@@ -896,26 +877,26 @@ func refLogRecord(p *LogRecord, buffer *[]byte) C.LogRecordRef {
 }
 
 type SpanStart struct {
-	component     uint64
-	parent_handle uint64
-	parent        []uint8
-	name          string
+	component uint64
+	stage     uint32
+	parent    []uint8
+	name      string
 }
 
 func newSpanStart(p C.SpanStartRef) SpanStart {
 	return SpanStart{
-		component:     newC_uint64_t(p.component),
-		parent_handle: newC_uint64_t(p.parent_handle),
-		parent:        new_list_mapper_primitive(newC_uint8_t)(p.parent),
-		name:          newString(p.name),
+		component: newC_uint64_t(p.component),
+		stage:     newC_uint32_t(p.stage),
+		parent:    new_list_mapper_primitive(newC_uint8_t)(p.parent),
+		name:      newString(p.name),
 	}
 }
 func ownSpanStart(p C.SpanStartRef) SpanStart {
 	return SpanStart{
-		component:     newC_uint64_t(p.component),
-		parent_handle: newC_uint64_t(p.parent_handle),
-		parent:        new_list_mapper(newC_uint8_t)(p.parent),
-		name:          ownString(p.name),
+		component: newC_uint64_t(p.component),
+		stage:     newC_uint32_t(p.stage),
+		parent:    new_list_mapper(newC_uint8_t)(p.parent),
+		name:      ownString(p.name),
 	}
 }
 func cntSpanStart(s *SpanStart, cnt *uint) [0]C.SpanStartRef {
@@ -925,10 +906,10 @@ func cntSpanStart(s *SpanStart, cnt *uint) [0]C.SpanStartRef {
 }
 func refSpanStart(p *SpanStart, buffer *[]byte) C.SpanStartRef {
 	return C.SpanStartRef{
-		component:     refC_uint64_t(&p.component, buffer),
-		parent_handle: refC_uint64_t(&p.parent_handle, buffer),
-		parent:        ref_list_mapper_primitive(refC_uint8_t)(&p.parent, buffer),
-		name:          refString(&p.name, buffer),
+		component: refC_uint64_t(&p.component, buffer),
+		stage:     refC_uint32_t(&p.stage, buffer),
+		parent:    ref_list_mapper_primitive(refC_uint8_t)(&p.parent, buffer),
+		name:      refString(&p.name, buffer),
 	}
 }
 
@@ -1086,10 +1067,10 @@ func (RustBridgeImpl) configure_logging(req *LogLevelRequest) ControlResponse {
 	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
 	return val
 }
-func (RustBridgeImpl) read_counters(req *HandleRequest) CounterValues {
+func (RustBridgeImpl) read_counters(req *StageRequest) CounterValues {
 	_internal_slot := [2]unsafe.Pointer{}
 	_internal_params := [1]unsafe.Pointer{}
-	req_ref, req_buffer := cvt_ref(cntHandleRequest, refHandleRequest)(req)
+	req_ref, req_buffer := cvt_ref(cntStageRequest, refStageRequest)(req)
 	_internal_params[0] = unsafe.Pointer(&req_ref)
 	cgocall.CallFuncG0P2(unsafe.Pointer(C.c_RustBridge_read_counters), unsafe.Pointer(&_internal_slot), unsafe.Pointer(&_internal_params))
 	runtime.KeepAlive(_internal_slot)

@@ -1,0 +1,241 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
+)
+
+// Components (rust/bridge/src/component.rs): a Processor is one created
+// Rust component seen as a Collector processor, with the Collector's
+// lifecycle around the Rust handle.
+
+const (
+	stateCreated = iota
+	stateStarted
+	stateShutDown
+)
+
+var processors sync.Map // Rust component handle -> *Processor
+
+func lookupProcessor(handle uint64) *Processor {
+	if v, ok := processors.Load(handle); ok {
+		return v.(*Processor)
+	}
+	return nil
+}
+
+var (
+	tracesMarshaler  ptrace.ProtoMarshaler
+	metricsMarshaler pmetric.ProtoMarshaler
+	logsMarshaler    plog.ProtoMarshaler
+)
+
+// Processor is one Rust component seen as a Collector processor. It
+// implements processor.Traces, processor.Metrics or processor.Logs
+// depending on which next consumer it was created with.
+type Processor struct {
+	id     component.ID
+	handle uint64
+	signal uint8
+	// needsAuth: a processor reads client auth attributes, so they cross.
+	needsAuth bool
+	// mutatesData: a processor may edit the data; Go then applies its
+	// edits to the caller's pdata in place.
+	mutatesData bool
+
+	telemetry *telemetry
+
+	nextTraces  consumer.Traces
+	nextMetrics consumer.Metrics
+	nextLogs    consumer.Logs
+
+	mu    sync.Mutex
+	state int
+
+	// Requests hold drain for reading while they cross; Shutdown takes it
+	// for writing to wait for them and to set closed.
+	drain  sync.RWMutex
+	closed bool
+	// stopping is closed when Shutdown begins: waiting requests end.
+	stopping chan struct{}
+
+	emitterWake chan struct{}
+	emitterStop chan struct{}
+	emitterDone chan struct{}
+}
+
+// newProcessor creates the Rust component for one component id and signal.
+func newProcessor(set processor.Settings, cfg *Config, signal uint8) (*Processor, error) {
+	configJSON, err := cfg.json()
+	if err != nil {
+		return nil, err
+	}
+	resp := RustBridgeImpl{}.create(&CreateRequest{
+		component_id: set.ID.String(),
+		signal:       signal,
+		stages: []StageConfig{{
+			processor_type: cfg.processorType,
+			component_id:   set.ID.String(),
+			config_json:    configJSON,
+		}},
+	})
+	if resp.error != "" {
+		return nil, errors.New(resp.error)
+	}
+	info, _ := LookupProcessor(cfg.processorType)
+	p := &Processor{
+		id:          set.ID,
+		handle:      resp.handle,
+		signal:      signal,
+		needsAuth:   info.NeedsClientAuth,
+		mutatesData: info.MutatesData,
+		stopping:    make(chan struct{}),
+		emitterWake: make(chan struct{}, 1),
+	}
+	tel, err := newTelemetry(set.TelemetrySettings, p, []RegisteredProcessor{info})
+	if err != nil {
+		RustBridgeImpl{}.destroy(&HandleRequest{handle: p.handle})
+		return nil, fmt.Errorf("%s: telemetry: %w", set.ID, err)
+	}
+	p.telemetry = tel
+	processors.Store(p.handle, p)
+	return p, nil
+}
+
+// Start implements component.Component.
+func (p *Processor) Start(context.Context, component.Host) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state != stateCreated {
+		return nil
+	}
+	if resp := (RustBridgeImpl{}).start(&HandleRequest{handle: p.handle}); resp.error != "" {
+		return fmt.Errorf("starting %s: %s", p.id, resp.error)
+	}
+	p.emitterStop = make(chan struct{})
+	p.emitterDone = make(chan struct{})
+	go p.runEmitter(p.emitterStop)
+	p.state = stateStarted
+	return nil
+}
+
+// Shutdown implements component.Component. It stops admitting requests,
+// ends the waiting ones (their callers get a retryable error), waits for
+// the ones still running (or ctx), then frees the Rust component. Safe to
+// call more than once and without Start.
+func (p *Processor) Shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	if p.state == stateShutDown {
+		p.mu.Unlock()
+		return nil
+	}
+	started := p.state == stateStarted
+	p.state = stateShutDown
+	p.mu.Unlock()
+
+	close(p.stopping)
+	drained := make(chan struct{})
+	go func() {
+		p.drain.Lock()
+		p.closed = true
+		p.drain.Unlock()
+		close(drained)
+	}()
+	var errs []error
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("shutting down %s with requests in flight: %w", p.id, ctx.Err()))
+	}
+	if resp := (RustBridgeImpl{}).shutdown(&HandleRequest{handle: p.handle}); resp.error != "" {
+		errs = append(errs, fmt.Errorf("shutting down %s: %s", p.id, resp.error))
+	}
+	if started {
+		close(p.emitterStop)
+		<-p.emitterDone
+	}
+	if resp := (RustBridgeImpl{}).destroy(&HandleRequest{handle: p.handle}); resp.error != "" {
+		errs = append(errs, fmt.Errorf("destroying %s: %s", p.id, resp.error))
+	}
+	p.telemetry.shutdown()
+	select {
+	case <-drained:
+		processors.Delete(p.handle)
+	default:
+		// Requests still running look their processor up (logs, spans);
+		// forget it once they are done.
+		go func() {
+			<-drained
+			processors.Delete(p.handle)
+		}()
+	}
+	return errors.Join(errs...)
+}
+
+// Capabilities implements consumer.Traces/Metrics/Logs: a processor that
+// may edit data edits the caller's pdata in place, as a Go processor
+// would.
+func (p *Processor) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: p.mutatesData}
+}
+
+// ConsumeTraces implements consumer.Traces.
+func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
+	if ctx.Err() != nil {
+		// An expired or cancelled context never crosses into Rust.
+		return ctxError(ctx)
+	}
+	buf, err := tracesMarshaler.MarshalTraces(td)
+	if err != nil {
+		return consumererror.NewPermanent(fmt.Errorf("%s: marshalling traces: %w", p.id, err))
+	}
+	return p.process(&request{ctx: ctx, proc: p, traces: td, buf: buf})
+}
+
+// ConsumeMetrics implements consumer.Metrics.
+func (p *Processor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	if ctx.Err() != nil {
+		return ctxError(ctx)
+	}
+	buf, err := metricsMarshaler.MarshalMetrics(md)
+	if err != nil {
+		return consumererror.NewPermanent(fmt.Errorf("%s: marshalling metrics: %w", p.id, err))
+	}
+	return p.process(&request{ctx: ctx, proc: p, metrics: md, buf: buf})
+}
+
+// ConsumeLogs implements consumer.Logs.
+func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if ctx.Err() != nil {
+		return ctxError(ctx)
+	}
+	buf, err := logsMarshaler.MarshalLogs(ld)
+	if err != nil {
+		return consumererror.NewPermanent(fmt.Errorf("%s: marshalling logs: %w", p.id, err))
+	}
+	return p.process(&request{ctx: ctx, proc: p, logs: ld, buf: buf})
+}
+
+// process admits a request and records it in the component's telemetry.
+func (p *Processor) process(r *request) error {
+	p.drain.RLock()
+	defer p.drain.RUnlock()
+	if p.closed {
+		return errShutdown(p)
+	}
+	ctx, span, start := p.telemetry.startRequest(r.ctx)
+	r.ctx = ctx
+	err := p.run(r)
+	p.telemetry.endRequest(ctx, span, start, err)
+	return err
+}

@@ -1,0 +1,326 @@
+package bridge
+
+/*
+#include "otelcol_rust_bridge.h"
+*/
+import "C"
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Applying the edit list a Rust processor returns for the request's own
+// data (the format is documented in rust/engine/src/pdata/edits.rs; its
+// constants come from the generated header). Rust recorded each attribute
+// change as the pcommon.Map operation that makes it, on the list as Go
+// marshalled it; replaying them here gives Go the processed data without
+// unmarshalling a batch.
+
+type editReader struct {
+	b   []byte
+	err error
+}
+
+func (r *editReader) take(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || len(r.b) < n {
+		r.err = fmt.Errorf("edit list from Rust truncated: %d bytes wanted, %d left", n, len(r.b))
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *editReader) u8() byte {
+	if b := r.take(1); b != nil {
+		return b[0]
+	}
+	return 0
+}
+
+func (r *editReader) u32() int {
+	if b := r.take(4); b != nil {
+		return int(binary.LittleEndian.Uint32(b))
+	}
+	return 0
+}
+
+func (r *editReader) u64() uint64 {
+	if b := r.take(8); b != nil {
+		return binary.LittleEndian.Uint64(b)
+	}
+	return 0
+}
+
+func (r *editReader) bytes() []byte { return r.take(r.u32()) }
+
+// target names one attribute map of a batch.
+type target struct {
+	kind                       byte
+	resource, scope, item, sub int
+}
+
+func (r *editReader) target() target {
+	return target{kind: r.u8(), resource: r.u32(), scope: r.u32(), item: r.u32(), sub: r.u32()}
+}
+
+func outOfRange(t target) error {
+	return fmt.Errorf("edit list from Rust names an attribute map that does not exist (kind %d at %d/%d/%d/%d)", t.kind, t.resource, t.scope, t.item, t.sub)
+}
+
+// applyEdits replays an edit list on the signal's data in place.
+func applyEdits(list []byte, td ptrace.Traces, md pmetric.Metrics, ld plog.Logs, signal uint8) error {
+	r := &editReader{b: list}
+	for len(r.b) > 0 && r.err == nil {
+		maps := r.u32()
+		for i := 0; i < maps && r.err == nil; i++ {
+			t := r.target()
+			nOps := r.u32()
+			if r.err != nil {
+				break
+			}
+			var m pcommon.Map
+			var ok bool
+			switch signal {
+			case signalTraces:
+				m, ok = traceMap(td, t)
+			case signalMetrics:
+				m, ok = metricMap(md, t)
+			case signalLogs:
+				m, ok = logMap(ld, t)
+			}
+			if !ok {
+				return outOfRange(t)
+			}
+			if err := applyOps(r, m, nOps); err != nil {
+				return err
+			}
+		}
+	}
+	return r.err
+}
+
+func traceMap(td ptrace.Traces, t target) (pcommon.Map, bool) {
+	rss := td.ResourceSpans()
+	if t.resource >= rss.Len() {
+		return pcommon.Map{}, false
+	}
+	rs := rss.At(t.resource)
+	if t.kind == C.OTELCOL_RUST_TARGET_RESOURCE {
+		return rs.Resource().Attributes(), true
+	}
+	if t.scope >= rs.ScopeSpans().Len() {
+		return pcommon.Map{}, false
+	}
+	ss := rs.ScopeSpans().At(t.scope)
+	if t.kind == C.OTELCOL_RUST_TARGET_SCOPE {
+		return ss.Scope().Attributes(), true
+	}
+	if t.item >= ss.Spans().Len() {
+		return pcommon.Map{}, false
+	}
+	span := ss.Spans().At(t.item)
+	switch t.kind {
+	case C.OTELCOL_RUST_TARGET_SPAN:
+		return span.Attributes(), true
+	case C.OTELCOL_RUST_TARGET_SPAN_EVENT:
+		if t.sub < span.Events().Len() {
+			return span.Events().At(t.sub).Attributes(), true
+		}
+	case C.OTELCOL_RUST_TARGET_SPAN_LINK:
+		if t.sub < span.Links().Len() {
+			return span.Links().At(t.sub).Attributes(), true
+		}
+	}
+	return pcommon.Map{}, false
+}
+
+func logMap(ld plog.Logs, t target) (pcommon.Map, bool) {
+	rls := ld.ResourceLogs()
+	if t.resource >= rls.Len() {
+		return pcommon.Map{}, false
+	}
+	rl := rls.At(t.resource)
+	if t.kind == C.OTELCOL_RUST_TARGET_RESOURCE {
+		return rl.Resource().Attributes(), true
+	}
+	if t.scope >= rl.ScopeLogs().Len() {
+		return pcommon.Map{}, false
+	}
+	sl := rl.ScopeLogs().At(t.scope)
+	if t.kind == C.OTELCOL_RUST_TARGET_SCOPE {
+		return sl.Scope().Attributes(), true
+	}
+	if t.kind == C.OTELCOL_RUST_TARGET_LOG_RECORD && t.item < sl.LogRecords().Len() {
+		return sl.LogRecords().At(t.item).Attributes(), true
+	}
+	return pcommon.Map{}, false
+}
+
+func metricMap(md pmetric.Metrics, t target) (pcommon.Map, bool) {
+	rms := md.ResourceMetrics()
+	if t.resource >= rms.Len() {
+		return pcommon.Map{}, false
+	}
+	rm := rms.At(t.resource)
+	if t.kind == C.OTELCOL_RUST_TARGET_RESOURCE {
+		return rm.Resource().Attributes(), true
+	}
+	if t.scope >= rm.ScopeMetrics().Len() {
+		return pcommon.Map{}, false
+	}
+	sm := rm.ScopeMetrics().At(t.scope)
+	if t.kind == C.OTELCOL_RUST_TARGET_SCOPE {
+		return sm.Scope().Attributes(), true
+	}
+	if t.item >= sm.Metrics().Len() {
+		return pcommon.Map{}, false
+	}
+	m := sm.Metrics().At(t.item)
+	switch {
+	case t.kind == C.OTELCOL_RUST_TARGET_NUMBER_DATA_POINT && m.Type() == pmetric.MetricTypeGauge:
+		if t.sub < m.Gauge().DataPoints().Len() {
+			return m.Gauge().DataPoints().At(t.sub).Attributes(), true
+		}
+	case t.kind == C.OTELCOL_RUST_TARGET_NUMBER_DATA_POINT && m.Type() == pmetric.MetricTypeSum:
+		if t.sub < m.Sum().DataPoints().Len() {
+			return m.Sum().DataPoints().At(t.sub).Attributes(), true
+		}
+	case t.kind == C.OTELCOL_RUST_TARGET_HISTOGRAM_DATA_POINT && m.Type() == pmetric.MetricTypeHistogram:
+		if t.sub < m.Histogram().DataPoints().Len() {
+			return m.Histogram().DataPoints().At(t.sub).Attributes(), true
+		}
+	case t.kind == C.OTELCOL_RUST_TARGET_EXPONENTIAL_HISTOGRAM_DATA_POINT && m.Type() == pmetric.MetricTypeExponentialHistogram:
+		if t.sub < m.ExponentialHistogram().DataPoints().Len() {
+			return m.ExponentialHistogram().DataPoints().At(t.sub).Attributes(), true
+		}
+	case t.kind == C.OTELCOL_RUST_TARGET_SUMMARY_DATA_POINT && m.Type() == pmetric.MetricTypeSummary:
+		if t.sub < m.Summary().DataPoints().Len() {
+			return m.Summary().DataPoints().At(t.sub).Attributes(), true
+		}
+	}
+	return pcommon.Map{}, false
+}
+
+// applyOps replays n operations on m with pcommon.Map's own methods.
+func applyOps(r *editReader, m pcommon.Map, n int) error {
+	for i := 0; i < n && r.err == nil; i++ {
+		switch op := r.u8(); op {
+		case C.OTELCOL_RUST_EDIT_OP_SET_AT:
+			index := r.u32()
+			found := false
+			j := 0
+			for _, v := range m.All() {
+				if j == index {
+					if err := readValue(r, v); err != nil {
+						return err
+					}
+					found = true
+					break
+				}
+				j++
+			}
+			if !found && r.err == nil {
+				return fmt.Errorf("edit list from Rust sets entry %d of a map of %d", index, m.Len())
+			}
+		case C.OTELCOL_RUST_EDIT_OP_APPEND:
+			key := string(r.bytes())
+			if r.err != nil {
+				break
+			}
+			if err := readValue(r, m.PutEmpty(key)); err != nil {
+				return err
+			}
+		case C.OTELCOL_RUST_EDIT_OP_REMOVE:
+			key := r.bytes()
+			if r.err == nil {
+				m.Remove(string(key))
+			}
+		case C.OTELCOL_RUST_EDIT_OP_RETAIN:
+			count := r.u32()
+			mask := r.take((count + 7) / 8)
+			if r.err != nil {
+				break
+			}
+			if count != m.Len() {
+				return fmt.Errorf("edit list from Rust keeps entries of a map of %d, but the map has %d", count, m.Len())
+			}
+			j := 0
+			m.RemoveIf(func(string, pcommon.Value) bool {
+				keep := mask[j/8]&(1<<(j%8)) != 0
+				j++
+				return !keep
+			})
+		default:
+			return fmt.Errorf("edit list from Rust has an unknown operation %d", op)
+		}
+	}
+	return r.err
+}
+
+// readValue reads one value of the edit list into dst.
+func readValue(r *editReader, dst pcommon.Value) error {
+	switch tag := r.u8(); tag {
+	case C.OTELCOL_RUST_EDIT_VALUE_EMPTY:
+		pcommon.NewValueEmpty().CopyTo(dst)
+	case C.OTELCOL_RUST_EDIT_VALUE_STR:
+		if b := r.bytes(); r.err == nil {
+			dst.SetStr(string(b))
+		}
+	case C.OTELCOL_RUST_EDIT_VALUE_BOOL:
+		dst.SetBool(r.u8() != 0)
+	case C.OTELCOL_RUST_EDIT_VALUE_INT:
+		dst.SetInt(int64(r.u64()))
+	case C.OTELCOL_RUST_EDIT_VALUE_DOUBLE:
+		dst.SetDouble(math.Float64frombits(r.u64()))
+	case C.OTELCOL_RUST_EDIT_VALUE_BYTES:
+		if b := r.bytes(); r.err == nil {
+			dst.SetEmptyBytes().FromRaw(bytes.Clone(b))
+		}
+	case C.OTELCOL_RUST_EDIT_VALUE_RAW:
+		if b := r.bytes(); r.err == nil {
+			v, err := decodeAnyValue(b)
+			if err != nil {
+				return err
+			}
+			v.CopyTo(dst)
+		}
+	default:
+		return fmt.Errorf("edit list from Rust has an unknown value tag %d", tag)
+	}
+	return r.err
+}
+
+var logsUnmarshalerForValues plog.ProtoUnmarshaler
+
+// decodeAnyValue decodes an encoded AnyValue (an array or map copied from
+// another attribute). pdata has no public decoder for a lone value, so it
+// travels as the body of a one-record log batch, which it unmarshals at
+// any depth it would accept from a client.
+func decodeAnyValue(encoded []byte) (pcommon.Value, error) {
+	record := protowire.AppendTag(nil, 5, protowire.BytesType)
+	record = protowire.AppendBytes(record, encoded)
+	scope := protowire.AppendTag(nil, 2, protowire.BytesType)
+	scope = protowire.AppendBytes(scope, record)
+	resource := protowire.AppendTag(nil, 2, protowire.BytesType)
+	resource = protowire.AppendBytes(resource, scope)
+	batch := protowire.AppendTag(nil, 1, protowire.BytesType)
+	batch = protowire.AppendBytes(batch, resource)
+	ld, err := logsUnmarshalerForValues.UnmarshalLogs(batch)
+	if err != nil {
+		return pcommon.Value{}, fmt.Errorf("edit list from Rust has an invalid nested value: %w", err)
+	}
+	return ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body(), nil
+}

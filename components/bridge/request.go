@@ -1,0 +1,182 @@
+package bridge
+
+/*
+#include "otelcol_rust_bridge.h"
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// The request path (rust/bridge/src/request.rs). Go drives every request
+// on the caller's goroutine: it starts the request in Rust, which polls
+// the processor there and says what it wants next. An emission comes back
+// to Go, which calls the next consumer right here, outside any cgo call,
+// and resumes the request with the answer; a wait parks the goroutine
+// (not an OS thread) until Rust's waker calls wake; the end carries the
+// outcome. So a consumer that blocks holds a goroutine, as behind a Go
+// processor.
+
+// Signal numbers (rust/bridge/src/abi.rs).
+const (
+	signalTraces  uint8 = C.OTELCOL_RUST_SIGNAL_TRACES
+	signalMetrics uint8 = C.OTELCOL_RUST_SIGNAL_METRICS
+	signalLogs    uint8 = C.OTELCOL_RUST_SIGNAL_LOGS
+)
+
+// Test hooks; nil outside tests.
+var (
+	testHookPinned   func(buf []byte)
+	testHookEmitData func(data []byte)
+	// testHookCancelled runs after a waiting request was dropped in Rust
+	// because its context ended.
+	testHookCancelled func(ctx context.Context)
+)
+
+// request is one ConsumeX call while it crosses.
+type request struct {
+	id      uint64
+	ctx     context.Context
+	proc    *Processor
+	traces  ptrace.Traces
+	metrics pmetric.Metrics
+	logs    plog.Logs
+
+	// buf holds the marshalled input. Rust reads it in place, so it stays
+	// pinned until Rust says it no longer reads it.
+	buf    []byte
+	pinner runtime.Pinner
+
+	// handedOn: the caller's pdata went to the next consumer.
+	handedOn bool
+	waiter   *waiter
+}
+
+var (
+	nextRequestID atomic.Uint64
+
+	// Slow-path bookkeeping, read by ReadStats.
+	pendingTotal atomic.Uint64
+	waitsTotal   atomic.Uint64
+)
+
+// errShutdown ends a request held by a processor that shuts down: the
+// client can resend (gRPC UNAVAILABLE, HTTP 503, with a retry hint).
+func errShutdown(p *Processor) error {
+	return statusError(fmt.Sprintf("%s is shutting down", p.id), false, 14, 503, time.Second)
+}
+
+// run takes one request through Rust until it ends.
+func (p *Processor) run(r *request) error {
+	// Deadline as time left, so the two clocks never need to agree.
+	timeout := int64(-1)
+	if deadline, ok := r.ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		if left <= 0 {
+			// Past the deadline, though the context's own timer may not
+			// have fired yet: never cross.
+			return context.DeadlineExceeded
+		}
+		timeout = int64(left)
+	}
+	encodedCtx := encodeRequestContext(r.ctx, p.needsAuth)
+	var ctxPtr *C.uint8_t
+	if len(encodedCtx) > 0 {
+		// Heap bytes without pointers, decoded by Rust during the call.
+		ctxPtr = (*C.uint8_t)(unsafe.Pointer(&encodedCtx[0]))
+	}
+	r.id = nextRequestID.Add(1)
+	buf := r.pin()
+	var data *C.uint8_t
+	if len(buf) > 0 {
+		data = (*C.uint8_t)(unsafe.Pointer(&buf[0]))
+	}
+	if testHookPinned != nil {
+		testHookPinned(buf)
+	}
+	step := C.otelcol_rust_request_start(C.uint64_t(p.handle), C.uint64_t(r.id), C.uint8_t(p.signal),
+		C.int64_t(timeout), data, C.size_t(len(buf)), ctxPtr, C.size_t(len(encodedCtx)))
+	for {
+		switch step.kind {
+		case C.OTELCOL_RUST_STEP_EMIT:
+			rep := replyFor(r.deliver(&step))
+			msg, msgLen := rep.messagePtr()
+			step = C.otelcol_rust_request_resume(step.task, rep.kind, rep.grpcCode, rep.httpStatus, rep.foreign, msg, msgLen)
+			runtime.KeepAlive(rep.message)
+		case C.OTELCOL_RUST_STEP_PENDING:
+			next, ended, err := r.wait(step.task)
+			if ended {
+				return err
+			}
+			step = next
+		default:
+			re := readError(&step.error)
+			r.end(step.buffer_retained != 0)
+			return re.goError(r.ctx)
+		}
+	}
+}
+
+// wait parks the goroutine until Rust wakes the request, then polls it.
+// If the caller's context ends first, or the processor shuts down, the
+// request is dropped in Rust and ends here (ended true).
+func (r *request) wait(task unsafe.Pointer) (step C.OtelcolRustStep, ended bool, err error) {
+	if r.waiter == nil {
+		pendingTotal.Add(1)
+		r.proc.telemetry.queued.Add(r.ctx, 1, r.proc.telemetry.componentSet)
+		r.waiter = newWaiter(r.id)
+	}
+	if C.otelcol_rust_request_arm(task) == 0 {
+		// Woken already (or busy waking itself): poll again, letting other
+		// goroutines run first.
+		runtime.Gosched()
+		return C.otelcol_rust_request_poll(task), false, nil
+	}
+	waitsTotal.Add(1)
+	select {
+	case <-r.waiter.ch:
+		return C.otelcol_rust_request_poll(task), false, nil
+	case <-r.ctx.Done():
+		r.end(C.otelcol_rust_request_cancel(task) != 0)
+		if testHookCancelled != nil {
+			testHookCancelled(r.ctx)
+		}
+		return step, true, ctxError(r.ctx)
+	case <-r.proc.stopping:
+		r.end(C.otelcol_rust_request_cancel(task) != 0)
+		return step, true, errShutdown(r.proc)
+	}
+}
+
+// end releases what the request holds in Go.
+func (r *request) end(bufferRetained bool) {
+	if r.waiter != nil {
+		waiters.Delete(r.id)
+		r.proc.telemetry.queued.Add(context.WithoutCancel(r.ctx), -1, r.proc.telemetry.componentSet)
+	}
+	r.releaseBuffer(bufferRetained)
+}
+
+// ctxError is the error a done context ends a request with:
+// context.Canceled or context.DeadlineExceeded (errors.Is), keeping the
+// cause.
+func ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %w", context.DeadlineExceeded, cause)
+		}
+		return context.DeadlineExceeded
+	}
+	return canceledError(ctx)
+}

@@ -1,0 +1,226 @@
+//! Edit layers: the attribute changes processors made to a batch, kept as
+//! operations on the batch as Go marshalled it.
+//!
+//! Each call of [`OtlpData::edit_attributes`](super::OtlpData::edit_attributes)
+//! that changes something adds one layer. A layer lists, in batch order,
+//! the attribute maps it changed and the operations it applied to each.
+//! Later processors in a chain read the batch through the layers (the
+//! walker replays them); at the crossing back into Go the layers travel as
+//! they are and Go replays them on its own `pdata`.
+//!
+//! # The format Go reads
+//!
+//! Integers are little-endian. The edit list is the layers back to back:
+//!
+//! ```text
+//! layer  := u32 n_maps, map{n_maps}
+//! map    := u8 target_kind, u32 resource, u32 scope, u32 item, u32 sub, u32 n_ops, op{n_ops}
+//! op     := u8 OP_SET_AT, u32 index, value       // replace the value of entry `index`
+//!         | u8 OP_APPEND, bytes key, value       // append an entry (the key is absent)
+//!         | u8 OP_REMOVE, bytes key              // pcommon.Map.Remove(key)
+//!         | u8 OP_RETAIN, u32 n, u8 mask[(n+7)/8]// pcommon.Map.RemoveIf: keep entry i when bit i is set
+//! value  := u8 VALUE_EMPTY | u8 VALUE_STR, bytes | u8 VALUE_BOOL, u8 | u8 VALUE_INT, i64
+//!         | u8 VALUE_DOUBLE, u64 (IEEE-754 bits) | u8 VALUE_BYTES, bytes | u8 VALUE_RAW, bytes (an encoded AnyValue)
+//! bytes  := u32 len, u8{len}
+//! ```
+//!
+//! A target names one attribute map: `resource` is the index in
+//! `ResourceSpans`/`ResourceLogs`/`ResourceMetrics`, `scope` the index of
+//! the scope in it, `item` the span, log record or metric, `sub` the span
+//! event, span link or data point. Unused indexes are 0.
+
+use std::cmp::Ordering;
+
+use super::attributes::put_u32;
+
+/// The constants of the edit list format, shared with Go (the bridge's
+/// generated C header carries them).
+pub mod format {
+    /// Replace the value of an entry.
+    pub const OP_SET_AT: u8 = 1;
+    /// Append an entry.
+    pub const OP_APPEND: u8 = 2;
+    /// Remove the first entry with a key, moving the last one into its place.
+    pub const OP_REMOVE: u8 = 3;
+    /// Keep the entries a mask selects, in order.
+    pub const OP_RETAIN: u8 = 4;
+
+    /// No value.
+    pub const VALUE_EMPTY: u8 = 0;
+    /// A string.
+    pub const VALUE_STR: u8 = 1;
+    /// A boolean.
+    pub const VALUE_BOOL: u8 = 2;
+    /// A 64-bit integer.
+    pub const VALUE_INT: u8 = 3;
+    /// A 64-bit float.
+    pub const VALUE_DOUBLE: u8 = 4;
+    /// A byte string.
+    pub const VALUE_BYTES: u8 = 5;
+    /// An encoded `AnyValue` (arrays and maps).
+    pub const VALUE_RAW: u8 = 6;
+}
+
+/// Which attribute map of a batch a target names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum TargetKind {
+    /// `Resource.attributes`.
+    Resource = 1,
+    /// `InstrumentationScope.attributes`.
+    Scope = 2,
+    /// `Span.attributes`.
+    Span = 3,
+    /// `Span.Event.attributes`.
+    SpanEvent = 4,
+    /// `Span.Link.attributes`.
+    SpanLink = 5,
+    /// `LogRecord.attributes`.
+    LogRecord = 6,
+    /// `NumberDataPoint.attributes` (gauges and sums).
+    NumberDataPoint = 7,
+    /// `HistogramDataPoint.attributes`.
+    HistogramDataPoint = 8,
+    /// `ExponentialHistogramDataPoint.attributes`.
+    ExponentialHistogramDataPoint = 9,
+    /// `SummaryDataPoint.attributes`.
+    SummaryDataPoint = 10,
+}
+
+impl TargetKind {
+    /// True for the maps of the items themselves: spans, log records and
+    /// metric data points.
+    pub fn is_record(self) -> bool {
+        matches!(
+            self,
+            TargetKind::Span
+                | TargetKind::LogRecord
+                | TargetKind::NumberDataPoint
+                | TargetKind::HistogramDataPoint
+                | TargetKind::ExponentialHistogramDataPoint
+                | TargetKind::SummaryDataPoint
+        )
+    }
+}
+
+/// One attribute map of a batch: its kind and its position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// Which map.
+    pub kind: TargetKind,
+    /// Index of the resource.
+    pub resource: u32,
+    /// Index of the scope within the resource (0 for a resource target).
+    pub scope: u32,
+    /// Index of the span, log record or metric within the scope.
+    pub item: u32,
+    /// Index of the span event, span link or data point.
+    pub sub: u32,
+}
+
+impl Target {
+    /// The key that orders targets as the walker visits them: a resource,
+    /// then each of its scopes, each scope before its items, each item
+    /// before its events, links or data points.
+    pub(crate) fn sort_key(&self) -> [u32; 5] {
+        let (r, s, i, sub) = (self.resource, self.scope + 1, self.item + 1, self.sub + 1);
+        match self.kind {
+            TargetKind::Resource => [r, 0, 0, 0, 0],
+            TargetKind::Scope => [r, s, 0, 0, 0],
+            TargetKind::Span | TargetKind::LogRecord => [r, s, i, 0, 0],
+            k => [r, s, i, k as u32, sub],
+        }
+    }
+
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.push(self.kind as u8);
+        for v in [self.resource, self.scope, self.item, self.sub] {
+            put_u32(out, v);
+        }
+    }
+}
+
+impl PartialOrd for Target {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Target {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.sort_key().cmp(&other.sort_key())
+    }
+}
+
+/// Which attribute maps a walk visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Select(u8);
+
+impl Select {
+    /// Resource attributes.
+    pub const RESOURCE: Select = Select(1);
+    /// Instrumentation scope attributes.
+    pub const SCOPE: Select = Select(2);
+    /// Span, log record and data point attributes.
+    pub const RECORDS: Select = Select(4);
+    /// Span event attributes.
+    pub const SPAN_EVENTS: Select = Select(8);
+    /// Span link attributes.
+    pub const SPAN_LINKS: Select = Select(16);
+    /// Every attribute map.
+    pub const ALL: Select = Select(31);
+
+    /// Both selections.
+    pub const fn union(self, other: Select) -> Select {
+        Select(self.0 | other.0)
+    }
+
+    /// Whether maps of `kind` are selected.
+    pub fn includes(self, kind: TargetKind) -> bool {
+        let bit = match kind {
+            TargetKind::Resource => Self::RESOURCE,
+            TargetKind::Scope => Self::SCOPE,
+            TargetKind::SpanEvent => Self::SPAN_EVENTS,
+            TargetKind::SpanLink => Self::SPAN_LINKS,
+            _ => Self::RECORDS,
+        };
+        self.0 & bit.0 != 0
+    }
+}
+
+/// The changes of one pass over a batch.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Layer {
+    /// `u32 n_maps` followed by the maps, in the format Go reads.
+    pub(crate) buf: Vec<u8>,
+    /// Per changed map, in batch order: its target, where its operations
+    /// start in `buf` and how many there are.
+    pub(crate) index: Vec<(Target, usize, u32)>,
+}
+
+impl Layer {
+    pub(crate) fn new() -> Self {
+        Layer {
+            buf: vec![0; 4],
+            index: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, target: Target, ops: &[u8], n_ops: u32) {
+        target.write(&mut self.buf);
+        put_u32(&mut self.buf, n_ops);
+        self.index.push((target, self.buf.len(), n_ops));
+        self.buf.extend_from_slice(ops);
+        let n = self.index.len() as u32;
+        self.buf[..4].copy_from_slice(&n.to_le_bytes());
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    pub(crate) fn ops(&self, at: usize) -> (&[u8], u32) {
+        let (_, start, n) = self.index[at];
+        (&self.buf[start..], n)
+    }
+}

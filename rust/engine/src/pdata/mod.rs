@@ -1,0 +1,406 @@
+//! OTLP pipeline data: read in place, edited as operations, decoded only
+//! when a processor asks for owned types.
+//!
+//! The bridge hands a processor the exact bytes the Go collector marshalled.
+//! What a processor does with them decides what crosses back to Go:
+//!
+//! | the processor | the data is | Go |
+//! |---|---|---|
+//! | only reads it ([`OtlpData::visit_attributes`], [`OtlpData::item_count`]) | original | forwards its own `pdata` |
+//! | edits attributes ([`OtlpData::edit_attributes`]) | original plus edit layers | replays the edits on its own `pdata`: no unmarshal |
+//! | asks for owned types ([`OtlpData::traces_mut`] and friends) | decoded and changed | unmarshals the re-encoded batch |
+//!
+//! Reading and editing work on the encoding itself ([`wire`], zero-copy
+//! views): no attribute is copied unless it is written, strings that are not
+//! valid UTF-8 are carried byte for byte, and nested values stay encoded at
+//! any depth. Owned types are prost's (`opentelemetry-proto`): they need
+//! valid UTF-8 and a bounded nesting depth, so they are the slow and strict
+//! path, for processors that restructure data.
+
+mod attributes;
+mod count;
+mod edits;
+mod value;
+mod walk;
+pub mod wire;
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use opentelemetry_proto::tonic::logs::v1::LogsData;
+use opentelemetry_proto::tonic::metrics::v1::MetricsData;
+use opentelemetry_proto::tonic::trace::v1::TracesData;
+use prost::Message as _;
+
+pub use attributes::Attributes;
+pub use edits::{format as edit_format, Select, Target, TargetKind};
+pub use value::{RawAnyValue, Value, ValueRef};
+
+use crate::ProcessingError;
+use edits::Layer;
+use walk::Walker;
+
+/// The three OTLP signals a processor can handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Signal {
+    /// Spans.
+    Traces = 0,
+    /// Metric data points.
+    Metrics = 1,
+    /// Log records.
+    Logs = 2,
+}
+
+impl Signal {
+    /// The signal's name as the Collector writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Metrics => "metrics",
+            Signal::Logs => "logs",
+        }
+    }
+
+    /// The signal for its wire number, as the bridge passes it.
+    pub fn from_u8(value: u8) -> Option<Self> {
+        match value {
+            0 => Some(Signal::Traces),
+            1 => Some(Signal::Metrics),
+            2 => Some(Signal::Logs),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Repr {
+    /// Encoded OTLP with edit layers on top. `original` is true while the
+    /// bytes are the very bytes the request brought in.
+    Encoded {
+        bytes: Bytes,
+        original: bool,
+        layers: Vec<Layer>,
+    },
+    Traces(TracesData),
+    Metrics(MetricsData),
+    Logs(LogsData),
+}
+
+/// A batch of OTLP traces, metrics or logs.
+#[derive(Debug, Clone)]
+pub struct OtlpData {
+    signal: Signal,
+    repr: Repr,
+}
+
+/// How a batch leaves Rust: what the bridge tells Go.
+#[derive(Debug)]
+pub enum Outgoing<'a> {
+    /// The request's original bytes, unchanged: Go forwards its own data.
+    Original,
+    /// The original with attribute edits (the edit list format of
+    /// [`edit_format`]): Go applies them to its own data.
+    Edits(Cow<'a, [u8]>),
+    /// A complete encoded batch: Go unmarshals it.
+    Encoded(Cow<'a, [u8]>),
+}
+
+fn invalid(signal: Signal, err: impl std::fmt::Display) -> ProcessingError {
+    ProcessingError::invalid_data(signal, err.to_string())
+}
+
+macro_rules! typed_access {
+    ($(#[$doc:meta])* $name:ident, $read:ident, $variant:ident, $ty:ty, $signal:expr) => {
+        $(#[$doc])*
+        pub fn $name(&mut self) -> Result<&mut $ty, ProcessingError> {
+            self.check_signal($signal)?;
+            if let Repr::Encoded { .. } = &self.repr {
+                let bytes = self.to_encoded()?;
+                let decoded = <$ty>::decode(bytes.as_ref()).map_err(|e| invalid(self.signal, e))?;
+                self.repr = Repr::$variant(decoded);
+            }
+            match &mut self.repr {
+                Repr::$variant(data) => Ok(data),
+                _ => unreachable!("the signal check above guarantees the variant"),
+            }
+        }
+
+        /// A decoded copy, for reading; the batch stays as it is (and
+        /// original if it was). Decoding copies every string: prefer
+        /// [`visit_attributes`](Self::visit_attributes) where it is enough.
+        pub fn $read(&self) -> Result<$ty, ProcessingError> {
+            self.check_signal($signal)?;
+            match &self.repr {
+                Repr::$variant(data) => Ok(data.clone()),
+                _ => <$ty>::decode(self.to_encoded()?.as_ref()).map_err(|e| invalid(self.signal, e)),
+            }
+        }
+    };
+}
+
+impl OtlpData {
+    /// The bytes a request brought in, unchanged. Only the bridge makes these.
+    pub fn from_original(signal: Signal, bytes: Bytes) -> Self {
+        OtlpData {
+            signal,
+            repr: Repr::Encoded {
+                bytes,
+                original: true,
+                layers: Vec::new(),
+            },
+        }
+    }
+
+    /// Encoded OTLP (`TracesData`, `MetricsData` or `LogsData`) that is not
+    /// the request's original.
+    pub fn from_encoded(signal: Signal, bytes: Bytes) -> Self {
+        OtlpData {
+            signal,
+            repr: Repr::Encoded {
+                bytes,
+                original: false,
+                layers: Vec::new(),
+            },
+        }
+    }
+
+    /// Typed traces.
+    pub fn from_traces(data: TracesData) -> Self {
+        OtlpData {
+            signal: Signal::Traces,
+            repr: Repr::Traces(data),
+        }
+    }
+
+    /// Typed metrics.
+    pub fn from_metrics(data: MetricsData) -> Self {
+        OtlpData {
+            signal: Signal::Metrics,
+            repr: Repr::Metrics(data),
+        }
+    }
+
+    /// Typed logs.
+    pub fn from_logs(data: LogsData) -> Self {
+        OtlpData {
+            signal: Signal::Logs,
+            repr: Repr::Logs(data),
+        }
+    }
+
+    /// Which signal the batch holds.
+    pub fn signal(&self) -> Signal {
+        self.signal
+    }
+
+    fn check_signal(&self, want: Signal) -> Result<(), ProcessingError> {
+        if self.signal != want {
+            return Err(ProcessingError::invalid_data(
+                self.signal,
+                format!("asked for {want} but the batch holds {}", self.signal),
+            ));
+        }
+        Ok(())
+    }
+
+    /// True while the batch is exactly what the request brought in: nothing
+    /// edited or decoded it for writing. The bridge then forwards Go's
+    /// original data.
+    pub fn is_original(&self) -> bool {
+        matches!(&self.repr, Repr::Encoded { original: true, layers, .. } if layers.is_empty())
+    }
+
+    /// True when attribute edits are recorded on top of the encoding.
+    pub fn has_edits(&self) -> bool {
+        matches!(&self.repr, Repr::Encoded { layers, .. } if !layers.is_empty())
+    }
+
+    /// Visits the attribute maps `select` names, in batch order, for
+    /// reading. The batch stays as it is.
+    pub fn visit_attributes(
+        &self,
+        select: Select,
+        mut f: impl FnMut(Target, &Attributes<'_>),
+    ) -> Result<(), ProcessingError> {
+        let encoded;
+        let (bytes, layers): (&[u8], &[Layer]) = match &self.repr {
+            Repr::Encoded { bytes, layers, .. } => (bytes, layers),
+            _ => {
+                encoded = self.to_encoded()?;
+                (&encoded, &[])
+            }
+        };
+        Walker::new(select, layers)
+            .walk(bytes, self.signal, &mut |t, a: &mut Attributes<'_>| f(t, a))
+            .map_err(|e| invalid(self.signal, e))
+    }
+
+    /// Visits the attribute maps `select` names, in batch order, with an
+    /// editor that behaves like `pcommon.Map`. Only what the closure
+    /// changes is recorded; a pass that changes nothing leaves the batch as
+    /// it was (original, if it was).
+    pub fn edit_attributes(
+        &mut self,
+        select: Select,
+        mut f: impl FnMut(Target, &mut Attributes<'_>),
+    ) -> Result<(), ProcessingError> {
+        if !matches!(self.repr, Repr::Encoded { .. }) {
+            let bytes = Bytes::from(self.to_encoded()?.into_owned());
+            self.repr = Repr::Encoded {
+                bytes,
+                original: false,
+                layers: Vec::new(),
+            };
+        }
+        let signal = self.signal;
+        let Repr::Encoded { bytes, layers, .. } = &mut self.repr else {
+            unreachable!("made encoded above")
+        };
+        let layer = {
+            let mut walker = Walker::new(select, layers);
+            walker
+                .walk(bytes, signal, &mut |t, a: &mut Attributes<'_>| f(t, a))
+                .map_err(|e| invalid(signal, e))?;
+            walker.layer
+        };
+        if !layer.is_empty() {
+            layers.push(layer);
+        }
+        Ok(())
+    }
+
+    /// The number of spans, log records or metric data points, counted
+    /// without decoding (edits do not change it).
+    pub fn item_count(&self) -> Result<u64, ProcessingError> {
+        let bytes = match &self.repr {
+            Repr::Encoded { bytes, .. } => Cow::Borrowed(bytes.as_ref()),
+            _ => self.to_encoded()?,
+        };
+        count::count_items(self.signal, &bytes).map_err(|e| invalid(self.signal, e))
+    }
+
+    /// The batch as OTLP protobuf bytes: the original, the edits spliced
+    /// into it, or the decoded data encoded.
+    pub fn to_encoded(&self) -> Result<Cow<'_, [u8]>, ProcessingError> {
+        Ok(match &self.repr {
+            Repr::Encoded { bytes, layers, .. } if layers.is_empty() => {
+                Cow::Borrowed(bytes.as_ref())
+            }
+            Repr::Encoded { bytes, layers, .. } => {
+                let finals = Walker::finals(layers, bytes, self.signal)
+                    .map_err(|e| invalid(self.signal, e))?;
+                Cow::Owned(
+                    walk::splice(bytes, self.signal, &finals)
+                        .map_err(|e| invalid(self.signal, e))?,
+                )
+            }
+            Repr::Traces(data) => Cow::Owned(data.encode_to_vec()),
+            Repr::Metrics(data) => Cow::Owned(data.encode_to_vec()),
+            Repr::Logs(data) => Cow::Owned(data.encode_to_vec()),
+        })
+    }
+
+    /// What crosses back to Go for this batch. `edits_allowed` is false when
+    /// Go may not change the request's data in place (the processor does
+    /// not declare `mutates_data`, or the data was already handed on):
+    /// edits are then spliced into a complete encoding.
+    pub fn outgoing(&self, edits_allowed: bool) -> Result<Outgoing<'_>, ProcessingError> {
+        match &self.repr {
+            Repr::Encoded {
+                original: true,
+                layers,
+                ..
+            } if layers.is_empty() => Ok(Outgoing::Original),
+            Repr::Encoded {
+                original: true,
+                layers,
+                ..
+            } if edits_allowed => Ok(Outgoing::Edits(if layers.len() == 1 {
+                Cow::Borrowed(&layers[0].buf)
+            } else {
+                Cow::Owned(layers.iter().flat_map(|l| l.buf.iter().copied()).collect())
+            })),
+            _ => Ok(Outgoing::Encoded(self.to_encoded()?)),
+        }
+    }
+
+    typed_access!(
+        /// The traces as owned prost types, decoded on first use. Access
+        /// through `&mut` marks the batch as changed: Go will unmarshal it.
+        traces_mut, traces, Traces, TracesData, Signal::Traces
+    );
+    typed_access!(
+        /// The metrics as owned prost types; marks the batch as changed.
+        metrics_mut, metrics, Metrics, MetricsData, Signal::Metrics
+    );
+    typed_access!(
+        /// The logs as owned prost types; marks the batch as changed.
+        logs_mut, logs, Logs, LogsData, Signal::Logs
+    );
+
+    /// The batch as OTLP protobuf bytes, consuming it.
+    pub fn into_encoded(self) -> Result<Bytes, ProcessingError> {
+        match self.repr {
+            Repr::Encoded {
+                bytes, ref layers, ..
+            } if layers.is_empty() => Ok(bytes),
+            _ => Ok(Bytes::from(self.to_encoded()?.into_owned())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod edit_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+    fn one_span() -> TracesData {
+        TracesData {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        name: "op".into(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn original_until_decoded_for_writing() {
+        let bytes = Bytes::from(one_span().encode_to_vec());
+        let mut data = OtlpData::from_original(Signal::Traces, bytes.clone());
+        assert!(data.is_original());
+        assert_eq!(data.to_encoded().unwrap().as_ptr(), bytes.as_ptr());
+        let traces = data.traces_mut().unwrap();
+        assert_eq!(traces.resource_spans[0].scope_spans[0].spans[0].name, "op");
+        assert!(!data.is_original());
+        assert_eq!(data.into_encoded().unwrap(), bytes);
+    }
+
+    #[test]
+    fn wrong_signal_and_garbage_are_invalid_data() {
+        let mut data = OtlpData::from_original(Signal::Logs, Bytes::from_static(&[1, 2, 3]));
+        let err = data.traces_mut().unwrap_err();
+        assert!(err.to_string().contains("asked for traces"), "{err}");
+        let err = data.logs_mut().unwrap_err();
+        assert!(
+            matches!(err, ProcessingError::InvalidData { .. }),
+            "{err:?}"
+        );
+        assert!(err.is_permanent());
+    }
+}

@@ -1,0 +1,389 @@
+//! Walking the attribute maps of an encoded batch, and splicing edited maps
+//! back into the encoding.
+//!
+//! The OTLP messages are described once, as a small schema of which field
+//! holds a message's attributes and which fields lead to its children; the
+//! walker and the splicer both interpret it, so they agree on what a
+//! [`Target`] names. The walker visits maps in the order of
+//! [`Target::sort_key`] whatever the field order of the encoding (the Go
+//! collector writes fields in descending number order, prost in
+//! ascending), so edit layers recorded by one pass can be replayed by the
+//! next with a cursor.
+
+use std::collections::BTreeMap;
+
+use super::attributes::Attributes;
+use super::edits::{Layer, Select, Target, TargetKind};
+use super::value::{parse_key_value, put_key_value};
+use super::wire::{self, WireError};
+use super::Signal;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Level {
+    Same,
+    Resource,
+    Scope,
+    Item,
+    Sub,
+}
+
+pub(crate) struct Child {
+    field: u32,
+    node: &'static Node,
+    level: Level,
+}
+
+pub(crate) struct Node {
+    target: Option<TargetKind>,
+    attrs_field: u32,
+    children: &'static [Child],
+}
+
+const fn leaf(kind: TargetKind, attrs_field: u32) -> Node {
+    Node {
+        target: Some(kind),
+        attrs_field,
+        children: &[],
+    }
+}
+
+const fn inner(children: &'static [Child]) -> Node {
+    Node {
+        target: None,
+        attrs_field: 0,
+        children,
+    }
+}
+
+const fn child(field: u32, node: &'static Node, level: Level) -> Child {
+    Child { field, node, level }
+}
+
+static RESOURCE: Node = leaf(TargetKind::Resource, 1);
+static SCOPE: Node = leaf(TargetKind::Scope, 3);
+
+static SPAN_EVENT: Node = leaf(TargetKind::SpanEvent, 3);
+static SPAN_LINK: Node = leaf(TargetKind::SpanLink, 4);
+static SPAN: Node = Node {
+    target: Some(TargetKind::Span),
+    attrs_field: 9,
+    children: &[
+        child(11, &SPAN_EVENT, Level::Sub),
+        child(13, &SPAN_LINK, Level::Sub),
+    ],
+};
+static SCOPE_SPANS: Node = inner(&[child(1, &SCOPE, Level::Same), child(2, &SPAN, Level::Item)]);
+static RESOURCE_SPANS: Node = inner(&[
+    child(1, &RESOURCE, Level::Same),
+    child(2, &SCOPE_SPANS, Level::Scope),
+]);
+static TRACES_DATA: Node = inner(&[child(1, &RESOURCE_SPANS, Level::Resource)]);
+
+static LOG_RECORD: Node = leaf(TargetKind::LogRecord, 6);
+static SCOPE_LOGS: Node = inner(&[
+    child(1, &SCOPE, Level::Same),
+    child(2, &LOG_RECORD, Level::Item),
+]);
+static RESOURCE_LOGS: Node = inner(&[
+    child(1, &RESOURCE, Level::Same),
+    child(2, &SCOPE_LOGS, Level::Scope),
+]);
+static LOGS_DATA: Node = inner(&[child(1, &RESOURCE_LOGS, Level::Resource)]);
+
+static NUMBER_DP: Node = leaf(TargetKind::NumberDataPoint, 7);
+static HISTOGRAM_DP: Node = leaf(TargetKind::HistogramDataPoint, 9);
+static EXP_HISTOGRAM_DP: Node = leaf(TargetKind::ExponentialHistogramDataPoint, 1);
+static SUMMARY_DP: Node = leaf(TargetKind::SummaryDataPoint, 7);
+static GAUGE: Node = inner(&[child(1, &NUMBER_DP, Level::Sub)]);
+static SUM: Node = inner(&[child(1, &NUMBER_DP, Level::Sub)]);
+static HISTOGRAM: Node = inner(&[child(1, &HISTOGRAM_DP, Level::Sub)]);
+static EXP_HISTOGRAM: Node = inner(&[child(1, &EXP_HISTOGRAM_DP, Level::Sub)]);
+static SUMMARY: Node = inner(&[child(1, &SUMMARY_DP, Level::Sub)]);
+static METRIC: Node = inner(&[
+    child(5, &GAUGE, Level::Same),
+    child(7, &SUM, Level::Same),
+    child(9, &HISTOGRAM, Level::Same),
+    child(10, &EXP_HISTOGRAM, Level::Same),
+    child(11, &SUMMARY, Level::Same),
+]);
+static SCOPE_METRICS: Node = inner(&[
+    child(1, &SCOPE, Level::Same),
+    child(2, &METRIC, Level::Item),
+]);
+static RESOURCE_METRICS: Node = inner(&[
+    child(1, &RESOURCE, Level::Same),
+    child(2, &SCOPE_METRICS, Level::Scope),
+]);
+static METRICS_DATA: Node = inner(&[child(1, &RESOURCE_METRICS, Level::Resource)]);
+
+pub(crate) fn root(signal: Signal) -> &'static Node {
+    match signal {
+        Signal::Traces => &TRACES_DATA,
+        Signal::Metrics => &METRICS_DATA,
+        Signal::Logs => &LOGS_DATA,
+    }
+}
+
+/// Where the walk is: the indexes filled so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct Path {
+    depth: u8,
+    resource: u32,
+    scope: u32,
+    item: u32,
+    sub: u32,
+    sub_kind: u32,
+}
+
+impl Path {
+    fn descend(self, level: Level, index: u32, kind: Option<TargetKind>) -> Path {
+        let mut p = self;
+        match level {
+            Level::Same => {}
+            Level::Resource => {
+                p.resource = index;
+                p.depth = 1;
+            }
+            Level::Scope => {
+                p.scope = index;
+                p.depth = 2;
+            }
+            Level::Item => {
+                p.item = index;
+                p.depth = 3;
+            }
+            Level::Sub => {
+                p.sub = index;
+                p.sub_kind = kind.map_or(0, |k| k as u32);
+                p.depth = 4;
+            }
+        }
+        p
+    }
+
+    fn target(self, kind: TargetKind) -> Target {
+        Target {
+            kind,
+            resource: self.resource,
+            scope: self.scope,
+            item: self.item,
+            sub: self.sub,
+        }
+    }
+
+    /// The sort keys of every target at or below this point.
+    fn range(self) -> ([u32; 5], [u32; 5]) {
+        let m = u32::MAX;
+        let (r, s, i) = (self.resource, self.scope + 1, self.item + 1);
+        match self.depth {
+            0 => ([0; 5], [m; 5]),
+            1 => ([r, 0, 0, 0, 0], [r, m, m, m, m]),
+            2 => ([r, s, 0, 0, 0], [r, s, m, m, m]),
+            3 => ([r, s, i, 0, 0], [r, s, i, m, m]),
+            _ => {
+                let k = [r, s, i, self.sub_kind, self.sub + 1];
+                (k, k)
+            }
+        }
+    }
+}
+
+type Kids<'a> = Vec<(usize, u32, &'a [u8])>;
+
+/// Visits the selected attribute maps of one encoded batch, replaying the
+/// edit layers recorded before and recording a new one.
+pub(crate) struct Walker<'a> {
+    select: Select,
+    prior: &'a [Layer],
+    cursors: Vec<usize>,
+    attrs: Attributes<'a>,
+    pub(crate) layer: Layer,
+    kids: Vec<Kids<'a>>,
+    finals: Option<BTreeMap<[u32; 5], Vec<u8>>>,
+    scratch: Vec<u8>,
+}
+
+impl<'a> Walker<'a> {
+    pub(crate) fn new(select: Select, prior: &'a [Layer]) -> Self {
+        Walker {
+            select,
+            prior,
+            cursors: vec![0; prior.len()],
+            attrs: Attributes::default(),
+            layer: Layer::new(),
+            kids: Vec::new(),
+            finals: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Walks `batch`, calling `f` on every selected map.
+    pub(crate) fn walk<F>(
+        &mut self,
+        batch: &'a [u8],
+        signal: Signal,
+        f: &mut F,
+    ) -> Result<(), WireError>
+    where
+        F: FnMut(Target, &mut Attributes<'a>),
+    {
+        self.visit(batch, root(signal), Path::default(), 0, f)
+    }
+
+    /// The final attribute fields (encoded `KeyValue`s) of every map an
+    /// earlier layer changed, by sort key.
+    pub(crate) fn finals(
+        prior: &'a [Layer],
+        batch: &'a [u8],
+        signal: Signal,
+    ) -> Result<BTreeMap<[u32; 5], Vec<u8>>, WireError> {
+        let mut w = Walker::new(Select::ALL, prior);
+        w.finals = Some(BTreeMap::new());
+        w.walk(batch, signal, &mut |_, _| {})?;
+        Ok(w.finals.take().unwrap_or_default())
+    }
+
+    fn visit<F>(
+        &mut self,
+        msg: &'a [u8],
+        node: &'static Node,
+        path: Path,
+        depth: usize,
+        f: &mut F,
+    ) -> Result<(), WireError>
+    where
+        F: FnMut(Target, &mut Attributes<'a>),
+    {
+        let own = node.target.filter(|k| self.select.includes(*k));
+        if self.kids.len() <= depth {
+            self.kids.push(Vec::new());
+        }
+        let mut kids = std::mem::take(&mut self.kids[depth]);
+        kids.clear();
+        if own.is_some() {
+            self.attrs.reset();
+        }
+        let mut counters = [0u32; 5];
+        for field in wire::fields(msg) {
+            let field = field?;
+            if own.is_some() && field.number == node.attrs_field {
+                let kv = wire::expect_len(field.value, "attribute with a wrong wire type")?;
+                let (key, value) = parse_key_value(kv)?;
+                self.attrs.push_original(key, value);
+            } else if let Some(ci) = node.children.iter().position(|c| c.field == field.number) {
+                let payload =
+                    wire::expect_len(field.value, "nested message with a wrong wire type")?;
+                kids.push((ci, counters[ci], payload));
+                counters[ci] += 1;
+            }
+        }
+        if let Some(kind) = own {
+            let target = path.target(kind);
+            let replayed = self.replay(target)?;
+            f(target, &mut self.attrs);
+            if self.attrs.is_changed() {
+                let (ops, n) = self.attrs.recorded();
+                self.layer.push(target, ops, n);
+            }
+            if replayed {
+                if let Some(finals) = &mut self.finals {
+                    let mut out = Vec::new();
+                    for (k, v) in self.attrs.iter() {
+                        put_key_value(&mut out, node.attrs_field, k, v, &mut self.scratch);
+                    }
+                    finals.insert(target.sort_key(), out);
+                }
+            }
+        }
+        // Children in target order, whatever the field order was.
+        kids.sort_by_key(|(ci, idx, _)| (*ci, *idx));
+        for &(ci, idx, payload) in &kids {
+            let c = &node.children[ci];
+            self.visit(
+                payload,
+                c.node,
+                path.descend(c.level, idx, c.node.target),
+                depth + 1,
+                f,
+            )?;
+        }
+        self.kids[depth] = kids;
+        Ok(())
+    }
+
+    fn replay(&mut self, target: Target) -> Result<bool, WireError> {
+        let mut replayed = false;
+        for (l, layer) in self.prior.iter().enumerate() {
+            let c = &mut self.cursors[l];
+            while *c < layer.index.len() && layer.index[*c].0 < target {
+                *c += 1;
+            }
+            if *c < layer.index.len() && layer.index[*c].0 == target {
+                let (ops, n) = layer.ops(*c);
+                self.attrs.replay(ops, n)?;
+                *c += 1;
+                replayed = true;
+            }
+        }
+        Ok(replayed)
+    }
+}
+
+/// Re-encodes `batch` with the maps in `finals` replaced; every message
+/// without a changed map below it is copied as it is.
+pub(crate) fn splice(
+    batch: &[u8],
+    signal: Signal,
+    finals: &BTreeMap<[u32; 5], Vec<u8>>,
+) -> Result<Vec<u8>, WireError> {
+    let mut out = Vec::with_capacity(batch.len() + batch.len() / 8);
+    splice_node(batch, root(signal), Path::default(), finals, &mut out)?;
+    Ok(out)
+}
+
+fn splice_node(
+    msg: &[u8],
+    node: &'static Node,
+    path: Path,
+    finals: &BTreeMap<[u32; 5], Vec<u8>>,
+    out: &mut Vec<u8>,
+) -> Result<(), WireError> {
+    let (lo, hi) = path.range();
+    if finals.range(lo..=hi).next().is_none() {
+        out.extend_from_slice(msg);
+        return Ok(());
+    }
+    let replacement = node
+        .target
+        .and_then(|k| finals.get(&path.target(k).sort_key()));
+    let mut replaced = false;
+    let mut counters = [0u32; 5];
+    let mut tmp = Vec::new();
+    for field in wire::fields(msg) {
+        let field = field?;
+        if let Some(new_attrs) = replacement {
+            if field.number == node.attrs_field {
+                if !replaced {
+                    out.extend_from_slice(new_attrs);
+                    replaced = true;
+                }
+                continue;
+            }
+        }
+        if let Some(ci) = node.children.iter().position(|c| c.field == field.number) {
+            let c = &node.children[ci];
+            let payload = wire::expect_len(field.value, "nested message with a wrong wire type")?;
+            let child_path = path.descend(c.level, counters[ci], c.node.target);
+            counters[ci] += 1;
+            tmp.clear();
+            splice_node(payload, c.node, child_path, finals, &mut tmp)?;
+            wire::put_len_field(out, field.number, &tmp);
+        } else {
+            out.extend_from_slice(field.raw);
+        }
+    }
+    if let (Some(new_attrs), false) = (replacement, replaced) {
+        out.extend_from_slice(new_attrs);
+    }
+    Ok(())
+}
