@@ -71,4 +71,3 @@ func heldError(id uint64) error {
 	}
 	return nil
 }
-

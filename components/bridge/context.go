@@ -295,4 +295,3 @@ func emissionContext(reqCtx context.Context, ownRequest, metadataChanged bool, e
 	}
 	return ctx, noop, nil
 }
-
