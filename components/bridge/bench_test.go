@@ -8,10 +8,13 @@ import (
 	"io"
 	"testing"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/attributesprocessor"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.uber.org/zap"
@@ -149,6 +152,83 @@ func BenchmarkTelemetryCost(b *testing.B) {
 				if err := p.ConsumeTraces(ctx, td); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// loadBatch is the load test's batch: n spans with 7 attributes each.
+func loadBatch(n int) ptrace.Traces {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "checkout")
+	ss := rs.ScopeSpans().AppendEmpty()
+	for i := 0; i < n; i++ {
+		s := ss.Spans().AppendEmpty()
+		s.SetName("GET /api/cart")
+		s.SetTraceID([16]byte{1, 2, 3, byte(i)})
+		s.SetSpanID([8]byte{9, byte(i), 1})
+		s.SetStartTimestamp(1_700_000_000_000_000_000)
+		s.SetEndTimestamp(1_700_000_000_001_000_000)
+		a := s.Attributes()
+		a.PutStr("http.method", "POST")
+		a.PutStr("http.url", "https://shop.example.com/api/cart?item=42")
+		a.PutInt("http.status_code", 200)
+		a.PutStr("user.email", fmt.Sprintf("user%d@example.com", i%97))
+		a.PutStr("internal.debug", "trace-sampler=on")
+		a.PutStr("net.peer.ip", "10.1.2.3")
+		a.PutInt("thread.id", int64(i%16))
+	}
+	return td
+}
+
+var benchActions = map[string]any{"actions": []any{
+	map[string]any{"key": "environment", "value": "production", "action": "insert"},
+	map[string]any{"key": "http.method", "value": "GET", "action": "update"},
+	map[string]any{"key": "internal.debug", "action": "delete"},
+	map[string]any{"key": "user.email", "action": "hash"},
+}}
+
+// BenchmarkAttributes1k: the attributes actions on 1000 spans, through
+// contrib's Go processor and through rust_attributes, and Go's marshal of
+// the same batch (the part of a crossing no design of this kind avoids).
+func BenchmarkAttributes1k(b *testing.B) {
+	b.Run("go-marshal", func(b *testing.B) {
+		td := loadBatch(1000)
+		for b.Loop() {
+			if _, err := tracesMarshaler.MarshalTraces(td); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, name := range []string{"contrib", "rust", "rust-nothing-changes"} {
+		b.Run(name, func(b *testing.B) {
+			var p processor.Traces
+			switch name {
+			case "contrib":
+				f := attributesprocessor.NewFactory()
+				cfg := f.CreateDefaultConfig()
+				require.NoError(b, confmap.NewFromStringMap(benchActions).Unmarshal(cfg))
+				var err error
+				p, err = f.CreateTraces(context.Background(), processortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+				require.NoError(b, err)
+			case "rust":
+				p = newTraces(b, "rust_attributes", benchActions, consumertest.NewNop())
+			default:
+				p = newTraces(b, "rust_attributes", map[string]any{"actions": []any{map[string]any{"key": "no.such", "action": "delete"}}}, consumertest.NewNop())
+			}
+			ctx := context.Background()
+			batches := make([]ptrace.Traces, 64)
+			for i := range batches {
+				batches[i] = loadBatch(1000)
+			}
+			i := 0
+			for b.Loop() {
+				// A fresh batch each time: processors edit in place.
+				if err := p.ConsumeTraces(ctx, batches[i%len(batches)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
 			}
 		})
 	}

@@ -28,6 +28,27 @@ import (
 type editReader struct {
 	b   []byte
 	err error
+	// recent holds the short strings made from this list so far: a
+	// processor that writes a constant into every record writes the same
+	// bytes each time, and one Go string serves them all.
+	recent [8]string
+	next   int
+}
+
+// str returns b as a Go string, reusing a recent one with the same bytes.
+func (r *editReader) str(b []byte) string {
+	if len(b) > 32 {
+		return string(b)
+	}
+	for _, s := range r.recent {
+		if s == string(b) {
+			return s
+		}
+	}
+	s := string(b)
+	r.recent[r.next] = s
+	r.next = (r.next + 1) % len(r.recent)
+	return s
 }
 
 func (r *editReader) take(n int) []byte {
@@ -236,7 +257,7 @@ func applyOps(r *editReader, m pcommon.Map, n int) error {
 				return fmt.Errorf("edit list from Rust sets entry %d of a map of %d", index, m.Len())
 			}
 		case C.OTELCOL_RUST_EDIT_OP_APPEND:
-			key := string(r.bytes())
+			key := r.str(r.bytes())
 			if r.err != nil {
 				break
 			}
@@ -277,7 +298,7 @@ func readValue(r *editReader, dst pcommon.Value) error {
 		pcommon.NewValueEmpty().CopyTo(dst)
 	case C.OTELCOL_RUST_EDIT_VALUE_STR:
 		if b := r.bytes(); r.err == nil {
-			dst.SetStr(string(b))
+			dst.SetStr(r.str(b))
 		}
 	case C.OTELCOL_RUST_EDIT_VALUE_BOOL:
 		dst.SetBool(r.u8() != 0)

@@ -72,6 +72,9 @@
 // A pending request, by request id.
 #define OTELCOL_RUST_WAKE_REQUEST 1
 
+// The value of a request's wake-up state once it was woken.
+#define OTELCOL_RUST_WAKE_NOTIFIED 1
+
 // A component's emitter, by component handle: emissions made outside any
 // request are queued.
 #define OTELCOL_RUST_WAKE_COMPONENT 2
@@ -166,6 +169,10 @@
 // An auth attribute that is a list of strings.
 #define OTELCOL_RUST_AUTH_LIST 1
 
+// A wake-up came in: Go reads this value at [`WakeCell::state_ptr`] while
+// it spins briefly before parking.
+#define NOTIFIED 1
+
 // How a request ended, or what the next consumer answered.
 typedef struct {
   // One of the `OTELCOL_RUST_ERR_*` kinds.
@@ -227,6 +234,10 @@ typedef struct {
   int64_t deadline_nanos;
   // EMIT: the processor span to deliver under (Go's handle), 0 for none.
   uint64_t span_handle;
+  // PENDING: the request's wake-up state, which Go may watch (atomic
+  // 32-bit load) for `OTELCOL_RUST_WAKE_NOTIFIED` before it arms the
+  // wake-up and parks.
+  const uint32_t *wake_state;
   // DONE: how the request ended.
   OtelcolRustError error;
 } OtelcolRustStep;

@@ -83,6 +83,10 @@ pub const OTELCOL_RUST_RELEASE_ERROR: u8 = 2;
 
 /// A pending request, by request id.
 pub const OTELCOL_RUST_WAKE_REQUEST: u8 = 1;
+/// The value of a request's wake-up state once it was woken.
+pub const OTELCOL_RUST_WAKE_NOTIFIED: u32 = 1;
+const _: () = assert!(crate::wake::NOTIFIED == OTELCOL_RUST_WAKE_NOTIFIED);
+
 /// A component's emitter, by component handle: emissions made outside any
 /// request are queued.
 pub const OTELCOL_RUST_WAKE_COMPONENT: u8 = 2;
@@ -239,6 +243,10 @@ pub struct OtelcolRustStep {
     pub deadline_nanos: i64,
     /// EMIT: the processor span to deliver under (Go's handle), 0 for none.
     pub span_handle: u64,
+    /// PENDING: the request's wake-up state, which Go may watch (atomic
+    /// 32-bit load) for `OTELCOL_RUST_WAKE_NOTIFIED` before it arms the
+    /// wake-up and parks.
+    pub wake_state: *const u32,
     /// DONE: how the request ended.
     pub error: OtelcolRustError,
 }

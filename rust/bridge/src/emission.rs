@@ -277,6 +277,7 @@ fn no_emission() -> OtelcolRustStep {
         context_len: 0,
         deadline_nanos: -1,
         span_handle: 0,
+        wake_state: std::ptr::null(),
         error: OtelcolRustError::none(),
     }
 }

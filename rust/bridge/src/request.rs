@@ -99,6 +99,7 @@ fn step(task: *mut Task, kind: u8) -> OtelcolRustStep {
         context_len: 0,
         deadline_nanos: -1,
         span_handle: 0,
+        wake_state: std::ptr::null(),
         error: OtelcolRustError::none(),
     }
 }
@@ -158,7 +159,9 @@ impl Task {
                             self.went_pending = true;
                             SLOW_PATH_TOTAL.fetch_add(1, Ordering::Relaxed);
                         }
-                        return Driven::Step(step(self as *mut Task, OTELCOL_RUST_STEP_PENDING));
+                        let mut s = step(self as *mut Task, OTELCOL_RUST_STEP_PENDING);
+                        s.wake_state = self.wake.state_ptr();
+                        return Driven::Step(s);
                     }
                 }
                 Err(payload) => {

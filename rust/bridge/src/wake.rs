@@ -21,20 +21,22 @@
 //! any     --request ends--> DEAD        (wakes are ignored)
 //! ```
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::task::Wake;
 
 use crate::ffi::{GoBridge, GoBridgeImpl, Wake as WakeMsg};
 
-const POLLING: u8 = 0;
-const NOTIFIED: u8 = 1;
-const ARMED: u8 = 2;
-const DEAD: u8 = 3;
+const POLLING: u32 = 0;
+/// A wake-up came in: Go reads this value at [`WakeCell::state_ptr`] while
+/// it spins briefly before parking.
+pub const NOTIFIED: u32 = 1;
+const ARMED: u32 = 2;
+const DEAD: u32 = 3;
 
 /// The wake-up state of one request (or of a component's emitter).
 pub struct WakeCell {
-    state: AtomicU8,
+    state: AtomicU32,
     kind: u8,
     id: u64,
 }
@@ -43,10 +45,15 @@ impl WakeCell {
     /// A cell that wakes Go's waiter of kind `kind` and id `id`.
     pub fn new(kind: u8, id: u64) -> Arc<Self> {
         Arc::new(WakeCell {
-            state: AtomicU8::new(POLLING),
+            state: AtomicU32::new(POLLING),
             kind,
             id,
         })
+    }
+
+    /// Where the state lives, for Go to watch with an atomic load.
+    pub fn state_ptr(&self) -> *const u32 {
+        self.state.as_ptr().cast_const()
     }
 
     /// Called before each poll: wake-ups from now on are seen by the poll

@@ -27,9 +27,12 @@ pub(crate) struct Entry<'a> {
     pub(crate) value: Slot<'a>,
 }
 
-/// A value borrowed from the batch (or an earlier edit), or written here.
+/// A value still encoded in the batch, borrowed from an earlier edit, or
+/// written here.
 #[derive(Debug, Clone)]
+#[repr(C, u8)]
 pub(crate) enum Slot<'a> {
+    Encoded(&'a [u8]),
     Ref(ValueRef<'a>),
     Owned(Value),
 }
@@ -37,32 +40,65 @@ pub(crate) enum Slot<'a> {
 impl Slot<'_> {
     fn get(&self) -> ValueRef<'_> {
         match self {
+            Slot::Encoded(b) => parse_value(b),
             Slot::Ref(v) => *v,
             Slot::Owned(v) => v.as_ref(),
         }
     }
 }
 
+/// One attribute as the batch holds it: its key and its encoded value,
+/// parsed only when read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawEntry<'a> {
+    key: &'a [u8],
+    value: &'a [u8],
+}
+
 /// An attribute map being read or edited. See the module docs.
+///
+/// Until the first write the map is the batch's own entries, kept as two
+/// slices each; the first write copies them into an editable list.
 #[derive(Debug, Default)]
 pub struct Attributes<'a> {
-    pub(crate) entries: Vec<Entry<'a>>,
+    raw: Vec<RawEntry<'a>>,
+    edited: Vec<Entry<'a>>,
+    /// `edited` is the map (a write or a replay made it).
+    use_edited: bool,
     ops: Vec<u8>,
     n_ops: u32,
 }
 
+fn parse_value(encoded: &[u8]) -> ValueRef<'_> {
+    // The walker checked the KeyValue's framing; a value that does not
+    // parse reads as empty rather than failing a read.
+    super::value::parse_any_value(encoded).unwrap_or(ValueRef::Empty)
+}
+
 impl<'a> Attributes<'a> {
     pub(crate) fn reset(&mut self) {
-        self.entries.clear();
+        self.raw.clear();
+        self.edited.clear();
+        self.use_edited = false;
         self.ops.clear();
         self.n_ops = 0;
     }
 
-    pub(crate) fn push_original(&mut self, key: &'a [u8], value: ValueRef<'a>) {
-        self.entries.push(Entry {
-            key: Cow::Borrowed(key),
-            value: Slot::Ref(value),
-        });
+    pub(crate) fn push_raw(&mut self, key: &'a [u8], value: &'a [u8]) {
+        self.raw.push(RawEntry { key, value });
+    }
+
+    /// The editable list, made from the batch's entries on first use.
+    fn entries_mut(&mut self) -> &mut Vec<Entry<'a>> {
+        if !self.use_edited {
+            self.edited.clear();
+            self.edited.extend(self.raw.iter().map(|r| Entry {
+                key: Cow::Borrowed(r.key),
+                value: Slot::Encoded(r.value),
+            }));
+            self.use_edited = true;
+        }
+        &mut self.edited
     }
 
     /// The recorded operations (for the edit layer) and their number.
@@ -72,12 +108,16 @@ impl<'a> Attributes<'a> {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        if self.use_edited {
+            self.edited.len()
+        } else {
+            self.raw.len()
+        }
     }
 
     /// True when the map has no entry.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// Whether anything was changed through this editor.
@@ -87,22 +127,34 @@ impl<'a> Attributes<'a> {
 
     /// The key of entry `i`.
     pub fn key(&self, i: usize) -> &[u8] {
-        &self.entries[i].key
+        if self.use_edited {
+            &self.edited[i].key
+        } else {
+            self.raw[i].key
+        }
     }
 
     /// The value of entry `i`.
     pub fn value(&self, i: usize) -> ValueRef<'_> {
-        self.entries[i].value.get()
+        if self.use_edited {
+            self.edited[i].value.get()
+        } else {
+            parse_value(self.raw[i].value)
+        }
     }
 
     /// Entries in order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], ValueRef<'_>)> + '_ {
-        self.entries.iter().map(|e| (&*e.key, e.value.get()))
+        (0..self.len()).map(|i| (self.key(i), self.value(i)))
     }
 
     /// The index of the first entry with `key` (`pcommon.Map.Get`).
     pub fn find(&self, key: &[u8]) -> Option<usize> {
-        self.entries.iter().position(|e| *e.key == *key)
+        if self.use_edited {
+            self.edited.iter().position(|e| *e.key == *key)
+        } else {
+            self.raw.iter().position(|r| r.key == key)
+        }
     }
 
     /// The value of the first entry with `key`.
@@ -112,10 +164,11 @@ impl<'a> Attributes<'a> {
 
     /// Replaces the value of entry `i`.
     pub fn set(&mut self, i: usize, value: Value) {
-        self.op_header(format::OP_SET_AT);
+        self.ops.push(format::OP_SET_AT);
         put_u32(&mut self.ops, i as u32);
         put_value(&mut self.ops, value.as_ref());
-        self.entries[i].value = Slot::Owned(value);
+        self.n_ops += 1;
+        self.entries_mut()[i].value = Slot::Owned(value);
     }
 
     /// Sets the value of the first entry with `key`, or appends an entry
@@ -138,10 +191,11 @@ impl<'a> Attributes<'a> {
     }
 
     fn append(&mut self, key: &[u8], value: Value) {
-        self.op_header(format::OP_APPEND);
+        self.ops.push(format::OP_APPEND);
         put_bytes(&mut self.ops, key);
         put_value(&mut self.ops, value.as_ref());
-        self.entries.push(Entry {
+        self.n_ops += 1;
+        self.entries_mut().push(Entry {
             key: Cow::Owned(key.to_vec()),
             value: Slot::Owned(value),
         });
@@ -153,9 +207,10 @@ impl<'a> Attributes<'a> {
         let Some(i) = self.find(key) else {
             return false;
         };
-        self.op_header(format::OP_REMOVE);
+        self.ops.push(format::OP_REMOVE);
         put_bytes(&mut self.ops, key);
-        self.entries.swap_remove(i);
+        self.n_ops += 1;
+        self.entries_mut().swap_remove(i);
         true
     }
 
@@ -163,16 +218,12 @@ impl<'a> Attributes<'a> {
     /// (`pcommon.Map.RemoveIf` with the opposite predicate); returns how
     /// many were removed.
     pub fn retain(&mut self, mut keep: impl FnMut(&[u8], ValueRef<'_>) -> bool) -> usize {
-        let mask: Vec<bool> = self
-            .entries
-            .iter()
-            .map(|e| keep(&e.key, e.value.get()))
-            .collect();
+        let mask: Vec<bool> = self.iter().map(|(k, v)| keep(k, v)).collect();
         let removed = mask.iter().filter(|k| !**k).count();
         if removed == 0 {
             return 0;
         }
-        self.op_header(format::OP_RETAIN);
+        self.ops.push(format::OP_RETAIN);
         put_u32(&mut self.ops, mask.len() as u32);
         let mut bits = vec![0u8; mask.len().div_ceil(8)];
         for (i, k) in mask.iter().enumerate() {
@@ -181,8 +232,9 @@ impl<'a> Attributes<'a> {
             }
         }
         self.ops.extend_from_slice(&bits);
+        self.n_ops += 1;
         let mut i = 0;
-        self.entries.retain(|_| {
+        self.entries_mut().retain(|_| {
             let k = mask[i];
             i += 1;
             k
@@ -190,22 +242,17 @@ impl<'a> Attributes<'a> {
         removed
     }
 
-    fn op_header(&mut self, code: u8) {
-        self.ops.push(code);
-        self.n_ops += 1;
-    }
-
     /// Applies operations recorded earlier (by a processor before this one
     /// in a chain) without recording them again.
     pub(crate) fn replay(&mut self, mut ops: &'a [u8], n: u32) -> Result<(), WireError> {
+        let entries = self.entries_mut();
         for _ in 0..n {
             let code = take_u8(&mut ops)?;
             match code {
                 format::OP_SET_AT => {
                     let i = take_u32(&mut ops)? as usize;
                     let v = take_value(&mut ops)?;
-                    let e = self
-                        .entries
+                    let e = entries
                         .get_mut(i)
                         .ok_or(WireError("edit index out of range"))?;
                     e.value = Slot::Ref(v);
@@ -213,25 +260,25 @@ impl<'a> Attributes<'a> {
                 format::OP_APPEND => {
                     let key = take_bytes(&mut ops)?;
                     let v = take_value(&mut ops)?;
-                    self.entries.push(Entry {
+                    entries.push(Entry {
                         key: Cow::Borrowed(key),
                         value: Slot::Ref(v),
                     });
                 }
                 format::OP_REMOVE => {
                     let key = take_bytes(&mut ops)?;
-                    if let Some(i) = self.find(key) {
-                        self.entries.swap_remove(i);
+                    if let Some(i) = entries.iter().position(|e| *e.key == *key) {
+                        entries.swap_remove(i);
                     }
                 }
                 format::OP_RETAIN => {
                     let n = take_u32(&mut ops)? as usize;
                     let bits = take(&mut ops, n.div_ceil(8))?;
-                    if n != self.entries.len() {
+                    if n != entries.len() {
                         return Err(WireError("retain mask does not fit the map"));
                     }
                     let mut i = 0;
-                    self.entries.retain(|_| {
+                    entries.retain(|_| {
                         let k = bits[i / 8] & (1 << (i % 8)) != 0;
                         i += 1;
                         k
@@ -337,10 +384,13 @@ fn take_value<'a>(buf: &mut &'a [u8]) -> Result<ValueRef<'a>, WireError> {
 mod tests {
     use super::*;
 
+    /// Encoded values 1..=4 (`AnyValue { int_value }`), leaked for the
+    /// test's lifetime.
     fn sample<'a>() -> Attributes<'a> {
         let mut a = Attributes::default();
-        for (k, v) in [("a", 1), ("b", 2), ("c", 3), ("d", 4)] {
-            a.push_original(k.as_bytes(), ValueRef::Int(v));
+        for (k, v) in [("a", 1u8), ("b", 2), ("c", 3), ("d", 4)] {
+            let encoded: &'static [u8] = Box::leak(vec![0x18, v].into_boxed_slice());
+            a.push_raw(k.as_bytes(), encoded);
         }
         a
     }
@@ -374,8 +424,8 @@ mod tests {
     fn replaying_the_recorded_ops_gives_the_same_map() {
         let mut a = sample();
         a.remove(b"b");
-        a.set(0, Value::Bytes(vec![9]));
-        a.put(b"z", Value::Raw(vec![0x2a, 0x00]));
+        a.set(0, Value::Bytes(vec![9].into()));
+        a.put(b"z", Value::Raw(vec![0x2a, 0x00].into()));
         a.retain(|k, _| k != b"c");
         let (ops, n) = a.recorded();
         let ops = ops.to_vec();

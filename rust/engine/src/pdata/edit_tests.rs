@@ -223,7 +223,7 @@ fn run(m: &mut dyn MapLike, ops: &[u8]) {
         match op {
             0 if m.len() > 0 => m.set(m.len() - 1, Value::str("set")),
             1 => m.put(b"a", Value::Int(7)),
-            2 => m.put(b"new", Value::Bytes(vec![1, 2])),
+            2 => m.put(b"new", Value::Bytes(vec![1, 2].into())),
             3 => m.remove(b"dup"),
             4 => m.retain(&|k: &[u8]| !k.starts_with(b"internal.")),
             5 => m.remove(b""),
@@ -610,7 +610,7 @@ fn strings_that_are_not_utf8_and_deep_nesting_are_carried() {
         assert_eq!(a.value(0), ValueRef::Str(&[0xc3, 0x28]));
         let copied = a.value(1).to_owned();
         a.put(b"copy", copied);
-        a.set(0, Value::Str(vec![0xfe]));
+        a.set(0, Value::Str(vec![0xfe].into()));
     })
     .unwrap();
     assert_eq!(data.item_count().unwrap(), 1);

@@ -11,6 +11,8 @@
 //! accepts crosses, and a processor that wants to look inside walks it with
 //! [`RawAnyValue::array`] and [`RawAnyValue::map`], one level at a time.
 
+use bytes::Bytes;
+
 use super::wire::{self, WireError, WireValue};
 
 /// An encoded `AnyValue` holding an array or a map, kept as bytes.
@@ -73,7 +75,10 @@ impl<'a> RawAnyValue<'a> {
 }
 
 /// A value read from a batch, borrowing its bytes.
+// repr(C, u8): the payload sits aligned after the tag, which keeps copies
+// of entries free of store-forwarding stalls on the hot path.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C, u8)]
 pub enum ValueRef<'a> {
     /// No value (pcommon's `ValueTypeEmpty`).
     Empty,
@@ -106,12 +111,12 @@ impl<'a> ValueRef<'a> {
     pub fn to_owned(&self) -> Value {
         match *self {
             ValueRef::Empty => Value::Empty,
-            ValueRef::Str(b) => Value::Str(b.to_vec()),
+            ValueRef::Str(b) => Value::Str(Bytes::copy_from_slice(b)),
             ValueRef::Bool(v) => Value::Bool(v),
             ValueRef::Int(v) => Value::Int(v),
             ValueRef::Double(v) => Value::Double(v),
-            ValueRef::Bytes(b) => Value::Bytes(b.to_vec()),
-            ValueRef::Array(raw) | ValueRef::Map(raw) => Value::Raw(raw.0.to_vec()),
+            ValueRef::Bytes(b) => Value::Bytes(Bytes::copy_from_slice(b)),
+            ValueRef::Array(raw) | ValueRef::Map(raw) => Value::Raw(Bytes::copy_from_slice(raw.0)),
         }
     }
 
@@ -130,12 +135,16 @@ impl<'a> ValueRef<'a> {
 }
 
 /// A value a processor writes.
+///
+/// Strings and byte strings are [`Bytes`]: a value a processor writes into
+/// every record (a constant from its configuration) is one shared buffer,
+/// and cloning it per record costs a reference count, not an allocation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// No value.
     Empty,
     /// A string (bytes; usually UTF-8).
-    Str(Vec<u8>),
+    Str(Bytes),
     /// A boolean.
     Bool(bool),
     /// A 64-bit integer.
@@ -143,16 +152,16 @@ pub enum Value {
     /// A 64-bit float.
     Double(f64),
     /// A byte string.
-    Bytes(Vec<u8>),
+    Bytes(Bytes),
     /// An array or map as an encoded `AnyValue` (a copy of one read from
     /// the batch).
-    Raw(Vec<u8>),
+    Raw(Bytes),
 }
 
 impl Value {
     /// A string value.
     pub fn str(s: impl Into<String>) -> Self {
-        Value::Str(s.into().into_bytes())
+        Value::Str(Bytes::from(s.into()))
     }
 
     /// A view of this value.
@@ -188,6 +197,51 @@ pub(crate) fn parse_any_value(buf: &[u8]) -> Result<ValueRef<'_>, WireError> {
         };
     }
     Ok(value)
+}
+
+/// Splits an encoded `KeyValue` into its key and its encoded value,
+/// without parsing the value.
+#[inline]
+pub(crate) fn split_key_value(buf: &[u8]) -> Result<(&[u8], &[u8]), WireError> {
+    // Every attribute of every record goes through here, so the shape the
+    // Go collector writes (a value field, then a key field, one-byte tags)
+    // is read without the general field iterator.
+    let mut key: &[u8] = &[];
+    let mut value: &[u8] = &[];
+    let mut rest = buf;
+    while let Some((&tag, after)) = rest.split_first() {
+        if tag != 0x0a && tag != 0x12 {
+            return split_key_value_general(buf);
+        }
+        let (len, after) = wire::varint_prefix(after)?;
+        let len = usize::try_from(len).map_err(|_| WireError("length overflows"))?;
+        if len > after.len() {
+            return Err(WireError("field runs past the end of its message"));
+        }
+        let (payload, after) = after.split_at(len);
+        if tag == 0x0a {
+            key = payload;
+        } else {
+            value = payload;
+        }
+        rest = after;
+    }
+    Ok((key, value))
+}
+
+#[cold]
+fn split_key_value_general(buf: &[u8]) -> Result<(&[u8], &[u8]), WireError> {
+    let mut key: &[u8] = &[];
+    let mut value: &[u8] = &[];
+    for f in wire::fields(buf) {
+        let f = f?;
+        match f.number {
+            1 => key = wire::expect_len(f.value, "KeyValue.key with a wrong wire type")?,
+            2 => value = wire::expect_len(f.value, "KeyValue.value with a wrong wire type")?,
+            _ => {}
+        }
+    }
+    Ok((key, value))
 }
 
 /// Parses an encoded `KeyValue`.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::attributes::Attributes;
 use super::edits::{Layer, Select, Target, TargetKind};
-use super::value::{parse_key_value, put_key_value};
+use super::value::{put_key_value, split_key_value};
 use super::wire::{self, WireError};
 use super::Signal;
 
@@ -268,8 +268,8 @@ impl<'a> Walker<'a> {
             let field = field?;
             if own.is_some() && field.number == node.attrs_field {
                 let kv = wire::expect_len(field.value, "attribute with a wrong wire type")?;
-                let (key, value) = parse_key_value(kv)?;
-                self.attrs.push_original(key, value);
+                let (key, value) = split_key_value(kv)?;
+                self.attrs.push_raw(key, value);
             } else if let Some(ci) = node.children.iter().position(|c| c.field == field.number) {
                 let payload =
                     wire::expect_len(field.value, "nested message with a wrong wire type")?;

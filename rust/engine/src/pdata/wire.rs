@@ -48,85 +48,127 @@ pub struct Field<'a> {
 /// Iterates the fields of one message.
 #[derive(Debug, Clone)]
 pub struct Fields<'a> {
-    buf: &'a [u8],
-    pos: usize,
+    rest: &'a [u8],
 }
 
 /// The fields of `buf`, in order.
 pub fn fields(buf: &[u8]) -> Fields<'_> {
-    Fields { buf, pos: 0 }
+    Fields { rest: buf }
 }
 
 /// Reads a varint at `*pos`.
 pub fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, WireError> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let Some(&byte) = buf.get(*pos) else {
-            return Err(WireError("truncated varint"));
-        };
-        *pos += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok(value);
-        }
-    }
-    Err(WireError("varint longer than ten bytes"))
+    let (v, rest) = varint(buf.get(*pos..).unwrap_or_default())?;
+    *pos = buf.len() - rest.len();
+    Ok(v)
 }
 
-fn take<'a>(buf: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], WireError> {
-    let end = pos
-        .checked_add(n)
-        .filter(|end| *end <= buf.len())
-        .ok_or(WireError("field runs past the end of its message"))?;
-    let out = &buf[*pos..end];
-    *pos = end;
-    Ok(out)
+/// A varint and what follows it.
+#[inline(always)]
+pub(crate) fn varint_prefix(b: &[u8]) -> Result<(u64, &[u8]), WireError> {
+    varint(b)
+}
+
+/// A varint and what follows it.
+#[inline(always)]
+fn varint(b: &[u8]) -> Result<(u64, &[u8]), WireError> {
+    // Tags and most lengths in OTLP are one byte.
+    match b.split_first() {
+        Some((&x, rest)) if x < 0x80 => Ok((u64::from(x), rest)),
+        Some(_) => varint_slow(b),
+        None => Err(WireError("truncated varint")),
+    }
+}
+
+#[cold]
+fn varint_slow(b: &[u8]) -> Result<(u64, &[u8]), WireError> {
+    let mut value = 0u64;
+    for (i, &byte) in b.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Ok((value, &b[i + 1..]));
+        }
+    }
+    Err(WireError(if b.len() < 10 {
+        "truncated varint"
+    } else {
+        "varint longer than ten bytes"
+    }))
+}
+
+#[inline]
+fn split(b: &[u8], n: usize) -> Result<(&[u8], &[u8]), WireError> {
+    if n <= b.len() {
+        Ok(b.split_at(n))
+    } else {
+        Err(WireError("field runs past the end of its message"))
+    }
+}
+
+impl<'a> Fields<'a> {
+    // Always inlined: the caller matches on the field at once, and inlining
+    // lets the compiler keep it in registers instead of returning it
+    // through memory, which is most of the cost of a field.
+    #[inline(always)]
+    fn field(&mut self) -> Result<Field<'a>, WireError> {
+        let start = self.rest;
+        let (tag, rest) = varint(start)?;
+        let number = (tag >> 3) as u32;
+        if number == 0 || tag >> 35 != 0 {
+            return Err(WireError("invalid field number"));
+        }
+        let (value, rest) = match tag & 7 {
+            2 => {
+                let (n, rest) = varint(rest)?;
+                let n = usize::try_from(n).map_err(|_| WireError("length overflows"))?;
+                let (payload, rest) = split(rest, n)?;
+                (WireValue::Len(payload), rest)
+            }
+            0 => {
+                let (v, rest) = varint(rest)?;
+                (WireValue::Varint(v), rest)
+            }
+            1 => {
+                let (b, rest) = split(rest, 8)?;
+                (
+                    WireValue::I64(u64::from_le_bytes(b.try_into().expect("8 bytes"))),
+                    rest,
+                )
+            }
+            5 => {
+                let (b, rest) = split(rest, 4)?;
+                (
+                    WireValue::I32(u32::from_le_bytes(b.try_into().expect("4 bytes"))),
+                    rest,
+                )
+            }
+            _ => {
+                return Err(WireError(
+                    "unsupported wire type (groups do not occur in OTLP)",
+                ))
+            }
+        };
+        self.rest = rest;
+        Ok(Field {
+            number,
+            value,
+            raw: &start[..start.len() - rest.len()],
+        })
+    }
 }
 
 impl<'a> Iterator for Fields<'a> {
     type Item = Result<Field<'a>, WireError>;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.pos >= self.buf.len() {
+        if self.rest.is_empty() {
             return None;
         }
-        let start = self.pos;
-        let result = (|| {
-            let tag = read_varint(self.buf, &mut self.pos)?;
-            let number = u32::try_from(tag >> 3)
-                .ok()
-                .filter(|n| *n != 0)
-                .ok_or(WireError("invalid field number"))?;
-            let value = match tag & 7 {
-                0 => WireValue::Varint(read_varint(self.buf, &mut self.pos)?),
-                1 => {
-                    let b = take(self.buf, &mut self.pos, 8)?;
-                    WireValue::I64(u64::from_le_bytes(b.try_into().expect("8 bytes")))
-                }
-                2 => {
-                    let n = read_varint(self.buf, &mut self.pos)?;
-                    let n = usize::try_from(n).map_err(|_| WireError("length overflows"))?;
-                    WireValue::Len(take(self.buf, &mut self.pos, n)?)
-                }
-                5 => {
-                    let b = take(self.buf, &mut self.pos, 4)?;
-                    WireValue::I32(u32::from_le_bytes(b.try_into().expect("4 bytes")))
-                }
-                _ => {
-                    return Err(WireError(
-                        "unsupported wire type (groups do not occur in OTLP)",
-                    ))
-                }
-            };
-            Ok(Field {
-                number,
-                value,
-                raw: &self.buf[start..self.pos],
-            })
-        })();
+        let result = self.field();
         if result.is_err() {
             // Stop after the first error: nothing after it can be trusted.
-            self.pos = self.buf.len();
+            self.rest = &[];
         }
         Some(result)
     }

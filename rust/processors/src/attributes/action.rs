@@ -97,7 +97,7 @@ impl ContextKey {
                 AuthValue::List(values) => join(values)?,
             },
         };
-        Some(Value::Str(text))
+        Some(Value::Str(text.into()))
     }
 }
 
@@ -234,11 +234,11 @@ pub(crate) fn hash_value(value: ValueRef<'_>) -> Value {
         ValueRef::Bool(b) => Sha256::digest([u8::from(b)]),
         ValueRef::Int(i) => Sha256::digest(i.to_le_bytes()),
         ValueRef::Double(d) => Sha256::digest(d.to_bits().to_le_bytes()),
-        _ => return Value::Str(Vec::new()),
+        _ => return Value::Str(bytes::Bytes::new()),
     };
     let mut hex = vec![0u8; 64];
     hex::encode_to_slice(digest, &mut hex).expect("a SHA-256 digest is 64 hex digits");
-    Value::Str(hex)
+    Value::Str(hex.into())
 }
 
 #[cfg(test)]
@@ -291,12 +291,12 @@ pub(crate) mod tests {
     pub(crate) fn engine_value(value: Value) -> otelcol_rust_engine::Value {
         use otelcol_rust_engine::Value as V;
         match value {
-            Value::StringValue(s) => V::Str(s.into_bytes()),
+            Value::StringValue(s) => V::Str(s.into()),
             Value::BoolValue(b) => V::Bool(b),
             Value::IntValue(i) => V::Int(i),
             Value::DoubleValue(d) => V::Double(d),
-            Value::BytesValue(b) => V::Bytes(b),
-            other => V::Raw(any(other).encode_to_vec()),
+            Value::BytesValue(b) => V::Bytes(b.into()),
+            other => V::Raw(any(other).encode_to_vec().into()),
         }
     }
 

@@ -1,0 +1,504 @@
+// Command loadtest measures the built collector under OTLP load, pipeline
+// by pipeline, side by side in one run: the collector's CPU time per span
+// (from /proc), its memory and threads, and for the rate limiter the
+// throughput it lets through. `make loadtest` runs it on the binary `make
+// build` produced; it builds nothing.
+//
+// "Processor cost" is a pipeline's CPU per span minus the same pipeline
+// with no processor, so the receiver's and exporter's work cancels out.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+type options struct {
+	binary   string
+	duration time.Duration
+	warmup   time.Duration
+	clients  int
+	rounds   int
+	only     string
+	out      string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.binary, "binary", "_build/otelcol-rust", "the collector binary to measure")
+	flag.DurationVar(&o.duration, "duration", 6*time.Second, "measurement window per pipeline")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "load before the window starts")
+	flag.IntVar(&o.clients, "clients", 4, "concurrent OTLP/gRPC clients")
+	flag.IntVar(&o.rounds, "rounds", 3, "runs per pipeline; the table shows the median")
+	flag.StringVar(&o.only, "only", "", "run only pipelines whose name contains this")
+	flag.StringVar(&o.out, "out", "", "also write the report (Markdown) to this file")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// The processors compared: the same four actions in contrib's Go processor
+// and in the Rust one, and a Rust one whose only action matches nothing.
+const (
+	actions = `
+      actions:
+        - {key: environment, value: production, action: insert}
+        - {key: http.method, value: GET, action: update}
+        - {key: internal.debug, action: delete}
+        - {key: user.email, action: hash}`
+	noMatch = `
+      actions:
+        - {key: no.such.attribute, action: delete}`
+)
+
+type pipeline struct {
+	name       string
+	processors map[string]string // id -> config body
+	order      []string
+	batch      int
+}
+
+func chain(typ, body string, n int) (map[string]string, []string) {
+	procs := map[string]string{}
+	var order []string
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("%s/%d", typ, i)
+		procs[id] = body
+		order = append(order, id)
+	}
+	return procs, order
+}
+
+func pipelines() []pipeline {
+	var out []pipeline
+	for _, batch := range []int{1000, 100, 10} {
+		add := func(name, typ, body string, n int) {
+			p := pipeline{name: fmt.Sprintf("%s, batch %d", name, batch), batch: batch}
+			if n > 0 {
+				p.processors, p.order = chain(typ, body, n)
+			}
+			out = append(out, p)
+		}
+		add("no processor", "", "", 0)
+		add("attributes (contrib)", "attributes", actions, 1)
+		add("rust_attributes", "rust_attributes", actions, 1)
+		add("rust_attributes, changes nothing", "rust_attributes", noMatch, 1)
+		if batch == 1000 {
+			add("3 x attributes (contrib)", "attributes", actions, 3)
+			add("3 x rust_attributes", "rust_attributes", actions, 3)
+			add("3 x rust_attributes, changes nothing", "rust_attributes", noMatch, 3)
+		}
+	}
+	return out
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func configYAML(grpcAddr, metricsPort string, procs map[string]string, order []string, exporters, exporterIDs string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: %s\n", grpcAddr)
+	if len(procs) > 0 {
+		b.WriteString("processors:\n")
+		ids := make([]string, 0, len(procs))
+		for id := range procs {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			fmt.Fprintf(&b, "  %s:%s\n", id, procs[id])
+		}
+	}
+	b.WriteString(exporters)
+	fmt.Fprintf(&b, `service:
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: %s
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [%s]
+      exporters: [%s]
+`, metricsPort, strings.Join(order, ", "), exporterIDs)
+	return b.String()
+}
+
+// collector is one run of the binary.
+type collector struct {
+	cmd  *exec.Cmd
+	addr string
+	dir  string
+}
+
+func startCollector(binary, config string) (*collector, error) {
+	dir, err := os.MkdirTemp("", "loadtest")
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(dir, "collector.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(binary, "--config", path)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &collector{cmd: cmd, dir: dir}, nil
+}
+
+func (c *collector) waitReady(addr string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			conn.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	out, _ := os.ReadFile(filepath.Join(c.dir, "collector.log"))
+	return fmt.Errorf("collector did not listen on %s:\n%s", addr, tail(string(out), 2000))
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func (c *collector) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
+	os.RemoveAll(c.dir)
+}
+
+// procStat reads the process's CPU time (user+system) and memory.
+type procStat struct {
+	cpu     time.Duration
+	rssKB   int64
+	hwmKB   int64
+	threads int64
+}
+
+func readProc(pid int) (procStat, error) {
+	var s procStat
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return s, err
+	}
+	// Fields after the command name (which may hold spaces) start at ')'.
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	// Linux reports in USER_HZ, 100 on every supported architecture.
+	s.cpu = time.Duration(utime+stime) * 10 * time.Millisecond
+	status, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return s, err
+	}
+	defer status.Close()
+	sc := bufio.NewScanner(status)
+	for sc.Scan() {
+		line := sc.Text()
+		field := func(prefix string) int64 {
+			v, _ := strconv.ParseInt(strings.Fields(strings.TrimPrefix(line, prefix))[0], 10, 64)
+			return v
+		}
+		switch {
+		case strings.HasPrefix(line, "VmRSS:"):
+			s.rssKB = field("VmRSS:")
+		case strings.HasPrefix(line, "VmHWM:"):
+			s.hwmKB = field("VmHWM:")
+		case strings.HasPrefix(line, "Threads:"):
+			s.threads = field("Threads:")
+		}
+	}
+	return s, nil
+}
+
+// batchOf builds one OTLP request of n spans with 7 attributes each, as
+// an instrumented HTTP service would send them.
+func batchOf(n int) ptraceotlp.ExportRequest {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "checkout")
+	rs.Resource().Attributes().PutStr("host.name", "node-7")
+	ss := rs.ScopeSpans().AppendEmpty()
+	ss.Scope().SetName("loadtest")
+	for i := 0; i < n; i++ {
+		s := ss.Spans().AppendEmpty()
+		s.SetName("GET /api/cart")
+		s.SetKind(ptrace.SpanKindServer)
+		s.SetTraceID([16]byte{1, 2, 3, 4, 5, 6, 7, 8, byte(i), byte(i >> 8)})
+		s.SetSpanID([8]byte{9, 8, 7, 6, 5, byte(i), byte(i >> 8), 1})
+		s.SetStartTimestamp(1_700_000_000_000_000_000)
+		s.SetEndTimestamp(1_700_000_000_001_000_000)
+		a := s.Attributes()
+		a.PutStr("http.method", "POST")
+		a.PutStr("http.url", "https://shop.example.com/api/cart?item=42")
+		a.PutInt("http.status_code", 200)
+		a.PutStr("user.email", fmt.Sprintf("user%d@example.com", i%97))
+		a.PutStr("internal.debug", "trace-sampler=on")
+		a.PutStr("net.peer.ip", "10.1.2.3")
+		a.PutInt("thread.id", int64(i%16))
+	}
+	return ptraceotlp.NewExportRequestFromTraces(td)
+}
+
+// load sends batches from `clients` goroutines until ctx ends, counting
+// the spans and requests the collector accepted inside the window.
+type load struct {
+	spans, requests, failures atomic.Int64
+	counting                  atomic.Bool
+}
+
+func (l *load) run(ctx context.Context, addr string, clients, batch int) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	client := ptraceotlp.NewGRPCClient(conn)
+	req := batchOf(batch)
+	var wg sync.WaitGroup
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				_, err := client.Export(rctx, req)
+				cancel()
+				if !l.counting.Load() {
+					continue
+				}
+				if err != nil {
+					if ctx.Err() == nil {
+						l.failures.Add(1)
+					}
+					continue
+				}
+				l.spans.Add(int64(batch))
+				l.requests.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+type result struct {
+	name       string
+	usPerSpan  float64
+	spansPerS  float64
+	reqPerS    float64
+	rssMB      float64
+	peakMB     float64
+	threads    int64
+	failures   int64
+	maxThreads int64
+}
+
+// measure runs one collector configuration under load and returns its
+// figures for the window.
+func measure(o options, name, config, addr string, clients, batch int) (result, error) {
+	c, err := startCollector(o.binary, config)
+	if err != nil {
+		return result{}, err
+	}
+	defer c.stop()
+	if err := c.waitReady(addr); err != nil {
+		return result{}, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &load{}
+	done := make(chan error, 1)
+	go func() { done <- l.run(ctx, addr, clients, batch) }()
+	time.Sleep(o.warmup)
+	pid := c.cmd.Process.Pid
+	before, err := readProc(pid)
+	if err != nil {
+		cancel()
+		return result{}, err
+	}
+	l.counting.Store(true)
+	start := time.Now()
+	var maxThreads int64
+	for time.Since(start) < o.duration {
+		time.Sleep(200 * time.Millisecond)
+		if s, err := readProc(pid); err == nil && s.threads > maxThreads {
+			maxThreads = s.threads
+		}
+	}
+	after, err := readProc(pid)
+	l.counting.Store(false)
+	elapsed := time.Since(start)
+	cancel()
+	<-done
+	if err != nil {
+		return result{}, err
+	}
+	spans := l.spans.Load()
+	r := result{
+		name:       name,
+		spansPerS:  float64(spans) / elapsed.Seconds(),
+		reqPerS:    float64(l.requests.Load()) / elapsed.Seconds(),
+		rssMB:      float64(after.rssKB) / 1024,
+		peakMB:     float64(after.hwmKB) / 1024,
+		threads:    after.threads,
+		maxThreads: maxThreads,
+		failures:   l.failures.Load(),
+	}
+	if spans > 0 {
+		r.usPerSpan = float64((after.cpu - before.cpu).Microseconds()) / float64(spans)
+	}
+	return r, nil
+}
+
+func median(rs []result) result {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].usPerSpan < rs[j].usPerSpan })
+	return rs[len(rs)/2]
+}
+
+func run(o options) error {
+	if _, err := os.Stat(o.binary); err != nil {
+		return fmt.Errorf("%s: %w (run make build first)", o.binary, err)
+	}
+	var report strings.Builder
+	w := io.MultiWriter(os.Stdout, &report)
+	fmt.Fprintf(w, "# otelcol-rust load test\n\n%s, %d clients, OTLP/gRPC traces, 7 attributes per span, exporter debug (basic);\n"+
+		"collector CPU from /proc over %s after %s of warm-up, median of %d runs.\n\n",
+		machine(), o.clients, o.duration, o.warmup, o.rounds)
+
+	results := map[string]result{}
+	fmt.Fprintf(w, "| pipeline | CPU µs/span | processor cost µs/span | vs contrib attributes | spans/s | RSS MB | peak RSS MB | threads |\n|---|---|---|---|---|---|---|---|\n")
+	for _, p := range pipelines() {
+		if o.only != "" && !strings.Contains(p.name, o.only) {
+			continue
+		}
+		var runs []result
+		for i := 0; i < o.rounds; i++ {
+			addr, err := freeAddr()
+			if err != nil {
+				return err
+			}
+			metricsAddr, err := freeAddr()
+			if err != nil {
+				return err
+			}
+			_, port, _ := net.SplitHostPort(metricsAddr)
+			cfg := configYAML(addr, port, p.processors, p.order, "exporters:\n  debug:\n    verbosity: basic\n", "debug")
+			r, err := measure(o, p.name, cfg, addr, o.clients, p.batch)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.name, err)
+			}
+			runs = append(runs, r)
+		}
+		r := median(runs)
+		results[p.name] = r
+		batch := fmt.Sprintf(", batch %d", p.batch)
+		base, hasBase := results["no processor"+batch]
+		cost, vs := "", ""
+		if hasBase && !strings.HasPrefix(p.name, "no processor") {
+			c := r.usPerSpan - base.usPerSpan
+			cost = fmt.Sprintf("%.2f", c)
+			contribName := "attributes (contrib)" + batch
+			if strings.HasPrefix(p.name, "3 x") {
+				contribName = "3 x attributes (contrib)" + batch
+			}
+			if cr, ok := results[contribName]; ok && !strings.Contains(p.name, "(contrib)") {
+				if cc := cr.usPerSpan - base.usPerSpan; cc > 0 {
+					vs = fmt.Sprintf("%.2fx", c/cc)
+				}
+			}
+		}
+		fmt.Fprintf(w, "| %s | %.2f | %s | %s | %.0f | %.0f | %.0f | %d |\n", p.name, r.usPerSpan, cost, vs, r.spansPerS, r.rssMB, r.peakMB, r.threads)
+	}
+	if err := chainRatio(w, results); err != nil {
+		return err
+	}
+	if o.only == "" || strings.Contains("rate limiter", o.only) {
+		if err := rateLimiter(o, w); err != nil {
+			return err
+		}
+	}
+	if o.out != "" {
+		return os.WriteFile(o.out, []byte(report.String()), 0o644)
+	}
+	return nil
+}
+
+func chainRatio(w io.Writer, results map[string]result) error {
+	base, ok1 := results["no processor, batch 1000"]
+	one, ok2 := results["rust_attributes, batch 1000"]
+	three, ok3 := results["3 x rust_attributes, batch 1000"]
+	if !ok1 || !ok2 || !ok3 {
+		return nil
+	}
+	c1, c3 := one.usPerSpan-base.usPerSpan, three.usPerSpan-base.usPerSpan
+	if c1 > 0 {
+		fmt.Fprintf(w, "\nThree rust_attributes in a row cost %.2fx one (processor cost %.2f vs %.2f µs/span).\n", c3/c1, c3, c1)
+	}
+	return nil
+}
+
+func machine() string {
+	cpu := "unknown CPU"
+	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(raw), "\n") {
+			if strings.HasPrefix(line, "model name") {
+				cpu = strings.TrimSpace(strings.SplitN(line, ":", 2)[1])
+				break
+			}
+		}
+	}
+	n := 0
+	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		n = strings.Count(string(raw), "processor\t:")
+	}
+	return fmt.Sprintf("%d cores (%s)", n, cpu)
+}

@@ -1,0 +1,175 @@
+//! `cargo bench -p otelcol-rust-engine`: what reading and editing a batch
+//! in place costs, per span, on the load test's batch (1000 spans, 7
+//! attributes each). A plain timing loop (no external harness): the
+//! figures are medians of several runs, for comparing changes on one
+//! machine.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use otelcol_rust_engine::proto::common::{any_value, AnyValue, KeyValue};
+use otelcol_rust_engine::proto::resource::Resource;
+use otelcol_rust_engine::proto::trace::{ResourceSpans, ScopeSpans, Span, TracesData};
+use otelcol_rust_engine::{OtlpData, Select, Signal, Value};
+use prost::Message;
+
+fn kv(key: &str, value: any_value::Value) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    }
+}
+
+fn batch(n: usize) -> Vec<u8> {
+    use any_value::Value::*;
+    let spans = (0..n)
+        .map(|i| Span {
+            name: "GET /api/cart".into(),
+            trace_id: vec![1; 16],
+            span_id: vec![2; 8],
+            start_time_unix_nano: 1_700_000_000_000_000_000,
+            end_time_unix_nano: 1_700_000_000_001_000_000,
+            attributes: vec![
+                kv("http.method", StringValue("POST".into())),
+                kv(
+                    "http.url",
+                    StringValue("https://shop.example.com/api/cart?item=42".into()),
+                ),
+                kv("http.status_code", IntValue(200)),
+                kv(
+                    "user.email",
+                    StringValue(format!("user{}@example.com", i % 97)),
+                ),
+                kv("internal.debug", StringValue("trace-sampler=on".into())),
+                kv("net.peer.ip", StringValue("10.1.2.3".into())),
+                kv("thread.id", IntValue((i % 16) as i64)),
+            ],
+            ..Default::default()
+        })
+        .collect();
+    TracesData {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", StringValue("checkout".into()))],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+/// With `PDATA_BENCH_ITERS=n` (and `PDATA_BENCH_ONLY=<part of a name>`)
+/// each case runs n times without timing: for `valgrind --tool=callgrind`,
+/// whose instruction counts are steady on a noisy machine.
+fn time(name: &str, spans: usize, mut f: impl FnMut()) {
+    if let Ok(only) = std::env::var("PDATA_BENCH_ONLY") {
+        if !name.contains(&only) {
+            return;
+        }
+    }
+    if let Some(n) = std::env::var("PDATA_BENCH_ITERS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        for _ in 0..n {
+            f();
+        }
+        println!("{name}: {n} iterations");
+        return;
+    }
+    let mut runs = Vec::new();
+    for _ in 0..7 {
+        let start = Instant::now();
+        let mut n = 0u32;
+        while start.elapsed() < Duration::from_millis(200) {
+            f();
+            n += 1;
+        }
+        runs.push(start.elapsed() / n);
+    }
+    runs.sort();
+    let per_batch = runs[runs.len() / 2];
+    println!(
+        "{name:<40} {:>9.1} µs/batch {:>7.1} ns/span",
+        per_batch.as_secs_f64() * 1e6,
+        per_batch.as_secs_f64() * 1e9 / spans as f64
+    );
+}
+
+fn main() {
+    let bytes = Bytes::from(batch(1000));
+    println!("fields: {}", scan_only(&bytes));
+    time("wire scan of every field (lower bound)", 1000, || {
+        black_box(scan_only(black_box(&bytes)));
+    });
+    time("visit (read every span's attributes)", 1000, || {
+        let data = OtlpData::from_original(Signal::Traces, bytes.clone());
+        data.visit_attributes(Select::RECORDS, |_, a| {
+            black_box(a.find(b"no.such.attribute"));
+        })
+        .unwrap();
+    });
+    time("edit, nothing changes", 1000, || {
+        let mut data = OtlpData::from_original(Signal::Traces, bytes.clone());
+        data.edit_attributes(Select::RECORDS, |_, a| {
+            a.remove(b"no.such.attribute");
+        })
+        .unwrap();
+        assert!(data.is_original());
+    });
+    let production = Value::str("production");
+    let get = Value::str("GET");
+    time("edit, insert+update+delete+set", 1000, || {
+        let mut data = OtlpData::from_original(Signal::Traces, bytes.clone());
+        data.edit_attributes(Select::RECORDS, |_, a| {
+            a.insert(b"environment", production.clone());
+            if let Some(i) = a.find(b"http.method") {
+                a.set(i, get.clone());
+            }
+            a.remove(b"internal.debug");
+            if let Some(i) = a.find(b"user.email") {
+                a.set(i, Value::Str(vec![b'0'; 64].into()));
+            }
+        })
+        .unwrap();
+        black_box(data.outgoing(true).unwrap());
+    });
+    time(
+        "prost decode + encode (the floor this avoids)",
+        1000,
+        || {
+            let td = TracesData::decode(bytes.as_ref()).unwrap();
+            black_box(td.encode_to_vec());
+        },
+    );
+}
+
+/// How fast the wire reader alone walks every field of every span and
+/// attribute: the lower bound for anything that reads attributes.
+pub fn scan_only(bytes: &[u8]) -> u64 {
+    use otelcol_rust_engine::wire::{fields, WireValue};
+    // TracesData.1 -> ResourceSpans.2 -> ScopeSpans.2 -> Span.9 ->
+    // KeyValue.2 -> AnyValue.
+    const PATH: [u32; 5] = [1, 2, 2, 9, 2];
+    fn walk(buf: &[u8], depth: usize, n: &mut u64) {
+        for f in fields(buf) {
+            let f = f.unwrap();
+            *n += 1;
+            if let WireValue::Len(b) = f.value {
+                if depth < PATH.len() && f.number == PATH[depth] {
+                    walk(b, depth + 1, n);
+                }
+            }
+        }
+    }
+    let mut n = 0;
+    walk(bytes, 0, &mut n);
+    n
+}
