@@ -87,7 +87,7 @@ generate-header: $(CBINDGEN)
 generate-components: $(MDATAGEN)
 	cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents \
 		-out processor -builder-config $(ROOT)/builder-config.yaml
-	for dir in $$(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -out processor -list); do \
+	for dir in $$(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -out processor -list) processor/rustchainprocessor; do \
 		(cd $(COMPONENTS)/$$dir && $(MDATAGEN) metadata.yaml); \
 	done
 
@@ -127,7 +127,7 @@ test-go: rust rust-testing
 	cd $(COMPONENTS) && GOEXPERIMENT=cgocheck2 go test $(GO_TEST_FLAGS) -tags $(TESTING_TAG) \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./bridge/...
 	cd $(COMPONENTS) && go test $(GO_TEST_FLAGS) \
-		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./processor/...
+		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./processor/... ./converter/...
 
 test-integration: build build-testing
 	cd $(COMPONENTS) && OTELCOL_RUST_BINARY=$(ROOT)/$(BINARY) OTELCOL_RUST_TESTING_BINARY=$(ROOT)/$(TESTING_BINARY) \
@@ -149,7 +149,7 @@ lint: rust rust-testing
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 	@unformatted=$$(gofmt -l $(COMPONENTS) internal); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
-	cd $(COMPONENTS) && go vet -tags $(TESTING_TAG) ./bridge/... ./internal/... ./testprocessor/... && go vet ./processor/... && go vet -tags integration ./integration/...
+	cd $(COMPONENTS) && go vet -tags $(TESTING_TAG) ./bridge/... ./internal/... ./testprocessor/... && go vet ./processor/... ./converter/... && go vet -tags integration ./integration/...
 
 fmt:
 	cargo fmt --all

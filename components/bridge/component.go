@@ -74,35 +74,44 @@ type Processor struct {
 	emitterDone chan struct{}
 }
 
-// newProcessor creates the Rust component for one component id and signal.
-func newProcessor(set processor.Settings, cfg *Config, signal uint8) (*Processor, error) {
-	configJSON, err := cfg.json()
-	if err != nil {
-		return nil, err
-	}
-	resp := RustBridgeImpl{}.create(&CreateRequest{
-		component_id: set.ID.String(),
-		signal:       signal,
-		stages: []StageConfig{{
-			processor_type: cfg.processorType,
-			component_id:   set.ID.String(),
-			config_json:    configJSON,
-		}},
-	})
-	if resp.error != "" {
-		return nil, errors.New(resp.error)
-	}
-	info, _ := LookupProcessor(cfg.processorType)
+// stage is one Rust processor of a component: its component id and
+// configuration.
+type stage struct {
+	id   component.ID
+	cfg  *Config
+	info RegisteredProcessor
+}
+
+// newProcessor creates the Rust component for one component id and
+// signal: one processor, or a chain of them.
+func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Processor, error) {
+	req := &CreateRequest{component_id: set.ID.String(), signal: signal}
 	p := &Processor{
 		id:          set.ID,
-		handle:      resp.handle,
 		signal:      signal,
-		needsAuth:   info.NeedsClientAuth,
-		mutatesData: info.MutatesData,
 		stopping:    make(chan struct{}),
 		emitterWake: make(chan struct{}, 1),
 	}
-	tel, err := newTelemetry(set.TelemetrySettings, p, []RegisteredProcessor{info})
+	for i := range stages {
+		configJSON, err := stages[i].cfg.json()
+		if err != nil {
+			return nil, err
+		}
+		req.stages = append(req.stages, StageConfig{
+			processor_type: stages[i].cfg.processorType,
+			component_id:   stages[i].id.String(),
+			config_json:    configJSON,
+		})
+		stages[i].info, _ = LookupProcessor(stages[i].cfg.processorType)
+		p.needsAuth = p.needsAuth || stages[i].info.NeedsClientAuth
+		p.mutatesData = p.mutatesData || stages[i].info.MutatesData
+	}
+	resp := RustBridgeImpl{}.create(req)
+	if resp.error != "" {
+		return nil, errors.New(resp.error)
+	}
+	p.handle = resp.handle
+	tel, err := newTelemetry(set.TelemetrySettings, p, stages)
 	if err != nil {
 		RustBridgeImpl{}.destroy(&HandleRequest{handle: p.handle})
 		return nil, fmt.Errorf("%s: telemetry: %w", set.ID, err)
@@ -233,9 +242,9 @@ func (p *Processor) process(r *request) error {
 	if p.closed {
 		return errShutdown(p)
 	}
-	ctx, span, start := p.telemetry.startRequest(r.ctx)
+	ctx, rt := p.telemetry.startRequest(r.ctx)
 	r.ctx = ctx
 	err := p.run(r)
-	p.telemetry.endRequest(ctx, span, start, err)
+	p.telemetry.endRequest(ctx, rt, err, r.stages)
 	return err
 }

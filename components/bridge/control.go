@@ -92,7 +92,7 @@ func NewProcessorFactory(typ component.Type, stability Stabilities) processor.Fa
 	var opts []processor.FactoryOption
 	if stability.Traces != component.StabilityLevelUndefined {
 		opts = append(opts, processor.WithTraces(func(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
-			p, err := newProcessor(set, cfg.(*Config), signalTraces)
+			p, err := newProcessor(set, []stage{{id: set.ID, cfg: cfg.(*Config)}}, signalTraces)
 			if err != nil {
 				return nil, err
 			}
@@ -102,7 +102,7 @@ func NewProcessorFactory(typ component.Type, stability Stabilities) processor.Fa
 	}
 	if stability.Metrics != component.StabilityLevelUndefined {
 		opts = append(opts, processor.WithMetrics(func(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-			p, err := newProcessor(set, cfg.(*Config), signalMetrics)
+			p, err := newProcessor(set, []stage{{id: set.ID, cfg: cfg.(*Config)}}, signalMetrics)
 			if err != nil {
 				return nil, err
 			}
@@ -112,7 +112,7 @@ func NewProcessorFactory(typ component.Type, stability Stabilities) processor.Fa
 	}
 	if stability.Logs != component.StabilityLevelUndefined {
 		opts = append(opts, processor.WithLogs(func(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
-			p, err := newProcessor(set, cfg.(*Config), signalLogs)
+			p, err := newProcessor(set, []stage{{id: set.ID, cfg: cfg.(*Config)}}, signalLogs)
 			if err != nil {
 				return nil, err
 			}

@@ -173,6 +173,23 @@
 // it spins briefly before parking.
 #define NOTIFIED 1
 
+// How one processor of a chain handled a request: what Go records in
+// that processor's own request metrics.
+typedef struct {
+  // 1 when the request reached this processor.
+  uint8_t entered;
+  // `OTELCOL_RUST_ERR_*`: how the processor's `process` ended.
+  uint8_t error_kind;
+  // 1 when that error is permanent.
+  uint8_t permanent;
+  // Unused (alignment).
+  uint8_t reserved;
+  // Unused (alignment).
+  uint32_t reserved2;
+  // Time the request spent in this processor and the ones after it.
+  uint64_t nanos;
+} OtelcolRustStageOutcome;
+
 // How a request ended, or what the next consumer answered.
 typedef struct {
   // One of the `OTELCOL_RUST_ERR_*` kinds.
@@ -238,6 +255,12 @@ typedef struct {
   // 32-bit load) for `OTELCOL_RUST_WAKE_NOTIFIED` before it arms the
   // wake-up and parks.
   const uint32_t *wake_state;
+  // DONE, for a component of several processors (a fused chain): an
+  // array of one [`OtelcolRustStageOutcome`] per processor, which Go
+  // frees with `otelcol_rust_stage_outcomes_free`; null otherwise.
+  OtelcolRustStageOutcome *stage_outcomes;
+  // Length of `stage_outcomes`.
+  size_t stage_outcomes_len;
   // DONE: how the request ended.
   OtelcolRustError error;
 } OtelcolRustStep;
@@ -337,6 +360,14 @@ void otelcol_rust_emission_reply(void *task, uint8_t error_kind, int32_t grpc_co
 // # Safety
 // `details` must come from an [`OtelcolRustError`] and be freed once.
 void otelcol_rust_error_free(void *details);
+
+// Frees the per-processor outcomes of a chain's request after Go read
+// them.
+//
+// # Safety
+// `outcomes` must come from a DONE step's `stage_outcomes`, with its
+// `stage_outcomes_len`, and be freed once.
+void otelcol_rust_stage_outcomes_free(OtelcolRustStageOutcome *outcomes, size_t len);
 
 // Starts a request of `component` and runs it until it emits, waits or
 // ends.

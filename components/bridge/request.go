@@ -61,6 +61,8 @@ type request struct {
 	// handedOn: the caller's pdata went to the next consumer.
 	handedOn bool
 	waiter   *waiter
+	// stages: for a chain, how each processor handled the request.
+	stages []stageOutcome
 }
 
 var (
@@ -122,6 +124,7 @@ func (p *Processor) run(r *request) error {
 			step = next
 		default:
 			re := readError(&step.error)
+			r.readStages(&step)
 			r.end(step.buffer_retained != 0)
 			return re.goError(r.ctx)
 		}
@@ -132,15 +135,17 @@ func (p *Processor) run(r *request) error {
 // If the caller's context ends first, or the processor shuts down, the
 // request is dropped in Rust and ends here (ended true).
 func (r *request) wait(task unsafe.Pointer, wakeState *C.uint32_t) (step C.OtelcolRustStep, ended bool, err error) {
-	if wakeState != nil && spinForWake((*uint32)(unsafe.Pointer(wakeState))) {
+	if wakeState != nil && spinForWake((*uint32)(unsafe.Pointer(wakeState))) && r.ctx.Err() == nil {
 		return C.otelcol_rust_request_poll(task), false, nil
 	}
 	if r.waiter == nil {
 		pendingTotal.Add(1)
-		r.proc.telemetry.queued.Add(r.ctx, 1, r.proc.telemetry.componentSet)
+		for _, s := range r.proc.telemetry.stages {
+			r.proc.telemetry.queued.Add(r.ctx, 1, s.componentAdd...)
+		}
 		r.waiter = newWaiter(r.id)
 	}
-	if C.otelcol_rust_request_arm(task) == 0 {
+	if C.otelcol_rust_request_arm(task) == 0 && r.ctx.Err() == nil {
 		// Woken already (or busy waking itself): poll again, letting other
 		// goroutines run first.
 		runtime.Gosched()
@@ -149,16 +154,60 @@ func (r *request) wait(task unsafe.Pointer, wakeState *C.uint32_t) (step C.Otelc
 	waitsTotal.Add(1)
 	select {
 	case <-r.waiter.ch:
-		return C.otelcol_rust_request_poll(task), false, nil
-	case <-r.ctx.Done():
-		r.end(C.otelcol_rust_request_cancel(task) != 0)
-		if testHookCancelled != nil {
-			testHookCancelled(r.ctx)
+		// The caller's context wins over the work, as a deadline or a
+		// cancel that came first would have.
+		if r.ctx.Err() == nil {
+			return C.otelcol_rust_request_poll(task), false, nil
 		}
-		return step, true, ctxError(r.ctx)
+		return r.drop(task, ctxError(r.ctx))
+	case <-r.ctx.Done():
+		return r.drop(task, ctxError(r.ctx))
 	case <-r.proc.stopping:
-		r.end(C.otelcol_rust_request_cancel(task) != 0)
-		return step, true, errShutdown(r.proc)
+		return r.drop(task, errShutdown(r.proc))
+	}
+}
+
+// drop ends a waiting request in Rust (its future is dropped with
+// whatever it awaited) and here, with err.
+func (r *request) drop(task unsafe.Pointer, err error) (C.OtelcolRustStep, bool, error) {
+	r.end(C.otelcol_rust_request_cancel(task) != 0)
+	if testHookCancelled != nil {
+		testHookCancelled(r.ctx)
+	}
+	r.everyStageEnded(err)
+	return C.OtelcolRustStep{}, true, err
+}
+
+// readStages reads (and frees) how each processor of a chain handled the
+// request.
+func (r *request) readStages(s *C.OtelcolRustStep) {
+	if s.stage_outcomes == nil {
+		return
+	}
+	outcomes := unsafe.Slice(s.stage_outcomes, int(s.stage_outcomes_len))
+	r.stages = make([]stageOutcome, len(outcomes))
+	for i, o := range outcomes {
+		r.stages[i] = stageOutcome{entered: o.entered != 0, kind: uint8(o.error_kind), permanent: o.permanent != 0, nanos: int64(o.nanos)}
+	}
+	C.otelcol_rust_stage_outcomes_free(s.stage_outcomes, s.stage_outcomes_len)
+}
+
+// everyStageEnded records, for a chain whose request was dropped while it
+// waited, that every processor ended with err.
+func (r *request) everyStageEnded(err error) {
+	if len(r.proc.telemetry.stages) < 2 {
+		return
+	}
+	re := &rustError{kind: errRetryable}
+	switch {
+	case errors.Is(err, context.Canceled):
+		re.kind = errCancelled
+	case errors.Is(err, context.DeadlineExceeded):
+		re.kind = errDeadline
+	}
+	r.stages = make([]stageOutcome, len(r.proc.telemetry.stages))
+	for i := range r.stages {
+		r.stages[i] = stageOutcome{entered: true, kind: re.kind}
 	}
 }
 
@@ -198,7 +247,9 @@ func spinForWake(state *uint32) bool {
 func (r *request) end(bufferRetained bool) {
 	if r.waiter != nil {
 		waiters.Delete(r.id)
-		r.proc.telemetry.queued.Add(context.WithoutCancel(r.ctx), -1, r.proc.telemetry.componentSet)
+		for _, s := range r.proc.telemetry.stages {
+			r.proc.telemetry.queued.Add(context.WithoutCancel(r.ctx), -1, s.componentAdd...)
+		}
 	}
 	r.releaseBuffer(bufferRetained)
 }

@@ -47,45 +47,61 @@ var outcomes = []string{outcomeSuccess, outcomePermanent, outcomeRetryable, outc
 
 // telemetry is one component's share of the Collector's own telemetry:
 // its zap logger, its meter and its tracer, as the Collector hands every
-// component in TelemetrySettings.
+// component in TelemetrySettings. A fused chain has one stageTelemetry per
+// processor, each under the processor's own component id.
 type telemetry struct {
-	logger *zap.Logger
 	tracer trace.Tracer
-	// spanName names the per-request span (the component id).
-	spanName string
-	// stages are the telemetry of each processor of the component.
-	stages []*stageTelemetry
 	// noopTracer: the Collector's tracing is off (its TracerProvider hands
 	// out the OTel no-op tracer), so no span is started per request.
 	noopTracer bool
+	// stages are the telemetry of each processor of the component.
+	stages []*stageTelemetry
 
 	requests   metric.Int64Counter
 	duration   metric.Float64Histogram
 	inFlight   metric.Int64UpDownCounter
 	queued     metric.Int64UpDownCounter
-	outcomeSet map[string]metric.MeasurementOption
-	// componentSet names the component as the Collector's own processor
-	// metrics do (processor, otel_signal).
+	registered []metric.Registration
+	// componentSet names the component's first processor (processor,
+	// otel_signal), as the Collector's own processor metrics do.
 	componentSet metric.MeasurementOption
-	registered   []metric.Registration
 }
 
-// stageTelemetry is where one processor of a component logs and starts
-// its spans.
+// stageTelemetry is where one processor of a component logs, traces and
+// counts its requests.
 type stageTelemetry struct {
 	id     string
 	logger *zap.Logger
-	tracer trace.Tracer
+	// Measurement options, made once: passing a prepared slice costs no
+	// allocation per request.
+	componentAdd    []metric.AddOption
+	outcomeAdd      map[string][]metric.AddOption
+	outcomeRecord   map[string][]metric.RecordOption
+	componentSetOpt metric.MeasurementOption
 }
 
-func newTelemetry(set component.TelemetrySettings, p *Processor, infos []RegisteredProcessor) (*telemetry, error) {
-	t := &telemetry{
-		logger:     set.Logger,
-		tracer:     set.TracerProvider.Tracer(scopeName),
-		spanName:   p.id.String(),
-		outcomeSet: map[string]metric.MeasurementOption{},
-	}
-	t.stages = []*stageTelemetry{{id: p.id.String(), logger: t.logger, tracer: t.tracer}}
+// injectorCore is the Collector's component logger core, which can drop
+// the component attributes it injects (so that a processor of a fused
+// chain logs under its own component id).
+type injectorCore interface {
+	DropInjectedAttributes(droppedAttrs ...string) zapcore.Core
+}
+
+const componentIDKey = "otelcol.component.id"
+
+// stageLogger is the logger of a processor fused into the chain whose
+// logger is base: the same, under the processor's own component id.
+func stageLogger(base *zap.Logger, id string) *zap.Logger {
+	return base.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		if ic, ok := c.(injectorCore); ok {
+			return ic.DropInjectedAttributes(componentIDKey)
+		}
+		return c
+	})).With(zap.String(componentIDKey, id))
+}
+
+func newTelemetry(set component.TelemetrySettings, p *Processor, stages []stage) (*telemetry, error) {
+	t := &telemetry{tracer: set.TracerProvider.Tracer(scopeName)}
 	_, t.noopTracer = t.tracer.(nooptrace.Tracer)
 	meter := set.MeterProvider.Meter(scopeName)
 	var err error
@@ -95,7 +111,7 @@ func newTelemetry(set component.TelemetrySettings, p *Processor, infos []Registe
 		return nil, err
 	}
 	if t.duration, err = meter.Float64Histogram("otelcol_rust_processor_duration",
-		metric.WithDescription("Time from entering the bridge to the request's end, as the caller saw it."),
+		metric.WithDescription("Time from entering the processor to the request's end, as the caller saw it."),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5)); err != nil {
 		return nil, err
@@ -106,24 +122,36 @@ func newTelemetry(set component.TelemetrySettings, p *Processor, infos []Registe
 		return nil, err
 	}
 	if t.queued, err = meter.Int64UpDownCounter("otelcol_rust_processor_queued",
-		metric.WithDescription("Requests waiting on the bridge's runtime (the slow path) right now."),
+		metric.WithDescription("Requests waiting in the Rust processor (a timer, a queue) right now."),
 		metric.WithUnit("{requests}")); err != nil {
 		return nil, err
 	}
-	componentAttrs := []attribute.KeyValue{
-		attribute.String("processor", p.id.String()),
-		attribute.String("otel_signal", signalName(p.signal)),
-	}
-	t.componentSet = metric.WithAttributeSet(attribute.NewSet(componentAttrs...))
-	for _, o := range outcomes {
-		t.outcomeSet[o] = metric.WithAttributeSet(attribute.NewSet(append(componentAttrs, attribute.String("outcome", o))...))
-	}
-	for i, info := range infos {
-		stageAttrs := []attribute.KeyValue{
-			attribute.String("processor", t.stages[i].id),
+	for i, st := range stages {
+		id := st.id.String()
+		logger := set.Logger
+		if len(stages) > 1 {
+			logger = stageLogger(set.Logger, id)
+		}
+		attrs := []attribute.KeyValue{
+			attribute.String("processor", id),
 			attribute.String("otel_signal", signalName(p.signal)),
 		}
-		reg, err := registerCounters(meter, p.handle, uint32(i), info, stageAttrs)
+		set := metric.WithAttributeSet(attribute.NewSet(attrs...))
+		s := &stageTelemetry{
+			id:              id,
+			logger:          logger,
+			componentAdd:    []metric.AddOption{set},
+			componentSetOpt: set,
+			outcomeAdd:      map[string][]metric.AddOption{},
+			outcomeRecord:   map[string][]metric.RecordOption{},
+		}
+		for _, o := range outcomes {
+			os := metric.WithAttributeSet(attribute.NewSet(append(attrs, attribute.String("outcome", o))...))
+			s.outcomeAdd[o] = []metric.AddOption{os}
+			s.outcomeRecord[o] = []metric.RecordOption{os}
+		}
+		t.stages = append(t.stages, s)
+		reg, err := registerCounters(meter, p.handle, uint32(i), st.info, attrs)
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +159,7 @@ func newTelemetry(set component.TelemetrySettings, p *Processor, infos []Registe
 			t.registered = append(t.registered, reg)
 		}
 	}
+	t.componentSet = t.stages[0].componentSetOpt
 	configureRustLogging(set.Logger)
 	return t, nil
 }
@@ -184,31 +213,90 @@ func (t *telemetry) shutdown() {
 	}
 }
 
-// startRequest opens the Rust processor's span (a child of the caller's)
-// and counts the request in flight. The span's context is what Rust sees
-// as the request's span context and what the next consumer gets as parent.
-func (t *telemetry) startRequest(ctx context.Context) (context.Context, trace.Span, time.Time) {
-	t.inFlight.Add(ctx, 1, t.componentSet)
-	if t.noopTracer {
-		return ctx, trace.SpanFromContext(ctx), time.Now()
-	}
-	ctx, span := t.tracer.Start(ctx, t.spanName, trace.WithSpanKind(trace.SpanKindInternal))
-	return ctx, span, time.Now()
+// requestTelemetry is what a request's telemetry started with.
+type requestTelemetry struct {
+	spans []trace.Span
+	start time.Time
 }
 
-// endRequest records how a request ended.
-func (t *telemetry) endRequest(ctx context.Context, span trace.Span, start time.Time, err error) {
-	outcome := outcomeOf(err)
-	t.inFlight.Add(ctx, -1, t.componentSet)
-	t.requests.Add(ctx, 1, t.outcomeSet[outcome])
-	t.duration.Record(ctx, time.Since(start).Seconds(), t.outcomeSet[outcome])
+// startRequest opens each processor's span (the first a child of the
+// caller's, each next one a child of the one before) and counts the
+// request in flight. The last span's context is what Rust sees as the
+// request's span context and what the next consumer gets as parent.
+func (t *telemetry) startRequest(ctx context.Context) (context.Context, requestTelemetry) {
+	for _, s := range t.stages {
+		t.inFlight.Add(ctx, 1, s.componentAdd...)
+	}
+	rt := requestTelemetry{start: time.Now()}
 	if t.noopTracer {
-		return
+		return ctx, rt
 	}
-	if err != nil {
-		span.SetStatus(codes.Error, err.Error())
+	for _, s := range t.stages {
+		var span trace.Span
+		ctx, span = t.tracer.Start(ctx, s.id, trace.WithSpanKind(trace.SpanKindInternal))
+		rt.spans = append(rt.spans, span)
 	}
-	span.End()
+	return ctx, rt
+}
+
+// stageOutcome is how one processor of a chain handled a request.
+type stageOutcome struct {
+	entered   bool
+	kind      uint8
+	permanent bool
+	nanos     int64
+}
+
+// endRequest records how a request ended: for one processor from err, for
+// a chain from what each processor did (a processor the request never
+// reached records nothing, as a Go processor that was never called).
+func (t *telemetry) endRequest(ctx context.Context, rt requestTelemetry, err error, stages []stageOutcome) {
+	for _, s := range t.stages {
+		t.inFlight.Add(ctx, -1, s.componentAdd...)
+	}
+	if len(stages) == 0 {
+		outcome := outcomeOf(err)
+		s := t.stages[0]
+		t.requests.Add(ctx, 1, s.outcomeAdd[outcome]...)
+		t.duration.Record(ctx, time.Since(rt.start).Seconds(), s.outcomeRecord[outcome]...)
+	} else {
+		for i, so := range stages {
+			if i >= len(t.stages) || !so.entered {
+				continue
+			}
+			outcome := outcomeOfKind(so.kind, so.permanent)
+			s := t.stages[i]
+			t.requests.Add(ctx, 1, s.outcomeAdd[outcome]...)
+			t.duration.Record(ctx, time.Duration(so.nanos).Seconds(), s.outcomeRecord[outcome]...)
+		}
+	}
+	for i := len(rt.spans) - 1; i >= 0; i-- {
+		span := rt.spans[i]
+		if i < len(stages) && stages[i].kind != errNone {
+			span.SetStatus(codes.Error, err.Error())
+		} else if len(stages) == 0 && err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}
+}
+
+// outcomeOfKind names how a processor of a chain ended.
+func outcomeOfKind(kind uint8, permanent bool) string {
+	switch kind {
+	case errNone:
+		return outcomeSuccess
+	case errPanic:
+		return outcomePanic
+	case errCancelled:
+		return outcomeCancelled
+	case errDeadline:
+		return outcomeDeadline
+	}
+	if permanent {
+		return outcomePermanent
+	}
+	return outcomeRetryable
 }
 
 func outcomeOf(err error) string {
@@ -328,8 +416,8 @@ var (
 // span_start starts a span for a Rust processor on its component's
 // TracerProvider, under the parent Rust gives.
 func (goBridge) span_start(s SpanStart) SpanStarted {
-	st := stageOf(s.component, s.stage)
-	if st == nil {
+	p := lookupProcessor(s.component)
+	if p == nil || p.telemetry == nil {
 		return SpanStarted{}
 	}
 	parent := context.Background()
@@ -339,7 +427,7 @@ func (goBridge) span_start(s SpanStart) SpanStarted {
 		}
 	}
 	// The name lives in Rust memory for this call only; the SDK keeps it.
-	_, span := st.tracer.Start(parent, strings.Clone(s.name), trace.WithSpanKind(trace.SpanKindInternal))
+	_, span := p.telemetry.tracer.Start(parent, strings.Clone(s.name), trace.WithSpanKind(trace.SpanKindInternal))
 	started := SpanStarted{context: encodeRequestContext(trace.ContextWithSpanContext(context.Background(), span.SpanContext()), false)}
 	if !span.IsRecording() {
 		// Nothing records it: no handle, no end call needed.

@@ -81,6 +81,7 @@ func freePort(t *testing.T) string {
 
 // collector is a running otelcol-rust process.
 type collector struct {
+	args []string
 	grpcAddr, httpAddr string
 	dir                string
 	cmd                *exec.Cmd
@@ -177,7 +178,7 @@ func (c *collector) start(t *testing.T, bin, cfg string) {
 	cfgPath := filepath.Join(c.dir, "config.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 
-	c.cmd = exec.Command(bin, "--config", cfgPath)
+	c.cmd = exec.Command(bin, append([]string{"--config", cfgPath}, c.args...)...)
 	c.cmd.Stdout = c.output
 	c.cmd.Stderr = c.output
 	require.NoError(t, c.cmd.Start())
@@ -205,7 +206,8 @@ func (c *collector) start(t *testing.T, bin, cfg string) {
 
 func (c *collector) path(name string) string { return filepath.Join(c.dir, name+".json") }
 
-// newCollector reserves the OTLP ports of a collector not started yet.
+// newCollector reserves the OTLP ports of a collector not started yet;
+// args are added to its command line.
 func newCollector(t *testing.T) *collector {
 	return &collector{grpcAddr: freePort(t), httpAddr: freePort(t), dir: t.TempDir(), output: &syncBuffer{}}
 }

@@ -247,8 +247,33 @@ pub struct OtelcolRustStep {
     /// 32-bit load) for `OTELCOL_RUST_WAKE_NOTIFIED` before it arms the
     /// wake-up and parks.
     pub wake_state: *const u32,
+    /// DONE, for a component of several processors (a fused chain): an
+    /// array of one [`OtelcolRustStageOutcome`] per processor, which Go
+    /// frees with `otelcol_rust_stage_outcomes_free`; null otherwise.
+    pub stage_outcomes: *mut OtelcolRustStageOutcome,
+    /// Length of `stage_outcomes`.
+    pub stage_outcomes_len: usize,
     /// DONE: how the request ended.
     pub error: OtelcolRustError,
+}
+
+/// How one processor of a chain handled a request: what Go records in
+/// that processor's own request metrics.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OtelcolRustStageOutcome {
+    /// 1 when the request reached this processor.
+    pub entered: u8,
+    /// `OTELCOL_RUST_ERR_*`: how the processor's `process` ended.
+    pub error_kind: u8,
+    /// 1 when that error is permanent.
+    pub permanent: u8,
+    /// Unused (alignment).
+    pub reserved: u8,
+    /// Unused (alignment).
+    pub reserved2: u32,
+    /// Time the request spent in this processor and the ones after it.
+    pub nanos: u64,
 }
 
 /// A byte range within a context buffer.

@@ -111,18 +111,22 @@ pub type StageFuture = Pin<Box<dyn Future<Output = Result<(), ProcessingError>> 
 /// as the stage's own.
 pub fn run_stage(component: u64, stage: Arc<Stage>, data: PData) -> StageFuture {
     Box::pin(async move {
+        let start = std::time::Instant::now();
         let mut instance = stage.take_instance();
-        let future = Box::pin(async move {
+        let future = std::pin::pin!(async move {
             let result = instance.process(Message::PData(data)).await;
             (instance, result)
         });
-        match CatchUnwind(InStage::new(component, stage.index, future)).await {
+        let result = match CatchUnwind(InStage::new(component, stage.index, future)).await {
             Ok((instance, result)) => {
                 stage.put_instance(instance);
                 result
             }
             Err(payload) => Err(panic_error(&stage.id, payload)),
-        }
+        };
+        let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        crate::emission::record_stage(stage.index, &result, nanos);
+        result
     })
 }
 

@@ -26,11 +26,12 @@ use async_trait::async_trait;
 use otelcol_rust_engine::{MessageSink, PData, ProcessingError};
 use tokio::sync::oneshot;
 
-use crate::abi::{
-    OtelcolRustError, OtelcolRustStep, OTELCOL_RUST_FORM_ENCODED, OTELCOL_RUST_STEP_DONE,
-    OTELCOL_RUST_STEP_EMIT,
-};
+
 use crate::outcome::Reply;
+use crate::abi::{
+    OtelcolRustError, OtelcolRustStageOutcome, OtelcolRustStep, OTELCOL_RUST_FORM_ENCODED,
+    OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT,
+};
 use crate::wake::WakeCell;
 
 /// Where the emission futures of one request meet the poll loop.
@@ -41,13 +42,42 @@ pub struct EmitSlot {
     /// Go's answer to the emission with this sequence number.
     pub reply: RefCell<Option<(u64, Result<(), ProcessingError>)>>,
     next_seq: Cell<u64>,
+    /// For a chain: how each processor handled the request.
+    pub stages: RefCell<Vec<OtelcolRustStageOutcome>>,
 }
 
 impl EmitSlot {
+    /// A slot for a request of a component with `n_stages` processors.
+    pub fn new(n_stages: usize) -> Self {
+        let slot = EmitSlot::default();
+        if n_stages > 1 {
+            *slot.stages.borrow_mut() = vec![OtelcolRustStageOutcome::default(); n_stages];
+        }
+        slot
+    }
+
     /// The sequence number of the latest emission.
     pub fn last_seq(&self) -> u64 {
         self.next_seq.get()
     }
+}
+
+/// Records how a processor of a chain handled the request being polled on
+/// this thread (nothing outside a request, or for a single processor).
+pub fn record_stage(index: u32, result: &Result<(), ProcessingError>, nanos: u64) {
+    with_current(|slot| {
+        let Some(slot) = slot else { return };
+        if let Some(o) = slot.stages.borrow_mut().get_mut(index as usize) {
+            let e = OtelcolRustError::from_kind(result);
+            *o = OtelcolRustStageOutcome {
+                entered: 1,
+                error_kind: e.0,
+                permanent: u8::from(e.1),
+                nanos,
+                ..Default::default()
+            };
+        }
+    });
 }
 
 thread_local! {
@@ -278,6 +308,8 @@ fn no_emission() -> OtelcolRustStep {
         deadline_nanos: -1,
         span_handle: 0,
         wake_state: std::ptr::null(),
+        stage_outcomes: std::ptr::null_mut(),
+        stage_outcomes_len: 0,
         error: OtelcolRustError::none(),
     }
 }

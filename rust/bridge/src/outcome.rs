@@ -62,6 +62,27 @@ impl OtelcolRustError {
         e
     }
 
+    /// The kind and class of a result, without its details.
+    pub fn from_kind(result: &Result<(), ProcessingError>) -> (u8, bool) {
+        match result {
+            Ok(()) => (OTELCOL_RUST_ERR_NONE, false),
+            Err(err) => (Self::kind_of(err), err.is_permanent()),
+        }
+    }
+
+    fn kind_of(err: &ProcessingError) -> u8 {
+        match err.root() {
+            ProcessingError::Permanent { .. } => OTELCOL_RUST_ERR_PERMANENT,
+            ProcessingError::Retryable { .. } => OTELCOL_RUST_ERR_RETRYABLE,
+            ProcessingError::Cancelled => OTELCOL_RUST_ERR_CANCELLED,
+            ProcessingError::DeadlineExceeded => OTELCOL_RUST_ERR_DEADLINE,
+            ProcessingError::Panic { .. } => OTELCOL_RUST_ERR_PANIC,
+            ProcessingError::InvalidData { .. } => OTELCOL_RUST_ERR_INVALID_DATA,
+            ProcessingError::Downstream(_) => OTELCOL_RUST_ERR_DOWNSTREAM,
+            ProcessingError::Wrapped { .. } => unreachable!("root() unwraps every Wrapped"),
+        }
+    }
+
     /// How a request that ended with `result` ended.
     pub fn from_result(result: Result<(), ProcessingError>) -> Self {
         let err = match result {
@@ -69,15 +90,10 @@ impl OtelcolRustError {
             Err(err) => err,
         };
         let status = err.status();
-        let (kind, foreign) = match err.root() {
-            ProcessingError::Permanent { .. } => (OTELCOL_RUST_ERR_PERMANENT, None),
-            ProcessingError::Retryable { .. } => (OTELCOL_RUST_ERR_RETRYABLE, None),
-            ProcessingError::Cancelled => (OTELCOL_RUST_ERR_CANCELLED, None),
-            ProcessingError::DeadlineExceeded => (OTELCOL_RUST_ERR_DEADLINE, None),
-            ProcessingError::Panic { .. } => (OTELCOL_RUST_ERR_PANIC, None),
-            ProcessingError::InvalidData { .. } => (OTELCOL_RUST_ERR_INVALID_DATA, None),
-            ProcessingError::Downstream(d) => (OTELCOL_RUST_ERR_DOWNSTREAM, d.origin.clone()),
-            ProcessingError::Wrapped { .. } => unreachable!("root() unwraps every Wrapped"),
+        let kind = Self::kind_of(&err);
+        let foreign = match err.root() {
+            ProcessingError::Downstream(d) => d.origin.clone(),
+            _ => None,
         };
         let mut e = OtelcolRustError::with_details(kind, err.to_string(), foreign);
         e.permanent = u8::from(err.is_permanent());
@@ -99,6 +115,25 @@ pub unsafe extern "C" fn otelcol_rust_error_free(details: *mut c_void) {
     if !details.is_null() {
         // SAFETY: made by Box::into_raw in with_details; Go frees it once.
         drop(unsafe { Box::from_raw(details.cast::<Details>()) });
+    }
+}
+
+/// Frees the per-processor outcomes of a chain's request after Go read
+/// them.
+///
+/// # Safety
+/// `outcomes` must come from a DONE step's `stage_outcomes`, with its
+/// `stage_outcomes_len`, and be freed once.
+#[no_mangle]
+pub unsafe extern "C" fn otelcol_rust_stage_outcomes_free(
+    outcomes: *mut crate::abi::OtelcolRustStageOutcome,
+    len: usize,
+) {
+    if !outcomes.is_null() {
+        // SAFETY: made from a boxed slice of `len` outcomes in
+        // request.rs (Task::finish) and freed once (this function's
+        // contract).
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(outcomes, len)) });
     }
 }
 

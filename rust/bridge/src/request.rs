@@ -100,14 +100,24 @@ fn step(task: *mut Task, kind: u8) -> OtelcolRustStep {
         deadline_nanos: -1,
         span_handle: 0,
         wake_state: std::ptr::null(),
+        stage_outcomes: std::ptr::null_mut(),
+        stage_outcomes_len: 0,
         error: OtelcolRustError::none(),
     }
 }
 
 fn done(error: OtelcolRustError, buffer_retained: bool) -> OtelcolRustStep {
+    done_with(error, buffer_retained, Vec::new())
+}
+
+fn done_with(error: OtelcolRustError, buffer_retained: bool, stages: Vec<crate::abi::OtelcolRustStageOutcome>) -> OtelcolRustStep {
     let mut s = step(std::ptr::null_mut(), OTELCOL_RUST_STEP_DONE);
     s.error = error;
     s.buffer_retained = u8::from(buffer_retained);
+    if !stages.is_empty() {
+        s.stage_outcomes_len = stages.len();
+        s.stage_outcomes = Box::into_raw(stages.into_boxed_slice()).cast();
+    }
     s
 }
 
@@ -253,11 +263,12 @@ impl Task {
             drop_contained(f);
         }
         let error = OtelcolRustError::from_result(result);
+        let stages = std::mem::take(&mut *task.slot.stages.borrow_mut());
         let lease = task.lease.clone();
         drop_contained(task);
         let retained = lease.complete();
         IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
-        done(error, retained)
+        done_with(error, retained, stages)
     }
 }
 
@@ -379,13 +390,14 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
         let pdata = Context::new(request, OtlpData::from_original(signal, bytes));
         let wake = WakeCell::new(OTELCOL_RUST_WAKE_REQUEST, request_id);
         let future = run_stage(component.handle, component.stages[0].clone(), pdata);
+        let slot = EmitSlot::new(component.stages.len());
         run(Box::new(Task {
             waker: Waker::from(wake.clone()),
             wake,
             component,
             request_id,
             future: Some(future),
-            slot: EmitSlot::default(),
+            slot,
             lease,
             cancellation,
             handed_on: false,
@@ -498,8 +510,12 @@ pub unsafe extern "C" fn otelcol_rust_request_cancel(task: *mut c_void) -> u8 {
         let task = unsafe { Box::from_raw(task.cast::<Task>()) };
         task.cancellation.cancel();
         let step = task.finish(Err(ProcessingError::Cancelled));
-        // SAFETY: the details were made by finish and are freed once, here.
-        unsafe { crate::outcome::otelcol_rust_error_free(step.error.details) };
+        // SAFETY: the details and outcomes were made by finish and are
+        // freed once, here.
+        unsafe {
+            crate::outcome::otelcol_rust_error_free(step.error.details);
+            crate::outcome::otelcol_rust_stage_outcomes_free(step.stage_outcomes, step.stage_outcomes_len);
+        }
         step.buffer_retained
     }))
     .unwrap_or(1)
