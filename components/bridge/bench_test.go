@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
@@ -231,5 +233,49 @@ func BenchmarkAttributes1k(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+func BenchmarkProjection1k(b *testing.B) {
+	td := loadBatch(1000)
+	b.Run("pdata-marshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := tracesMarshaler.MarshalTraces(td); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("projection", func(b *testing.B) {
+		b.ReportAllocs()
+		w := &projectionWriter{}
+		for b.Loop() {
+			w.buf = w.buf[:0]
+			w.traces(td)
+		}
+	})
+}
+
+// BenchmarkApplyEdits1k is Go's share of an edited batch: replaying the
+// edit list rust_attributes made (4 actions on 1000 spans) on a fresh copy
+// of the batch.
+func BenchmarkApplyEdits1k(b *testing.B) {
+	var list []byte
+	testHookEmitData = func(data []byte) { list = append([]byte(nil), data...) }
+	p := newTraces(b, "rust_attributes", benchActions, consumertest.NewNop())
+	require.NoError(b, p.ConsumeTraces(context.Background(), loadBatch(1000)))
+	testHookEmitData = nil
+	require.NotEmpty(b, list)
+	src := loadBatch(1000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		td := ptrace.NewTraces()
+		src.CopyTo(td)
+		b.StartTimer()
+		if err := applyEdits(list, td, pmetric.Metrics{}, plog.Logs{}, signalTraces); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -35,14 +35,25 @@ func (r *request) pin() []byte {
 // Rust's release when Rust still holds it.
 func (r *request) releaseBuffer(retainedByRust bool) {
 	if !retainedByRust {
-		r.pinner.Unpin()
+		r.unpin()
 		return
 	}
 	if prev, loaded := retained.LoadOrStore(r.id, r); loaded && prev == releasedMarker {
 		// The release arrived before the request ended.
 		retained.Delete(r.id)
-		r.pinner.Unpin()
+		r.unpin()
 	}
+}
+
+// unpin lets the buffer go: back to the pool if it is a projection
+// buffer, to the garbage collector otherwise.
+func (r *request) unpin() {
+	r.pinner.Unpin()
+	if r.projection != nil {
+		putProjection(r.projection)
+		r.projection = nil
+	}
+	r.buf = nil
 }
 
 // releaseRetainedBuffer handles Rust's release of a request's buffer.
@@ -53,7 +64,7 @@ func releaseRetainedBuffer(id uint64) {
 	}
 	retained.Delete(id)
 	if r, ok := prev.(*request); ok {
-		r.pinner.Unpin()
+		r.unpin()
 	}
 }
 

@@ -52,6 +52,9 @@ type Processor struct {
 	// mutatesData: a processor may edit the data; Go then applies its
 	// edits to the caller's pdata in place.
 	mutatesData bool
+	// attributesOnly: every processor reads only attribute maps, so Go
+	// sends only those (projection.go) instead of marshalling the batch.
+	attributesOnly bool
 
 	telemetry *telemetry
 
@@ -87,10 +90,11 @@ type stage struct {
 func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Processor, error) {
 	req := &CreateRequest{component_id: set.ID.String(), signal: signal}
 	p := &Processor{
-		id:          set.ID,
-		signal:      signal,
-		stopping:    make(chan struct{}),
-		emitterWake: make(chan struct{}, 1),
+		id:             set.ID,
+		signal:         signal,
+		stopping:       make(chan struct{}),
+		emitterWake:    make(chan struct{}, 1),
+		attributesOnly: true,
 	}
 	for i := range stages {
 		configJSON, err := stages[i].cfg.json()
@@ -105,6 +109,7 @@ func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Proces
 		stages[i].info, _ = LookupProcessor(stages[i].cfg.processorType)
 		p.needsAuth = p.needsAuth || stages[i].info.NeedsClientAuth
 		p.mutatesData = p.mutatesData || stages[i].info.MutatesData
+		p.attributesOnly = p.attributesOnly && stages[i].info.DataAccess == "attributes"
 	}
 	resp := RustBridgeImpl{}.create(req)
 	if resp.error != "" {
@@ -204,11 +209,19 @@ func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 		// An expired or cancelled context never crosses into Rust.
 		return ctxError(ctx)
 	}
-	buf, err := tracesMarshaler.MarshalTraces(td)
-	if err != nil {
-		return consumererror.NewPermanent(fmt.Errorf("%s: marshalling traces: %w", p.id, err))
+	r := &request{ctx: ctx, proc: p, traces: td}
+	if p.attributesOnly {
+		r.projection = getProjection()
+		r.projection.traces(td)
+		r.buf = r.projection.buf
+	} else {
+		buf, err := tracesMarshaler.MarshalTraces(td)
+		if err != nil {
+			return consumererror.NewPermanent(fmt.Errorf("%s: marshalling traces: %w", p.id, err))
+		}
+		r.buf = buf
 	}
-	return p.process(&request{ctx: ctx, proc: p, traces: td, buf: buf})
+	return p.process(r)
 }
 
 // ConsumeMetrics implements consumer.Metrics.
@@ -216,11 +229,19 @@ func (p *Processor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) erro
 	if ctx.Err() != nil {
 		return ctxError(ctx)
 	}
-	buf, err := metricsMarshaler.MarshalMetrics(md)
-	if err != nil {
-		return consumererror.NewPermanent(fmt.Errorf("%s: marshalling metrics: %w", p.id, err))
+	r := &request{ctx: ctx, proc: p, metrics: md}
+	if p.attributesOnly {
+		r.projection = getProjection()
+		r.projection.metrics(md)
+		r.buf = r.projection.buf
+	} else {
+		buf, err := metricsMarshaler.MarshalMetrics(md)
+		if err != nil {
+			return consumererror.NewPermanent(fmt.Errorf("%s: marshalling metrics: %w", p.id, err))
+		}
+		r.buf = buf
 	}
-	return p.process(&request{ctx: ctx, proc: p, metrics: md, buf: buf})
+	return p.process(r)
 }
 
 // ConsumeLogs implements consumer.Logs.
@@ -228,11 +249,19 @@ func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	if ctx.Err() != nil {
 		return ctxError(ctx)
 	}
-	buf, err := logsMarshaler.MarshalLogs(ld)
-	if err != nil {
-		return consumererror.NewPermanent(fmt.Errorf("%s: marshalling logs: %w", p.id, err))
+	r := &request{ctx: ctx, proc: p, logs: ld}
+	if p.attributesOnly {
+		r.projection = getProjection()
+		r.projection.logs(ld)
+		r.buf = r.projection.buf
+	} else {
+		buf, err := logsMarshaler.MarshalLogs(ld)
+		if err != nil {
+			return consumererror.NewPermanent(fmt.Errorf("%s: marshalling logs: %w", p.id, err))
+		}
+		r.buf = buf
 	}
-	return p.process(&request{ctx: ctx, proc: p, logs: ld, buf: buf})
+	return p.process(r)
 }
 
 // process admits a request and records it in the component's telemetry.

@@ -127,12 +127,15 @@ func NewProcessorFactory(typ component.Type, stability Stabilities) processor.Fa
 
 // RegisteredProcessor describes one registered Rust processor.
 type RegisteredProcessor struct {
-	Name              string
-	Description       string
-	Stability         string
-	Signals           []string
-	MutatesData       bool
-	NeedsClientAuth   bool
+	Name            string
+	Description     string
+	Stability       string
+	Signals         []string
+	MutatesData     bool
+	NeedsClientAuth bool
+	// DataAccess is what of a batch it reads: "attributes" (Go sends only
+	// the attribute maps) or "full".
+	DataAccess        string
 	DefaultConfigJSON string
 	ExampleConfigJSON string
 	README            string
@@ -163,6 +166,7 @@ func RegisteredProcessors() []RegisteredProcessor {
 				Stability:         p.stability,
 				MutatesData:       p.mutates_data,
 				NeedsClientAuth:   p.needs_client_auth,
+				DataAccess:        p.data_access,
 				DefaultConfigJSON: p.default_config_json,
 				ExampleConfigJSON: p.example_config_json,
 				README:            p.readme,

@@ -81,6 +81,7 @@ typedef struct ProcessorInfoRef {
   struct ListRef signals;
   bool mutates_data;
   bool needs_client_auth;
+  struct StringRef data_access;
   struct StringRef default_config_json;
   struct StringRef example_config_json;
   struct StringRef readme;
@@ -565,6 +566,7 @@ type ProcessorInfo struct {
 	signals             []uint8
 	mutates_data        bool
 	needs_client_auth   bool
+	data_access         string
 	default_config_json string
 	example_config_json string
 	readme              string
@@ -579,6 +581,7 @@ func newProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
 		signals:             new_list_mapper_primitive(newC_uint8_t)(p.signals),
 		mutates_data:        newC_bool(p.mutates_data),
 		needs_client_auth:   newC_bool(p.needs_client_auth),
+		data_access:         newString(p.data_access),
 		default_config_json: newString(p.default_config_json),
 		example_config_json: newString(p.example_config_json),
 		readme:              newString(p.readme),
@@ -593,6 +596,7 @@ func ownProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
 		signals:             new_list_mapper(newC_uint8_t)(p.signals),
 		mutates_data:        newC_bool(p.mutates_data),
 		needs_client_auth:   newC_bool(p.needs_client_auth),
+		data_access:         ownString(p.data_access),
 		default_config_json: ownString(p.default_config_json),
 		example_config_json: ownString(p.example_config_json),
 		readme:              ownString(p.readme),
@@ -611,6 +615,7 @@ func refProcessorInfo(p *ProcessorInfo, buffer *[]byte) C.ProcessorInfoRef {
 		signals:             ref_list_mapper_primitive(refC_uint8_t)(&p.signals, buffer),
 		mutates_data:        refC_bool(&p.mutates_data, buffer),
 		needs_client_auth:   refC_bool(&p.needs_client_auth, buffer),
+		data_access:         refString(&p.data_access, buffer),
 		default_config_json: refString(&p.default_config_json, buffer),
 		example_config_json: refString(&p.example_config_json, buffer),
 		readme:              refString(&p.readme, buffer),

@@ -370,14 +370,15 @@ void otelcol_rust_error_free(void *details);
 void otelcol_rust_stage_outcomes_free(OtelcolRustStageOutcome *outcomes, size_t len);
 
 // Starts a request of `component` and runs it until it emits, waits or
-// ends.
+// ends. With `attributes_only` set, `data` holds only the attribute maps
+// of the batch (the component's processors read nothing else).
 //
 // # Safety
 // `data..data+len` must stay readable and unchanged until the request
 // ends without retaining it (`buffer_retained` 0 in the DONE step, or the
 // return of `otelcol_rust_request_cancel`), or until a release for
 // `request_id` arrives. `ctx..ctx+ctx_len` must be readable for the call.
-OtelcolRustStep otelcol_rust_request_start(uint64_t component, uint64_t request_id, uint8_t signal, int64_t timeout_nanos, const uint8_t *data, size_t len, const uint8_t *ctx, size_t ctx_len);
+OtelcolRustStep otelcol_rust_request_start(uint64_t component, uint64_t request_id, uint8_t signal, int64_t timeout_nanos, const uint8_t *data, size_t len, const uint8_t *ctx, size_t ctx_len, uint8_t attributes_only);
 
 // Resumes a request after an EMIT step with the next consumer's answer.
 //

@@ -53,10 +53,13 @@ type request struct {
 	metrics pmetric.Metrics
 	logs    plog.Logs
 
-	// buf holds the marshalled input. Rust reads it in place, so it stays
-	// pinned until Rust says it no longer reads it.
+	// buf holds the marshalled input (or its attribute projection). Rust
+	// reads it in place, so it stays pinned until Rust says it no longer
+	// reads it.
 	buf    []byte
 	pinner runtime.Pinner
+	// projection is the reusable writer buf comes from, if it does.
+	projection *projectionWriter
 
 	// handedOn: the caller's pdata went to the next consumer.
 	handedOn bool
@@ -107,8 +110,12 @@ func (p *Processor) run(r *request) error {
 	if testHookPinned != nil {
 		testHookPinned(buf)
 	}
+	attributesOnly := C.uint8_t(0)
+	if r.projection != nil {
+		attributesOnly = 1
+	}
 	step := C.otelcol_rust_request_start(C.uint64_t(p.handle), C.uint64_t(r.id), C.uint8_t(p.signal),
-		C.int64_t(timeout), data, C.size_t(len(buf)), ctxPtr, C.size_t(len(encodedCtx)))
+		C.int64_t(timeout), data, C.size_t(len(buf)), ctxPtr, C.size_t(len(encodedCtx)), attributesOnly)
 	for {
 		switch step.kind {
 		case C.OTELCOL_RUST_STEP_EMIT:

@@ -81,7 +81,7 @@ func freePort(t *testing.T) string {
 
 // collector is a running otelcol-rust process.
 type collector struct {
-	args []string
+	args               []string
 	grpcAddr, httpAddr string
 	dir                string
 	cmd                *exec.Cmd

@@ -68,6 +68,7 @@ impl RustBridge for RustBridgeImpl {
                     signals: f.signals.iter().map(|s| *s as u8).collect(),
                     mutates_data: f.mutates_data,
                     needs_client_auth: f.needs_client_auth,
+                    data_access: f.data.as_str().to_string(),
                     default_config_json: (f.default_config)().to_string(),
                     example_config_json: (f.example_config)().to_string(),
                     readme: f.readme.to_string(),

@@ -26,12 +26,11 @@ use async_trait::async_trait;
 use otelcol_rust_engine::{MessageSink, PData, ProcessingError};
 use tokio::sync::oneshot;
 
-
-use crate::outcome::Reply;
 use crate::abi::{
     OtelcolRustError, OtelcolRustStageOutcome, OtelcolRustStep, OTELCOL_RUST_FORM_ENCODED,
     OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT,
 };
+use crate::outcome::Reply;
 use crate::wake::WakeCell;
 
 /// Where the emission futures of one request meet the poll loop.

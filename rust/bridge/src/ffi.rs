@@ -108,6 +108,9 @@ pub struct ProcessorInfo {
     pub mutates_data: bool,
     /// Whether it reads client auth attributes.
     pub needs_client_auth: bool,
+    /// What of a batch it reads: "attributes" (Go sends only the attribute
+    /// maps) or "full".
+    pub data_access: String,
     /// The default configuration as JSON.
     pub default_config_json: String,
     /// A small valid configuration as JSON.

@@ -110,7 +110,11 @@ fn done(error: OtelcolRustError, buffer_retained: bool) -> OtelcolRustStep {
     done_with(error, buffer_retained, Vec::new())
 }
 
-fn done_with(error: OtelcolRustError, buffer_retained: bool, stages: Vec<crate::abi::OtelcolRustStageOutcome>) -> OtelcolRustStep {
+fn done_with(
+    error: OtelcolRustError,
+    buffer_retained: bool,
+    stages: Vec<crate::abi::OtelcolRustStageOutcome>,
+) -> OtelcolRustStep {
     let mut s = step(std::ptr::null_mut(), OTELCOL_RUST_STEP_DONE);
     s.error = error;
     s.buffer_retained = u8::from(buffer_retained);
@@ -316,7 +320,8 @@ fn contained(what: &str, f: impl FnOnce() -> OtelcolRustStep) -> OtelcolRustStep
 }
 
 /// Starts a request of `component` and runs it until it emits, waits or
-/// ends.
+/// ends. With `attributes_only` set, `data` holds only the attribute maps
+/// of the batch (the component's processors read nothing else).
 ///
 /// # Safety
 /// `data..data+len` must stay readable and unchanged until the request
@@ -334,6 +339,7 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
     len: usize,
     ctx: *const u8,
     ctx_len: usize,
+    attributes_only: u8,
 ) -> OtelcolRustStep {
     contained("start", || {
         let Some(component) = component::lookup(component) else {
@@ -387,7 +393,12 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
         let lease = BufferLease::new(request_id, release_buffer);
         // SAFETY: forwarded from this function's contract.
         let bytes = unsafe { go_bytes(data, len, lease.clone()) };
-        let pdata = Context::new(request, OtlpData::from_original(signal, bytes));
+        let otlp = if attributes_only != 0 {
+            OtlpData::from_attributes_of_original(signal, bytes)
+        } else {
+            OtlpData::from_original(signal, bytes)
+        };
+        let pdata = Context::new(request, otlp);
         let wake = WakeCell::new(OTELCOL_RUST_WAKE_REQUEST, request_id);
         let future = run_stage(component.handle, component.stages[0].clone(), pdata);
         let slot = EmitSlot::new(component.stages.len());
@@ -514,7 +525,10 @@ pub unsafe extern "C" fn otelcol_rust_request_cancel(task: *mut c_void) -> u8 {
         // freed once, here.
         unsafe {
             crate::outcome::otelcol_rust_error_free(step.error.details);
-            crate::outcome::otelcol_rust_stage_outcomes_free(step.stage_outcomes, step.stage_outcomes_len);
+            crate::outcome::otelcol_rust_stage_outcomes_free(
+                step.stage_outcomes,
+                step.stage_outcomes_len,
+            );
         }
         step.buffer_retained
     }))

@@ -14,8 +14,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use otelcol_rust_engine::proto::common::{any_value, AnyValue, KeyValue};
 use otelcol_rust_engine::{
-    parse_config, ConfigError, EffectHandler, GrpcCode, InstanceFactory, Message, PData,
-    ProcessingError, Processor, ProcessorFactory, Select, Signal, Stability, Value,
+    parse_config, ConfigError, DataAccess, EffectHandler, GrpcCode, InstanceFactory, Message,
+    PData, ProcessingError, Processor, ProcessorFactory, Select, Signal, Stability, Value,
 };
 use serde::Deserialize;
 
@@ -29,6 +29,7 @@ pub static NOOP: ProcessorFactory = ProcessorFactory {
     signals: ALL,
     mutates_data: false,
     needs_client_auth: false,
+    data: DataAccess::Attributes,
     default_config: || serde_json::json!({}),
     example_config: || serde_json::json!({}),
     readme: "Forwards every batch unchanged.",
@@ -67,6 +68,7 @@ pub static SCRIPTED: ProcessorFactory = ProcessorFactory {
     signals: ALL,
     mutates_data: true,
     needs_client_auth: false,
+    data: DataAccess::Full,
     default_config: || serde_json::to_value(Script::default()).expect("serializable"),
     example_config: || serde_json::json!({"sleep_ms": 1}),
     readme: "Does what its configuration says.",

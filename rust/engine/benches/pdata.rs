@@ -110,7 +110,7 @@ fn main() {
         black_box(scan_only(black_box(&bytes)));
     });
     time("visit (read every span's attributes)", 1000, || {
-        let data = OtlpData::from_original(Signal::Traces, bytes.clone());
+        let mut data = OtlpData::from_original(Signal::Traces, bytes.clone());
         data.visit_attributes(Select::RECORDS, |_, a| {
             black_box(a.find(b"no.such.attribute"));
         })

@@ -47,7 +47,9 @@ pub use pdata::{
     edit_format, wire, Attributes, OtlpData, Outgoing, RawAnyValue, Select, Signal, Target,
     TargetKind, Value, ValueRef,
 };
-pub use processor::{InstanceFactory, MetricDescriptor, Processor, ProcessorFactory, Stability};
+pub use processor::{
+    DataAccess, InstanceFactory, MetricDescriptor, Processor, ProcessorFactory, Stability,
+};
 
 /// The OTLP message types processors read and edit, re-exported so that
 /// processors depend on the engine's version of them.

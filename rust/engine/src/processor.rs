@@ -51,6 +51,34 @@ impl Stability {
     }
 }
 
+/// What of a batch a processor reads and changes, which decides what the
+/// bridge sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataAccess {
+    /// Attribute maps only (resource, scope, span, span event and link,
+    /// log record and data point attributes), read and edited through
+    /// [`OtlpData::visit_attributes`](crate::OtlpData::visit_attributes) and
+    /// [`OtlpData::edit_attributes`](crate::OtlpData::edit_attributes). The
+    /// bridge then sends only those maps, in their places, which costs Go
+    /// much less than marshalling the batch; anything else of the batch
+    /// (names, ids, timestamps, bodies, values) is not in Rust, and asking
+    /// for it ([`OtlpData::to_encoded`](crate::OtlpData::to_encoded), owned
+    /// types) is an error.
+    Attributes,
+    /// The whole batch, as OTLP.
+    Full,
+}
+
+impl DataAccess {
+    /// The name the registry gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataAccess::Attributes => "attributes",
+            DataAccess::Full => "full",
+        }
+    }
+}
+
 /// A counter a processor reports (a monotonic sum in the Collector's
 /// metrics, named `otelcol_rust_processor_<type>_<name>`).
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +108,8 @@ pub struct ProcessorFactory {
     /// Whether it reads the client's auth attributes. Only then do they
     /// cross into Rust ([`RequestContext::auth`](crate::RequestContext::auth)).
     pub needs_client_auth: bool,
+    /// What of a batch it reads and changes.
+    pub data: DataAccess,
     /// The default configuration, as the JSON form of the YAML section.
     pub default_config: fn() -> serde_json::Value,
     /// A small valid configuration: the generated component's

@@ -7,93 +7,183 @@
 //! (`Map.Remove`), [`Attributes::retain`] keeps the order (`Map.RemoveIf`).
 //! Keys and values may be any bytes, as in Go.
 //!
-//! Every change is also recorded as an operation on the original list
-//! ([`Op`]). The bridge hands Go those operations instead of a re-encoded
-//! batch: Go replays them on its own `pdata`, so it never unmarshals the
-//! batch, and the result is exactly what the same operations on a
-//! `pcommon.Map` give. A map nobody changed records nothing and costs no
-//! allocation: the list borrows the batch's bytes until the first write.
+//! Every change is also recorded as an operation on the map ([`Op`]). The
+//! bridge hands Go those operations instead of a re-encoded batch: Go
+//! replays them on its own `pdata`, so it never unmarshals the batch, and
+//! the result is what the same operations on a `pcommon.Map` give. A map
+//! nobody changed records nothing and costs no allocation: its entries are
+//! positions in the batch's bytes until the first write.
+//!
+//! Entries and operations hold byte ranges of the batch rather than
+//! references, so that the state of a changed map outlives one
+//! processor's pass: the next processor of a chain continues from it
+//! without parsing or replaying anything.
 
-use std::borrow::Cow;
+use bytes::Bytes;
 
 use super::edits::format;
-use super::value::{RawAnyValue, Value, ValueRef};
-use super::wire::WireError;
+use super::value::{parse_any_value, Value, ValueRef};
 
-/// One entry of an attribute map.
-#[derive(Debug, Clone)]
-pub(crate) struct Entry<'a> {
-    pub(crate) key: Cow<'a, [u8]>,
-    pub(crate) value: Slot<'a>,
+/// A byte range of the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
 }
 
-/// A value still encoded in the batch, borrowed from an earlier edit, or
-/// written here.
+impl Span {
+    #[inline]
+    pub(crate) fn of(batch: &[u8], part: &[u8]) -> Span {
+        if part.is_empty() {
+            // An absent key or value (Go omits an empty key) may be a
+            // slice from anywhere.
+            return Span::default();
+        }
+        // `part` is a subslice of `batch` (the walker made it): its offset
+        // is the distance between the two starts.
+        let start = part.as_ptr() as usize - batch.as_ptr() as usize;
+        debug_assert!(start + part.len() <= batch.len());
+        Span {
+            start: start as u32,
+            len: part.len() as u32,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(self, batch: &[u8]) -> &[u8] {
+        &batch[self.start as usize..(self.start + self.len) as usize]
+    }
+}
+
+/// One attribute as the batch holds it: its key and its encoded value.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RawEntry {
+    pub(crate) key: Span,
+    pub(crate) value: Span,
+}
+
+/// A key: in the batch, or written by a processor.
+#[derive(Debug, Clone)]
+pub(crate) enum Key {
+    Batch(Span),
+    Owned(Bytes),
+}
+
+impl Key {
+    #[inline]
+    fn get<'b>(&'b self, batch: &'b [u8]) -> &'b [u8] {
+        match self {
+            Key::Batch(s) => s.get(batch),
+            Key::Owned(b) => b,
+        }
+    }
+}
+
+/// A value: still encoded in the batch, or written by a processor.
 #[derive(Debug, Clone)]
 #[repr(C, u8)]
-pub(crate) enum Slot<'a> {
-    Encoded(&'a [u8]),
-    Ref(ValueRef<'a>),
+pub(crate) enum Slot {
+    Encoded(Span),
     Owned(Value),
 }
 
-impl Slot<'_> {
-    fn get(&self) -> ValueRef<'_> {
+impl Slot {
+    #[inline]
+    fn get<'b>(&'b self, batch: &'b [u8]) -> ValueRef<'b> {
         match self {
-            Slot::Encoded(b) => parse_value(b),
-            Slot::Ref(v) => *v,
+            Slot::Encoded(s) => parse_value(s.get(batch)),
             Slot::Owned(v) => v.as_ref(),
         }
     }
 }
 
-/// One attribute as the batch holds it: its key and its encoded value,
-/// parsed only when read.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RawEntry<'a> {
-    key: &'a [u8],
-    value: &'a [u8],
+/// One entry of an edited map.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) key: Key,
+    pub(crate) value: Slot,
 }
 
-/// An attribute map being read or edited. See the module docs.
-///
-/// Until the first write the map is the batch's own entries, kept as two
-/// slices each; the first write copies them into an editable list.
-#[derive(Debug, Default)]
-pub struct Attributes<'a> {
-    raw: Vec<RawEntry<'a>>,
-    edited: Vec<Entry<'a>>,
-    /// `edited` is the map (a write or a replay made it).
-    use_edited: bool,
-    ops: Vec<u8>,
-    n_ops: u32,
+/// The state of a map after a pass changed it: its entries and the
+/// operations, in the format Go reads, that lead there from the batch's
+/// map. Kept per map by the index and swapped in and out of the editor, so
+/// that it moves between passes without being copied, and its buffers are
+/// reused across requests.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MapState {
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) ops: Vec<u8>,
+    pub(crate) n_ops: u32,
+    pub(crate) edited: bool,
+}
+
+impl MapState {
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.ops.clear();
+        self.n_ops = 0;
+        self.edited = false;
+    }
 }
 
 fn parse_value(encoded: &[u8]) -> ValueRef<'_> {
     // The walker checked the KeyValue's framing; a value that does not
     // parse reads as empty rather than failing a read.
-    super::value::parse_any_value(encoded).unwrap_or(ValueRef::Empty)
+    parse_any_value(encoded).unwrap_or(ValueRef::Empty)
+}
+
+/// An attribute map being read or edited. See the module docs.
+#[derive(Debug)]
+pub struct Attributes<'a> {
+    batch: &'a [u8],
+    raw: &'a [RawEntry],
+    edited: Vec<Entry>,
+    /// `edited` is the map (a write made it, or an earlier pass did).
+    use_edited: bool,
+    ops: Vec<u8>,
+    n_ops: u32,
+    /// This pass changed the map.
+    changed: bool,
 }
 
 impl<'a> Attributes<'a> {
-    pub(crate) fn reset(&mut self) {
-        self.raw.clear();
-        self.edited.clear();
-        self.use_edited = false;
-        self.ops.clear();
-        self.n_ops = 0;
+    pub(crate) fn new(batch: &'a [u8]) -> Self {
+        Attributes {
+            batch,
+            raw: &[],
+            edited: Vec::new(),
+            use_edited: false,
+            ops: Vec::new(),
+            n_ops: 0,
+            changed: false,
+        }
     }
 
-    pub(crate) fn push_raw(&mut self, key: &'a [u8], value: &'a [u8]) {
-        self.raw.push(RawEntry { key, value });
+    /// Points the editor at one map: its entries in the batch, and its
+    /// state after earlier passes (swapped in, not copied).
+    pub(crate) fn load(&mut self, raw: &'a [RawEntry], state: &mut MapState) {
+        self.raw = raw;
+        std::mem::swap(&mut self.edited, &mut state.entries);
+        std::mem::swap(&mut self.ops, &mut state.ops);
+        self.n_ops = state.n_ops;
+        self.use_edited = state.edited;
+        self.changed = false;
+    }
+
+    /// Gives the map's state back (swapped out, not copied).
+    pub(crate) fn unload(&mut self, state: &mut MapState) {
+        std::mem::swap(&mut self.edited, &mut state.entries);
+        std::mem::swap(&mut self.ops, &mut state.ops);
+        state.n_ops = self.n_ops;
+        state.edited = self.use_edited;
     }
 
     /// The editable list, made from the batch's entries on first use.
-    fn entries_mut(&mut self) -> &mut Vec<Entry<'a>> {
+    fn entries_mut(&mut self) -> &mut Vec<Entry> {
         if !self.use_edited {
             self.edited.clear();
             self.edited.extend(self.raw.iter().map(|r| Entry {
-                key: Cow::Borrowed(r.key),
+                key: Key::Batch(r.key),
                 value: Slot::Encoded(r.value),
             }));
             self.use_edited = true;
@@ -101,9 +191,10 @@ impl<'a> Attributes<'a> {
         &mut self.edited
     }
 
-    /// The recorded operations (for the edit layer) and their number.
-    pub(crate) fn recorded(&self) -> (&[u8], u32) {
-        (&self.ops, self.n_ops)
+    fn op(&mut self, code: u8) {
+        self.changed = true;
+        self.ops.push(code);
+        self.n_ops += 1;
     }
 
     /// Number of entries.
@@ -120,26 +211,26 @@ impl<'a> Attributes<'a> {
         self.len() == 0
     }
 
-    /// Whether anything was changed through this editor.
+    /// Whether this pass changed anything.
     pub fn is_changed(&self) -> bool {
-        self.n_ops > 0
+        self.changed
     }
 
     /// The key of entry `i`.
     pub fn key(&self, i: usize) -> &[u8] {
         if self.use_edited {
-            &self.edited[i].key
+            self.edited[i].key.get(self.batch)
         } else {
-            self.raw[i].key
+            self.raw[i].key.get(self.batch)
         }
     }
 
     /// The value of entry `i`.
     pub fn value(&self, i: usize) -> ValueRef<'_> {
         if self.use_edited {
-            self.edited[i].value.get()
+            self.edited[i].value.get(self.batch)
         } else {
-            parse_value(self.raw[i].value)
+            parse_value(self.raw[i].value.get(self.batch))
         }
     }
 
@@ -150,10 +241,11 @@ impl<'a> Attributes<'a> {
 
     /// The index of the first entry with `key` (`pcommon.Map.Get`).
     pub fn find(&self, key: &[u8]) -> Option<usize> {
+        let batch = self.batch;
         if self.use_edited {
-            self.edited.iter().position(|e| *e.key == *key)
+            self.edited.iter().position(|e| e.key.get(batch) == key)
         } else {
-            self.raw.iter().position(|r| r.key == key)
+            self.raw.iter().position(|r| r.key.get(batch) == key)
         }
     }
 
@@ -164,10 +256,9 @@ impl<'a> Attributes<'a> {
 
     /// Replaces the value of entry `i`.
     pub fn set(&mut self, i: usize, value: Value) {
-        self.ops.push(format::OP_SET_AT);
+        self.op(format::OP_SET_AT);
         put_u32(&mut self.ops, i as u32);
         put_value(&mut self.ops, value.as_ref());
-        self.n_ops += 1;
         self.entries_mut()[i].value = Slot::Owned(value);
     }
 
@@ -191,12 +282,11 @@ impl<'a> Attributes<'a> {
     }
 
     fn append(&mut self, key: &[u8], value: Value) {
-        self.ops.push(format::OP_APPEND);
+        self.op(format::OP_APPEND);
         put_bytes(&mut self.ops, key);
         put_value(&mut self.ops, value.as_ref());
-        self.n_ops += 1;
         self.entries_mut().push(Entry {
-            key: Cow::Owned(key.to_vec()),
+            key: Key::Owned(Bytes::copy_from_slice(key)),
             value: Slot::Owned(value),
         });
     }
@@ -207,9 +297,8 @@ impl<'a> Attributes<'a> {
         let Some(i) = self.find(key) else {
             return false;
         };
-        self.ops.push(format::OP_REMOVE);
+        self.op(format::OP_REMOVE);
         put_bytes(&mut self.ops, key);
-        self.n_ops += 1;
         self.entries_mut().swap_remove(i);
         true
     }
@@ -218,77 +307,40 @@ impl<'a> Attributes<'a> {
     /// (`pcommon.Map.RemoveIf` with the opposite predicate); returns how
     /// many were removed.
     pub fn retain(&mut self, mut keep: impl FnMut(&[u8], ValueRef<'_>) -> bool) -> usize {
-        let mask: Vec<bool> = self.iter().map(|(k, v)| keep(k, v)).collect();
-        let removed = mask.iter().filter(|k| !**k).count();
+        let n = self.len();
+        let mut bits = vec![0u8; n.div_ceil(8)];
+        let mut removed = 0;
+        for i in 0..n {
+            if keep(self.key(i), self.value(i)) {
+                bits[i / 8] |= 1 << (i % 8);
+            } else {
+                removed += 1;
+            }
+        }
         if removed == 0 {
             return 0;
         }
-        self.ops.push(format::OP_RETAIN);
-        put_u32(&mut self.ops, mask.len() as u32);
-        let mut bits = vec![0u8; mask.len().div_ceil(8)];
-        for (i, k) in mask.iter().enumerate() {
-            if *k {
-                bits[i / 8] |= 1 << (i % 8);
-            }
-        }
+        self.op(format::OP_RETAIN);
+        put_u32(&mut self.ops, n as u32);
         self.ops.extend_from_slice(&bits);
-        self.n_ops += 1;
         let mut i = 0;
         self.entries_mut().retain(|_| {
-            let k = mask[i];
+            let k = bits[i / 8] & (1 << (i % 8)) != 0;
             i += 1;
             k
         });
         removed
     }
+}
 
-    /// Applies operations recorded earlier (by a processor before this one
-    /// in a chain) without recording them again.
-    pub(crate) fn replay(&mut self, mut ops: &'a [u8], n: u32) -> Result<(), WireError> {
-        let entries = self.entries_mut();
-        for _ in 0..n {
-            let code = take_u8(&mut ops)?;
-            match code {
-                format::OP_SET_AT => {
-                    let i = take_u32(&mut ops)? as usize;
-                    let v = take_value(&mut ops)?;
-                    let e = entries
-                        .get_mut(i)
-                        .ok_or(WireError("edit index out of range"))?;
-                    e.value = Slot::Ref(v);
-                }
-                format::OP_APPEND => {
-                    let key = take_bytes(&mut ops)?;
-                    let v = take_value(&mut ops)?;
-                    entries.push(Entry {
-                        key: Cow::Borrowed(key),
-                        value: Slot::Ref(v),
-                    });
-                }
-                format::OP_REMOVE => {
-                    let key = take_bytes(&mut ops)?;
-                    if let Some(i) = entries.iter().position(|e| *e.key == *key) {
-                        entries.swap_remove(i);
-                    }
-                }
-                format::OP_RETAIN => {
-                    let n = take_u32(&mut ops)? as usize;
-                    let bits = take(&mut ops, n.div_ceil(8))?;
-                    if n != entries.len() {
-                        return Err(WireError("retain mask does not fit the map"));
-                    }
-                    let mut i = 0;
-                    entries.retain(|_| {
-                        let k = bits[i / 8] & (1 << (i % 8)) != 0;
-                        i += 1;
-                        k
-                    });
-                }
-                _ => return Err(WireError("unknown edit operation")),
-            }
-        }
-        Ok(())
-    }
+/// The entries of an edited map, for encoding.
+pub(crate) fn entries<'b>(
+    batch: &'b [u8],
+    entries: &'b [Entry],
+) -> impl Iterator<Item = (&'b [u8], ValueRef<'b>)> + 'b {
+    entries
+        .iter()
+        .map(move |e| (e.key.get(batch), e.value.get(batch)))
 }
 
 pub(crate) fn put_u32(out: &mut Vec<u8>, v: u32) {
@@ -330,69 +382,31 @@ fn put_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
     }
 }
 
-fn take<'a>(buf: &mut &'a [u8], n: usize) -> Result<&'a [u8], WireError> {
-    if buf.len() < n {
-        return Err(WireError("edit list truncated"));
-    }
-    let (head, tail) = buf.split_at(n);
-    *buf = tail;
-    Ok(head)
-}
-
-pub(crate) fn take_u8(buf: &mut &[u8]) -> Result<u8, WireError> {
-    Ok(take(buf, 1)?[0])
-}
-
-pub(crate) fn take_u32(buf: &mut &[u8]) -> Result<u32, WireError> {
-    Ok(u32::from_le_bytes(
-        take(buf, 4)?.try_into().expect("4 bytes"),
-    ))
-}
-
-fn take_u64(buf: &mut &[u8]) -> Result<u64, WireError> {
-    Ok(u64::from_le_bytes(
-        take(buf, 8)?.try_into().expect("8 bytes"),
-    ))
-}
-
-fn take_bytes<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8], WireError> {
-    let n = take_u32(buf)? as usize;
-    take(buf, n)
-}
-
-fn take_value<'a>(buf: &mut &'a [u8]) -> Result<ValueRef<'a>, WireError> {
-    Ok(match take_u8(buf)? {
-        format::VALUE_EMPTY => ValueRef::Empty,
-        format::VALUE_STR => ValueRef::Str(take_bytes(buf)?),
-        format::VALUE_BOOL => ValueRef::Bool(take_u8(buf)? != 0),
-        format::VALUE_INT => ValueRef::Int(take_u64(buf)? as i64),
-        format::VALUE_DOUBLE => ValueRef::Double(f64::from_bits(take_u64(buf)?)),
-        format::VALUE_BYTES => ValueRef::Bytes(take_bytes(buf)?),
-        format::VALUE_RAW => {
-            let raw = take_bytes(buf)?;
-            match super::value::parse_any_value(raw)? {
-                ValueRef::Array(_) => ValueRef::Array(RawAnyValue(raw)),
-                ValueRef::Map(_) => ValueRef::Map(RawAnyValue(raw)),
-                other => other,
-            }
-        }
-        _ => return Err(WireError("unknown value tag in edit list")),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Encoded values 1..=4 (`AnyValue { int_value }`), leaked for the
-    /// test's lifetime.
-    fn sample<'a>() -> Attributes<'a> {
-        let mut a = Attributes::default();
-        for (k, v) in [("a", 1u8), ("b", 2), ("c", 3), ("d", 4)] {
-            let encoded: &'static [u8] = Box::leak(vec![0x18, v].into_boxed_slice());
-            a.push_raw(k.as_bytes(), encoded);
+    /// Keys a..d with encoded int values 1..=4 (`AnyValue { int_value }`).
+    fn batch() -> (Vec<u8>, Vec<RawEntry>) {
+        let mut b = Vec::new();
+        let mut raw = Vec::new();
+        for (k, v) in [(b'a', 1u8), (b'b', 2), (b'c', 3), (b'd', 4)] {
+            let ks = b.len();
+            b.push(k);
+            let vs = b.len();
+            b.extend_from_slice(&[0x18, v]);
+            raw.push(RawEntry {
+                key: Span {
+                    start: ks as u32,
+                    len: 1,
+                },
+                value: Span {
+                    start: vs as u32,
+                    len: 2,
+                },
+            });
         }
-        a
+        (b, raw)
     }
 
     fn keys(a: &Attributes<'_>) -> Vec<String> {
@@ -403,7 +417,11 @@ mod tests {
 
     #[test]
     fn pcommon_semantics() {
-        let mut a = sample();
+        let (b, raw) = batch();
+        let mut a = Attributes::new(&b);
+        a.load(&raw, &mut MapState::default());
+        assert_eq!(a.get(b"c"), Some(ValueRef::Int(3)));
+        assert!(!a.is_changed(), "reading records nothing");
         assert!(a.remove(b"a"));
         assert_eq!(
             keys(&a),
@@ -421,36 +439,22 @@ mod tests {
     }
 
     #[test]
-    fn replaying_the_recorded_ops_gives_the_same_map() {
-        let mut a = sample();
-        a.remove(b"b");
-        a.set(0, Value::Bytes(vec![9].into()));
-        a.put(b"z", Value::Raw(vec![0x2a, 0x00].into()));
-        a.retain(|k, _| k != b"c");
-        let (ops, n) = a.recorded();
-        let ops = ops.to_vec();
-        let mut b = sample();
-        b.replay(&ops, n).unwrap();
-        assert_eq!(keys(&a), keys(&b));
-        for i in 0..a.len() {
-            assert_eq!(a.value(i), b.value(i));
-        }
-    }
-
-    #[test]
-    fn reading_records_nothing() {
-        let a = sample();
-        assert_eq!(a.get(b"c"), Some(ValueRef::Int(3)));
-        assert!(!a.is_changed());
-    }
-
-    #[test]
-    fn bad_edit_lists_are_errors() {
-        let mut a = sample();
-        assert!(a
-            .replay(&[format::OP_SET_AT, 9, 0, 0, 0, format::VALUE_EMPTY], 1)
-            .is_err());
-        assert!(a.replay(&[77], 1).is_err());
-        assert!(a.replay(&[format::OP_REMOVE, 5, 0], 1).is_err());
+    fn state_carries_over_to_the_next_pass_without_copies() {
+        let (b, raw) = batch();
+        let mut state = MapState::default();
+        let mut a = Attributes::new(&b);
+        a.load(&raw, &mut state);
+        a.set(1, Value::Int(10));
+        a.unload(&mut state);
+        assert_eq!(state.n_ops, 1);
+        let ops_ptr = state.ops.as_ptr();
+        let mut next = Attributes::new(&b);
+        next.load(&raw, &mut state);
+        assert!(!next.is_changed());
+        assert_eq!(next.get(b"b"), Some(ValueRef::Int(10)));
+        assert_eq!(next.ops.as_ptr(), ops_ptr, "swapped, not copied");
+        next.remove(b"a");
+        next.unload(&mut state);
+        assert_eq!(state.n_ops, 2);
     }
 }

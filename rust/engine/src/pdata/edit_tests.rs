@@ -460,7 +460,7 @@ fn trace_edits_match_the_reference_in_every_form() {
             ));
         })
         .unwrap();
-        let spliced_data = OtlpData::from_encoded(
+        let mut spliced_data = OtlpData::from_encoded(
             Signal::Traces,
             Bytes::from(data.to_encoded().unwrap().into_owned()),
         );
@@ -615,7 +615,7 @@ fn strings_that_are_not_utf8_and_deep_nesting_are_carried() {
     .unwrap();
     assert_eq!(data.item_count().unwrap(), 1);
     let out = data.to_encoded().unwrap().into_owned();
-    let again = OtlpData::from_encoded(Signal::Traces, Bytes::from(out));
+    let mut again = OtlpData::from_encoded(Signal::Traces, Bytes::from(out));
     again
         .visit_attributes(Select::RECORDS, |_, a| {
             assert_eq!(a.value(0), ValueRef::Str(&[0xfe]));
@@ -623,4 +623,32 @@ fn strings_that_are_not_utf8_and_deep_nesting_are_carried() {
             assert_eq!(a.value(2), a.value(1));
         })
         .unwrap();
+}
+
+#[test]
+fn attributes_only_batches_edit_but_never_leave_encoded() {
+    let mut rng = Rng(11);
+    let td = loop {
+        let td = traces(&mut rng);
+        if td
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .any(|s| !s.spans.is_empty())
+        {
+            break td;
+        }
+    };
+    let bytes = Bytes::from(td.encode_to_vec());
+    let mut data = OtlpData::from_attributes_of_original(Signal::Traces, bytes);
+    assert!(data.is_attributes_only());
+    assert!(matches!(data.outgoing(true).unwrap(), Outgoing::Original));
+    data.edit_attributes(Select::RECORDS, |_, a| a.put(b"k", Value::Int(1)))
+        .unwrap();
+    assert!(matches!(data.outgoing(true).unwrap(), Outgoing::Edits(_)));
+    let err = data.outgoing(false).unwrap_err();
+    assert!(err.to_string().contains("attribute maps"), "{err}");
+    assert!(data.to_encoded().is_err());
+    assert!(data.traces_mut().is_err());
+    assert!(data.clone().into_encoded().is_err());
 }

@@ -1,12 +1,9 @@
-//! Edit layers: the attribute changes processors made to a batch, kept as
-//! operations on the batch as Go marshalled it.
+//! The edit list: the attribute changes processors made to a batch, as the
+//! operations Go replays on its own `pdata`.
 //!
-//! Each call of [`OtlpData::edit_attributes`](super::OtlpData::edit_attributes)
-//! that changes something adds one layer. A layer lists, in batch order,
-//! the attribute maps it changed and the operations it applied to each.
-//! Later processors in a chain read the batch through the layers (the
-//! walker replays them); at the crossing back into Go the layers travel as
-//! they are and Go replays them on its own `pdata`.
+//! It lists, in batch order, the attribute maps that changed and the
+//! operations, on the map as Go marshalled it, that turn it into the map
+//! the processors left (`index.rs` keeps them as processors edit).
 //!
 //! # The format Go reads
 //!
@@ -185,42 +182,5 @@ impl Select {
             _ => Self::RECORDS,
         };
         self.0 & bit.0 != 0
-    }
-}
-
-/// The changes of one pass over a batch.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Layer {
-    /// `u32 n_maps` followed by the maps, in the format Go reads.
-    pub(crate) buf: Vec<u8>,
-    /// Per changed map, in batch order: its target, where its operations
-    /// start in `buf` and how many there are.
-    pub(crate) index: Vec<(Target, usize, u32)>,
-}
-
-impl Layer {
-    pub(crate) fn new() -> Self {
-        Layer {
-            buf: vec![0; 4],
-            index: Vec::new(),
-        }
-    }
-
-    pub(crate) fn push(&mut self, target: Target, ops: &[u8], n_ops: u32) {
-        target.write(&mut self.buf);
-        put_u32(&mut self.buf, n_ops);
-        self.index.push((target, self.buf.len(), n_ops));
-        self.buf.extend_from_slice(ops);
-        let n = self.index.len() as u32;
-        self.buf[..4].copy_from_slice(&n.to_le_bytes());
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.index.is_empty()
-    }
-
-    pub(crate) fn ops(&self, at: usize) -> (&[u8], u32) {
-        let (_, start, n) = self.index[at];
-        (&self.buf[start..], n)
     }
 }

@@ -20,6 +20,7 @@
 mod attributes;
 mod count;
 mod edits;
+mod index;
 mod value;
 mod walk;
 pub mod wire;
@@ -37,8 +38,7 @@ pub use edits::{format as edit_format, Select, Target, TargetKind};
 pub use value::{RawAnyValue, Value, ValueRef};
 
 use crate::ProcessingError;
-use edits::Layer;
-use walk::Walker;
+use index::{AttrIndex, PooledIndex};
 
 /// The three OTLP signals a processor can handle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,12 +81,13 @@ impl std::fmt::Display for Signal {
 
 #[derive(Debug, Clone)]
 enum Repr {
-    /// Encoded OTLP with edit layers on top. `original` is true while the
-    /// bytes are the very bytes the request brought in.
+    /// Encoded OTLP, with its attribute index once a processor read or
+    /// edited attributes (and the edited maps' state in it). `original` is
+    /// true while the bytes are the very bytes the request brought in.
     Encoded {
         bytes: Bytes,
         original: bool,
-        layers: Vec<Layer>,
+        index: Option<PooledIndex>,
     },
     Traces(TracesData),
     Metrics(MetricsData),
@@ -98,6 +99,9 @@ enum Repr {
 pub struct OtlpData {
     signal: Signal,
     repr: Repr,
+    /// The bytes hold only the batch's attribute maps (the processors
+    /// declared [`DataAccess::Attributes`](crate::DataAccess)).
+    attributes_only: bool,
 }
 
 /// How a batch leaves Rust: what the bridge tells Go.
@@ -153,9 +157,27 @@ impl OtlpData {
             repr: Repr::Encoded {
                 bytes,
                 original: true,
-                layers: Vec::new(),
+                index: None,
             },
+            attributes_only: false,
         }
+    }
+
+    /// The attribute maps of a request's batch, as the bridge sends them to
+    /// processors that declared [`DataAccess::Attributes`](crate::DataAccess):
+    /// the message tree of the batch with only its attribute maps. Reads
+    /// and edits of attributes work as on the whole batch; asking for
+    /// anything else is an error.
+    pub fn from_attributes_of_original(signal: Signal, bytes: Bytes) -> Self {
+        OtlpData {
+            attributes_only: true,
+            ..OtlpData::from_original(signal, bytes)
+        }
+    }
+
+    /// True when only the attribute maps of the batch are here.
+    pub fn is_attributes_only(&self) -> bool {
+        self.attributes_only
     }
 
     /// Encoded OTLP (`TracesData`, `MetricsData` or `LogsData`) that is not
@@ -166,8 +188,9 @@ impl OtlpData {
             repr: Repr::Encoded {
                 bytes,
                 original: false,
-                layers: Vec::new(),
+                index: None,
             },
+            attributes_only: false,
         }
     }
 
@@ -176,6 +199,7 @@ impl OtlpData {
         OtlpData {
             signal: Signal::Traces,
             repr: Repr::Traces(data),
+            attributes_only: false,
         }
     }
 
@@ -184,6 +208,7 @@ impl OtlpData {
         OtlpData {
             signal: Signal::Metrics,
             repr: Repr::Metrics(data),
+            attributes_only: false,
         }
     }
 
@@ -192,6 +217,7 @@ impl OtlpData {
         OtlpData {
             signal: Signal::Logs,
             repr: Repr::Logs(data),
+            attributes_only: false,
         }
     }
 
@@ -214,32 +240,42 @@ impl OtlpData {
     /// edited or decoded it for writing. The bridge then forwards Go's
     /// original data.
     pub fn is_original(&self) -> bool {
-        matches!(&self.repr, Repr::Encoded { original: true, layers, .. } if layers.is_empty())
+        matches!(&self.repr, Repr::Encoded { original: true, .. }) && !self.has_edits()
     }
 
     /// True when attribute edits are recorded on top of the encoding.
     pub fn has_edits(&self) -> bool {
-        matches!(&self.repr, Repr::Encoded { layers, .. } if !layers.is_empty())
+        matches!(&self.repr, Repr::Encoded { index: Some(i), .. } if i.get().has_edits())
     }
 
     /// Visits the attribute maps `select` names, in batch order, for
-    /// reading. The batch stays as it is.
+    /// reading. The batch stays as it is (it keeps the index it builds, for
+    /// the processors after this one).
     pub fn visit_attributes(
-        &self,
+        &mut self,
         select: Select,
         mut f: impl FnMut(Target, &Attributes<'_>),
     ) -> Result<(), ProcessingError> {
-        let encoded;
-        let (bytes, layers): (&[u8], &[Layer]) = match &self.repr {
-            Repr::Encoded { bytes, layers, .. } => (bytes, layers),
-            _ => {
-                encoded = self.to_encoded()?;
-                (&encoded, &[])
-            }
+        if !matches!(self.repr, Repr::Encoded { .. }) {
+            let encoded = self.to_encoded()?;
+            let mut index =
+                AttrIndex::build(&encoded, self.signal).map_err(|e| invalid(self.signal, e))?;
+            index.get_mut().visit(&encoded, select, |t, a| f(t, a));
+            return Ok(());
+        }
+        let signal = self.signal;
+        let Repr::Encoded { bytes, index, .. } = &mut self.repr else {
+            unreachable!("checked above")
         };
-        Walker::new(select, layers)
-            .walk(bytes, self.signal, &mut |t, a: &mut Attributes<'_>| f(t, a))
-            .map_err(|e| invalid(self.signal, e))
+        if index.is_none() {
+            *index = Some(AttrIndex::build(bytes, signal).map_err(|e| invalid(signal, e))?);
+        }
+        index
+            .as_mut()
+            .expect("built above")
+            .get_mut()
+            .visit(bytes, select, |t, a| f(t, a));
+        Ok(())
     }
 
     /// Visits the attribute maps `select` names, in batch order, with an
@@ -256,23 +292,18 @@ impl OtlpData {
             self.repr = Repr::Encoded {
                 bytes,
                 original: false,
-                layers: Vec::new(),
+                index: None,
             };
         }
         let signal = self.signal;
-        let Repr::Encoded { bytes, layers, .. } = &mut self.repr else {
+        let Repr::Encoded { bytes, index, .. } = &mut self.repr else {
             unreachable!("made encoded above")
         };
-        let layer = {
-            let mut walker = Walker::new(select, layers);
-            walker
-                .walk(bytes, signal, &mut |t, a: &mut Attributes<'_>| f(t, a))
-                .map_err(|e| invalid(signal, e))?;
-            walker.layer
-        };
-        if !layer.is_empty() {
-            layers.push(layer);
+        if index.is_none() {
+            *index = Some(AttrIndex::build(bytes, signal).map_err(|e| invalid(signal, e))?);
         }
+        let index = index.as_mut().expect("built above");
+        index.get_mut().edit(bytes, select, |t, a| f(t, a));
         Ok(())
     }
 
@@ -289,18 +320,26 @@ impl OtlpData {
     /// The batch as OTLP protobuf bytes: the original, the edits spliced
     /// into it, or the decoded data encoded.
     pub fn to_encoded(&self) -> Result<Cow<'_, [u8]>, ProcessingError> {
+        if self.attributes_only {
+            return Err(ProcessingError::permanent(format!(
+                "only the attribute maps of this {} batch are in Rust (the processor declared DataAccess::Attributes): \
+                 the whole batch cannot be read or re-encoded",
+                self.signal
+            )));
+        }
         Ok(match &self.repr {
-            Repr::Encoded { bytes, layers, .. } if layers.is_empty() => {
-                Cow::Borrowed(bytes.as_ref())
-            }
-            Repr::Encoded { bytes, layers, .. } => {
-                let finals = Walker::finals(layers, bytes, self.signal)
-                    .map_err(|e| invalid(self.signal, e))?;
+            Repr::Encoded {
+                bytes,
+                index: Some(index),
+                ..
+            } if index.get().has_edits() => {
+                let finals = index.get().finals(bytes);
                 Cow::Owned(
                     walk::splice(bytes, self.signal, &finals)
                         .map_err(|e| invalid(self.signal, e))?,
                 )
             }
+            Repr::Encoded { bytes, .. } => Cow::Borrowed(bytes.as_ref()),
             Repr::Traces(data) => Cow::Owned(data.encode_to_vec()),
             Repr::Metrics(data) => Cow::Owned(data.encode_to_vec()),
             Repr::Logs(data) => Cow::Owned(data.encode_to_vec()),
@@ -313,20 +352,12 @@ impl OtlpData {
     /// edits are then spliced into a complete encoding.
     pub fn outgoing(&self, edits_allowed: bool) -> Result<Outgoing<'_>, ProcessingError> {
         match &self.repr {
+            Repr::Encoded { original: true, .. } if !self.has_edits() => Ok(Outgoing::Original),
             Repr::Encoded {
+                bytes,
                 original: true,
-                layers,
-                ..
-            } if layers.is_empty() => Ok(Outgoing::Original),
-            Repr::Encoded {
-                original: true,
-                layers,
-                ..
-            } if edits_allowed => Ok(Outgoing::Edits(if layers.len() == 1 {
-                Cow::Borrowed(&layers[0].buf)
-            } else {
-                Cow::Owned(layers.iter().flat_map(|l| l.buf.iter().copied()).collect())
-            })),
+                index: Some(index),
+            } if edits_allowed => Ok(Outgoing::Edits(Cow::Owned(index.get().edit_list()))),
             _ => Ok(Outgoing::Encoded(self.to_encoded()?)),
         }
     }
@@ -347,10 +378,14 @@ impl OtlpData {
 
     /// The batch as OTLP protobuf bytes, consuming it.
     pub fn into_encoded(self) -> Result<Bytes, ProcessingError> {
+        if self.attributes_only {
+            return self.to_encoded().map(|b| Bytes::from(b.into_owned()));
+        }
+        if self.has_edits() {
+            return Ok(Bytes::from(self.to_encoded()?.into_owned()));
+        }
         match self.repr {
-            Repr::Encoded {
-                bytes, ref layers, ..
-            } if layers.is_empty() => Ok(bytes),
+            Repr::Encoded { bytes, .. } => Ok(bytes),
             _ => Ok(Bytes::from(self.to_encoded()?.into_owned())),
         }
     }

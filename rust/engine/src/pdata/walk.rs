@@ -3,18 +3,18 @@
 //!
 //! The OTLP messages are described once, as a small schema of which field
 //! holds a message's attributes and which fields lead to its children; the
-//! walker and the splicer both interpret it, so they agree on what a
-//! [`Target`] names. The walker visits maps in the order of
+//! indexer and the splicer both interpret it, so they agree on what a
+//! [`Target`] names. The indexer lists maps in the order of
 //! [`Target::sort_key`] whatever the field order of the encoding (the Go
 //! collector writes fields in descending number order, prost in
-//! ascending), so edit layers recorded by one pass can be replayed by the
-//! next with a cursor.
+//! ascending).
 
 use std::collections::BTreeMap;
 
-use super::attributes::Attributes;
-use super::edits::{Layer, Select, Target, TargetKind};
-use super::value::{put_key_value, split_key_value};
+use super::attributes::{RawEntry, Span};
+use super::edits::{Target, TargetKind};
+use super::index::AttrIndex;
+use super::value::split_key_value;
 use super::wire::{self, WireError};
 use super::Signal;
 
@@ -190,143 +190,77 @@ impl Path {
 
 type Kids<'a> = Vec<(usize, u32, &'a [u8])>;
 
-/// Visits the selected attribute maps of one encoded batch, replaying the
-/// edit layers recorded before and recording a new one.
-pub(crate) struct Walker<'a> {
-    select: Select,
-    prior: &'a [Layer],
-    cursors: Vec<usize>,
-    attrs: Attributes<'a>,
-    pub(crate) layer: Layer,
-    kids: Vec<Kids<'a>>,
-    finals: Option<BTreeMap<[u32; 5], Vec<u8>>>,
-    scratch: Vec<u8>,
+/// Finds every attribute map of an encoded batch, in target order, and
+/// records where its entries are.
+pub(crate) fn build_index(
+    batch: &[u8],
+    signal: Signal,
+    index: &mut AttrIndex,
+) -> Result<(), WireError> {
+    let mut kids: Vec<Kids<'_>> = Vec::new();
+    visit(
+        batch,
+        batch,
+        root(signal),
+        Path::default(),
+        0,
+        &mut kids,
+        index,
+    )
 }
 
-impl<'a> Walker<'a> {
-    pub(crate) fn new(select: Select, prior: &'a [Layer]) -> Self {
-        Walker {
-            select,
-            prior,
-            cursors: vec![0; prior.len()],
-            attrs: Attributes::default(),
-            layer: Layer::new(),
-            kids: Vec::new(),
-            finals: None,
-            scratch: Vec::new(),
+fn visit<'a>(
+    batch: &'a [u8],
+    msg: &'a [u8],
+    node: &'static Node,
+    path: Path,
+    depth: usize,
+    kids_by_depth: &mut Vec<Kids<'a>>,
+    index: &mut AttrIndex,
+) -> Result<(), WireError> {
+    if kids_by_depth.len() <= depth {
+        kids_by_depth.push(Vec::new());
+    }
+    let mut kids = std::mem::take(&mut kids_by_depth[depth]);
+    kids.clear();
+    let map = node
+        .target
+        .map(|kind| index.open_map(path.target(kind), node.attrs_field));
+    let mut counters = [0u32; 5];
+    for field in wire::fields(msg) {
+        let field = field?;
+        if map.is_some() && field.number == node.attrs_field {
+            let kv = wire::expect_len(field.value, "attribute with a wrong wire type")?;
+            let (key, value) = split_key_value(kv)?;
+            index.push_entry(RawEntry {
+                key: Span::of(batch, key),
+                value: Span::of(batch, value),
+            });
+        } else if let Some(ci) = node.children.iter().position(|c| c.field == field.number) {
+            let payload = wire::expect_len(field.value, "nested message with a wrong wire type")?;
+            kids.push((ci, counters[ci], payload));
+            counters[ci] += 1;
         }
     }
-
-    /// Walks `batch`, calling `f` on every selected map.
-    pub(crate) fn walk<F>(
-        &mut self,
-        batch: &'a [u8],
-        signal: Signal,
-        f: &mut F,
-    ) -> Result<(), WireError>
-    where
-        F: FnMut(Target, &mut Attributes<'a>),
-    {
-        self.visit(batch, root(signal), Path::default(), 0, f)
+    if let Some(map) = map {
+        index.close_map(map);
     }
-
-    /// The final attribute fields (encoded `KeyValue`s) of every map an
-    /// earlier layer changed, by sort key.
-    pub(crate) fn finals(
-        prior: &'a [Layer],
-        batch: &'a [u8],
-        signal: Signal,
-    ) -> Result<BTreeMap<[u32; 5], Vec<u8>>, WireError> {
-        let mut w = Walker::new(Select::ALL, prior);
-        w.finals = Some(BTreeMap::new());
-        w.walk(batch, signal, &mut |_, _| {})?;
-        Ok(w.finals.take().unwrap_or_default())
+    // Children in target order, whatever the field order was.
+    kids.sort_by_key(|(ci, idx, _)| (*ci, *idx));
+    for &(ci, idx, payload) in &kids {
+        let c = &node.children[ci];
+        visit(
+            batch,
+            payload,
+            c.node,
+            path.descend(c.level, idx, c.node.target),
+            depth + 1,
+            kids_by_depth,
+            index,
+        )?;
     }
-
-    fn visit<F>(
-        &mut self,
-        msg: &'a [u8],
-        node: &'static Node,
-        path: Path,
-        depth: usize,
-        f: &mut F,
-    ) -> Result<(), WireError>
-    where
-        F: FnMut(Target, &mut Attributes<'a>),
-    {
-        let own = node.target.filter(|k| self.select.includes(*k));
-        if self.kids.len() <= depth {
-            self.kids.push(Vec::new());
-        }
-        let mut kids = std::mem::take(&mut self.kids[depth]);
-        kids.clear();
-        if own.is_some() {
-            self.attrs.reset();
-        }
-        let mut counters = [0u32; 5];
-        for field in wire::fields(msg) {
-            let field = field?;
-            if own.is_some() && field.number == node.attrs_field {
-                let kv = wire::expect_len(field.value, "attribute with a wrong wire type")?;
-                let (key, value) = split_key_value(kv)?;
-                self.attrs.push_raw(key, value);
-            } else if let Some(ci) = node.children.iter().position(|c| c.field == field.number) {
-                let payload =
-                    wire::expect_len(field.value, "nested message with a wrong wire type")?;
-                kids.push((ci, counters[ci], payload));
-                counters[ci] += 1;
-            }
-        }
-        if let Some(kind) = own {
-            let target = path.target(kind);
-            let replayed = self.replay(target)?;
-            f(target, &mut self.attrs);
-            if self.attrs.is_changed() {
-                let (ops, n) = self.attrs.recorded();
-                self.layer.push(target, ops, n);
-            }
-            if replayed {
-                if let Some(finals) = &mut self.finals {
-                    let mut out = Vec::new();
-                    for (k, v) in self.attrs.iter() {
-                        put_key_value(&mut out, node.attrs_field, k, v, &mut self.scratch);
-                    }
-                    finals.insert(target.sort_key(), out);
-                }
-            }
-        }
-        // Children in target order, whatever the field order was.
-        kids.sort_by_key(|(ci, idx, _)| (*ci, *idx));
-        for &(ci, idx, payload) in &kids {
-            let c = &node.children[ci];
-            self.visit(
-                payload,
-                c.node,
-                path.descend(c.level, idx, c.node.target),
-                depth + 1,
-                f,
-            )?;
-        }
-        self.kids[depth] = kids;
-        Ok(())
-    }
-
-    fn replay(&mut self, target: Target) -> Result<bool, WireError> {
-        let mut replayed = false;
-        for (l, layer) in self.prior.iter().enumerate() {
-            let c = &mut self.cursors[l];
-            while *c < layer.index.len() && layer.index[*c].0 < target {
-                *c += 1;
-            }
-            if *c < layer.index.len() && layer.index[*c].0 == target {
-                let (ops, n) = layer.ops(*c);
-                self.attrs.replay(ops, n)?;
-                *c += 1;
-                replayed = true;
-            }
-        }
-        Ok(replayed)
-    }
+    kids_by_depth[depth] = kids;
+    Ok(())
 }
 
 /// Re-encodes `batch` with the maps in `finals` replaced; every message

@@ -24,8 +24,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use otelcol_rust_engine::{
-    parse_config, ConfigError, Context, EffectHandler, InstanceFactory, Message, MetricDescriptor,
-    PData, ProcessingError, Processor, ProcessorFactory, Select, Signal, Stability,
+    parse_config, ConfigError, Context, DataAccess, EffectHandler, InstanceFactory, Message,
+    MetricDescriptor, PData, ProcessingError, Processor, ProcessorFactory, Select, Signal,
+    Stability,
 };
 
 use action::CompiledActions;
@@ -43,6 +44,7 @@ pub static FACTORY: ProcessorFactory = ProcessorFactory {
     mutates_data: true,
     // `from_context: auth.<name>` reads the auth attributes.
     needs_client_auth: true,
+    data: DataAccess::Attributes,
     default_config,
     example_config: || {
         serde_json::json!({

@@ -34,8 +34,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use otelcol_rust_engine::{
-    parse_config, ConfigError, EffectHandler, InstanceFactory, Message, OtlpData, PData,
-    ProcessingError, Processor, ProcessorFactory, Signal, Stability,
+    parse_config, ConfigError, DataAccess, EffectHandler, InstanceFactory, Message, OtlpData,
+    PData, ProcessingError, Processor, ProcessorFactory, Signal, Stability,
 };
 use stats::{Counter, METRICS};
 use tokio::time::Instant;
@@ -56,6 +56,7 @@ pub static FACTORY: ProcessorFactory = ProcessorFactory {
     signals: &[Signal::Traces, Signal::Metrics, Signal::Logs],
     mutates_data: false,
     needs_client_auth: false,
+    data: DataAccess::Full,
     default_config,
     example_config: || {
         serde_json::json!({

@@ -1,0 +1,318 @@
+package bridge
+
+import (
+	"encoding/binary"
+	"math"
+	"sync"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// The attribute projection of a batch, for components whose processors
+// all read only attributes (DataAccess::Attributes in Rust).
+
+var projections = sync.Pool{New: func() any { return &projectionWriter{buf: make([]byte, 0, 64<<10)} }}
+
+// maxPooledProjection bounds what an idle pooled buffer may hold on to.
+const maxPooledProjection = 8 << 20
+
+func getProjection() *projectionWriter {
+	w := projections.Get().(*projectionWriter)
+	w.buf = w.buf[:0]
+	return w
+}
+
+func putProjection(w *projectionWriter) {
+	if cap(w.buf) <= maxPooledProjection {
+		projections.Put(w)
+	}
+}
+
+// projectionWriter writes the attribute projection of a batch: the OTLP
+// message tree with only the attribute maps in it (and the messages that
+// lead to them), so that the indexes of resources, scopes, records and
+// entries are those of the full batch. Nested message lengths are written
+// as 5-byte varints and patched once the message is complete, so the
+// batch is written in one pass into a buffer the bridge reuses.
+type projectionWriter struct {
+	buf []byte
+}
+
+func (w *projectionWriter) tag(field int, wireType byte) {
+	w.buf = append(w.buf, byte(field<<3)|wireType)
+}
+
+func (w *projectionWriter) varint(v uint64) {
+	w.buf = binary.AppendUvarint(w.buf, v)
+}
+
+// open starts a nested message (field `field`) and returns where its
+// length goes.
+func (w *projectionWriter) open(field int) int {
+	w.tag(field, 2)
+	at := len(w.buf)
+	w.buf = append(w.buf, 0x80, 0x80, 0x80, 0x80, 0x00)
+	return at
+}
+
+// close patches the length of the message opened at `at`.
+func (w *projectionWriter) close(at int) {
+	n := len(w.buf) - at - 5
+	w.buf[at] = byte(n) | 0x80
+	w.buf[at+1] = byte(n>>7) | 0x80
+	w.buf[at+2] = byte(n>>14) | 0x80
+	w.buf[at+3] = byte(n>>21) | 0x80
+	w.buf[at+4] = byte(n >> 28)
+}
+
+func (w *projectionWriter) bytesField(field int, b string) {
+	w.tag(field, 2)
+	w.varint(uint64(len(b)))
+	w.buf = append(w.buf, b...)
+}
+
+func varintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// attributes writes each entry of m as field `field` (a KeyValue). The
+// common values (strings, ints) are written with their sizes computed
+// up front, in one pass over the map.
+func (w *projectionWriter) attributes(field int, m pcommon.Map) {
+	tag := byte(field<<3) | 2
+	m.Range(func(k string, v pcommon.Value) bool {
+		keySize := 0
+		if k != "" {
+			keySize = 1 + varintLen(uint64(len(k))) + len(k)
+		}
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			s := v.Str()
+			av := 1 + varintLen(uint64(len(s))) + len(s)
+			w.buf = append(w.buf, tag)
+			w.buf = binary.AppendUvarint(w.buf, uint64(keySize+1+varintLen(uint64(av))+av))
+			w.key(k)
+			w.buf = append(w.buf, 0x12)
+			w.buf = binary.AppendUvarint(w.buf, uint64(av))
+			w.buf = append(w.buf, 0x0a)
+			w.buf = binary.AppendUvarint(w.buf, uint64(len(s)))
+			w.buf = append(w.buf, s...)
+		case pcommon.ValueTypeInt:
+			i := uint64(v.Int())
+			av := 1 + varintLen(i)
+			w.buf = append(w.buf, tag)
+			w.buf = binary.AppendUvarint(w.buf, uint64(keySize+1+varintLen(uint64(av))+av))
+			w.key(k)
+			w.buf = append(w.buf, 0x12)
+			w.buf = binary.AppendUvarint(w.buf, uint64(av))
+			w.buf = append(w.buf, 0x18)
+			w.buf = binary.AppendUvarint(w.buf, i)
+		default:
+			kv := w.open(field)
+			w.key(k)
+			at := w.open(2)
+			w.anyValue(v)
+			w.close(at)
+			w.close(kv)
+		}
+		return true
+	})
+}
+
+func (w *projectionWriter) key(k string) {
+	if k == "" {
+		return
+	}
+	w.buf = append(w.buf, 0x0a)
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(k)))
+	w.buf = append(w.buf, k...)
+}
+
+func (w *projectionWriter) anyValue(v pcommon.Value) {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		w.bytesField(1, v.Str())
+	case pcommon.ValueTypeBool:
+		w.tag(2, 0)
+		if v.Bool() {
+			w.varint(1)
+		} else {
+			w.varint(0)
+		}
+	case pcommon.ValueTypeInt:
+		w.tag(3, 0)
+		w.varint(uint64(v.Int()))
+	case pcommon.ValueTypeDouble:
+		w.tag(4, 1)
+		w.buf = binary.LittleEndian.AppendUint64(w.buf, math.Float64bits(v.Double()))
+	case pcommon.ValueTypeBytes:
+		w.tag(7, 2)
+		b := v.Bytes().AsRaw()
+		w.varint(uint64(len(b)))
+		w.buf = append(w.buf, b...)
+	case pcommon.ValueTypeSlice:
+		arr := w.open(5)
+		s := v.Slice()
+		for i := 0; i < s.Len(); i++ {
+			e := w.open(1)
+			w.anyValue(s.At(i))
+			w.close(e)
+		}
+		w.close(arr)
+	case pcommon.ValueTypeMap:
+		list := w.open(6)
+		w.attributes(1, v.Map())
+		w.close(list)
+	}
+}
+
+// traces writes the projection of td.
+func (w *projectionWriter) traces(td ptrace.Traces) {
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		rsAt := w.open(1)
+		res := w.open(1)
+		w.attributes(1, rs.Resource().Attributes())
+		w.close(res)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			ss := sss.At(j)
+			ssAt := w.open(2)
+			sc := w.open(1)
+			w.attributes(3, ss.Scope().Attributes())
+			w.close(sc)
+			spans := ss.Spans()
+			for k := 0; k < spans.Len(); k++ {
+				span := spans.At(k)
+				spAt := w.open(2)
+				w.attributes(9, span.Attributes())
+				events := span.Events()
+				for e := 0; e < events.Len(); e++ {
+					ev := w.open(11)
+					w.attributes(3, events.At(e).Attributes())
+					w.close(ev)
+				}
+				links := span.Links()
+				for l := 0; l < links.Len(); l++ {
+					li := w.open(13)
+					w.attributes(4, links.At(l).Attributes())
+					w.close(li)
+				}
+				w.close(spAt)
+			}
+			w.close(ssAt)
+		}
+		w.close(rsAt)
+	}
+}
+
+// logs writes the projection of ld.
+func (w *projectionWriter) logs(ld plog.Logs) {
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		rlAt := w.open(1)
+		res := w.open(1)
+		w.attributes(1, rl.Resource().Attributes())
+		w.close(res)
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			sl := sls.At(j)
+			slAt := w.open(2)
+			sc := w.open(1)
+			w.attributes(3, sl.Scope().Attributes())
+			w.close(sc)
+			records := sl.LogRecords()
+			for k := 0; k < records.Len(); k++ {
+				lr := w.open(2)
+				w.attributes(6, records.At(k).Attributes())
+				w.close(lr)
+			}
+			w.close(slAt)
+		}
+		w.close(rlAt)
+	}
+}
+
+// metrics writes the projection of md: each metric keeps the field of its
+// type, so that Rust sees which kind of data point it holds.
+func (w *projectionWriter) metrics(md pmetric.Metrics) {
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		rm := rms.At(i)
+		rmAt := w.open(1)
+		res := w.open(1)
+		w.attributes(1, rm.Resource().Attributes())
+		w.close(res)
+		sms := rm.ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			sm := sms.At(j)
+			smAt := w.open(2)
+			sc := w.open(1)
+			w.attributes(3, sm.Scope().Attributes())
+			w.close(sc)
+			ms := sm.Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				m := ms.At(k)
+				mAt := w.open(2)
+				switch m.Type() {
+				case pmetric.MetricTypeGauge:
+					data := w.open(5)
+					w.numberPoints(m.Gauge().DataPoints())
+					w.close(data)
+				case pmetric.MetricTypeSum:
+					data := w.open(7)
+					w.numberPoints(m.Sum().DataPoints())
+					w.close(data)
+				case pmetric.MetricTypeHistogram:
+					data := w.open(9)
+					dps := m.Histogram().DataPoints()
+					for p := 0; p < dps.Len(); p++ {
+						dp := w.open(1)
+						w.attributes(9, dps.At(p).Attributes())
+						w.close(dp)
+					}
+					w.close(data)
+				case pmetric.MetricTypeExponentialHistogram:
+					data := w.open(10)
+					dps := m.ExponentialHistogram().DataPoints()
+					for p := 0; p < dps.Len(); p++ {
+						dp := w.open(1)
+						w.attributes(1, dps.At(p).Attributes())
+						w.close(dp)
+					}
+					w.close(data)
+				case pmetric.MetricTypeSummary:
+					data := w.open(11)
+					dps := m.Summary().DataPoints()
+					for p := 0; p < dps.Len(); p++ {
+						dp := w.open(1)
+						w.attributes(7, dps.At(p).Attributes())
+						w.close(dp)
+					}
+					w.close(data)
+				}
+				w.close(mAt)
+			}
+			w.close(smAt)
+		}
+		w.close(rmAt)
+	}
+}
+
+func (w *projectionWriter) numberPoints(dps pmetric.NumberDataPointSlice) {
+	for p := 0; p < dps.Len(); p++ {
+		dp := w.open(1)
+		w.attributes(7, dps.At(p).Attributes())
+		w.close(dp)
+	}
+}
