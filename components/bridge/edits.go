@@ -8,6 +8,7 @@ import "C"
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 
@@ -26,8 +27,11 @@ import (
 // unmarshalling a batch.
 
 type editReader struct {
-	b   []byte
-	err error
+	b []byte
+	// short is set when a read wanted more bytes than were left; every
+	// read after it gives zeros. Checked once per operation rather than
+	// per read, so that the reads inline.
+	short bool
 	// recent holds the short strings made from this list so far: a
 	// processor that writes a constant into every record writes the same
 	// bytes each time, and one Go string serves them all.
@@ -52,11 +56,8 @@ func (r *editReader) str(b []byte) string {
 }
 
 func (r *editReader) take(n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || len(r.b) < n {
-		r.err = fmt.Errorf("edit list from Rust truncated: %d bytes wanted, %d left", n, len(r.b))
+	if uint(n) > uint(len(r.b)) {
+		r.short, r.b = true, nil
 		return nil
 	}
 	out := r.b[:n]
@@ -64,25 +65,41 @@ func (r *editReader) take(n int) []byte {
 	return out
 }
 
-func (r *editReader) u8() byte {
-	if b := r.take(1); b != nil {
-		return b[0]
+func (r *editReader) error() error {
+	if r.short {
+		return errors.New("edit list from Rust truncated")
 	}
-	return 0
+	return nil
+}
+
+func (r *editReader) u8() byte {
+	if len(r.b) < 1 {
+		r.short, r.b = true, nil
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
 }
 
 func (r *editReader) u32() int {
-	if b := r.take(4); b != nil {
-		return int(binary.LittleEndian.Uint32(b))
+	if len(r.b) < 4 {
+		r.short, r.b = true, nil
+		return 0
 	}
-	return 0
+	v := binary.LittleEndian.Uint32(r.b)
+	r.b = r.b[4:]
+	return int(v)
 }
 
 func (r *editReader) u64() uint64 {
-	if b := r.take(8); b != nil {
-		return binary.LittleEndian.Uint64(b)
+	if len(r.b) < 8 {
+		r.short, r.b = true, nil
+		return 0
 	}
-	return 0
+	v := binary.LittleEndian.Uint64(r.b)
+	r.b = r.b[8:]
+	return v
 }
 
 func (r *editReader) bytes() []byte { return r.take(r.u32()) }
@@ -104,12 +121,12 @@ func outOfRange(t target) error {
 // applyEdits replays an edit list on the signal's data in place.
 func applyEdits(list []byte, td ptrace.Traces, md pmetric.Metrics, ld plog.Logs, signal uint8) error {
 	r := &editReader{b: list}
-	for len(r.b) > 0 && r.err == nil {
+	for len(r.b) > 0 && !r.short {
 		maps := r.u32()
-		for i := 0; i < maps && r.err == nil; i++ {
+		for i := 0; i < maps && !r.short; i++ {
 			t := r.target()
 			nOps := r.u32()
-			if r.err != nil {
+			if r.short {
 				break
 			}
 			var m pcommon.Map
@@ -130,7 +147,7 @@ func applyEdits(list []byte, td ptrace.Traces, md pmetric.Metrics, ld plog.Logs,
 			}
 		}
 	}
-	return r.err
+	return r.error()
 }
 
 func traceMap(td ptrace.Traces, t target) (pcommon.Map, bool) {
@@ -237,7 +254,7 @@ func metricMap(md pmetric.Metrics, t target) (pcommon.Map, bool) {
 
 // applyOps replays n operations on m with pcommon.Map's own methods.
 func applyOps(r *editReader, m pcommon.Map, n int) error {
-	for i := 0; i < n && r.err == nil; i++ {
+	for i := 0; i < n && !r.short; i++ {
 		switch op := r.u8(); op {
 		case C.OTELCOL_RUST_EDIT_OP_SET_AT:
 			index := r.u32()
@@ -253,12 +270,12 @@ func applyOps(r *editReader, m pcommon.Map, n int) error {
 				}
 				j++
 			}
-			if !found && r.err == nil {
+			if !found && !r.short {
 				return fmt.Errorf("edit list from Rust sets entry %d of a map of %d", index, m.Len())
 			}
 		case C.OTELCOL_RUST_EDIT_OP_APPEND:
 			key := r.str(r.bytes())
-			if r.err != nil {
+			if r.short {
 				break
 			}
 			if err := readValue(r, m.PutEmpty(key)); err != nil {
@@ -266,13 +283,15 @@ func applyOps(r *editReader, m pcommon.Map, n int) error {
 			}
 		case C.OTELCOL_RUST_EDIT_OP_REMOVE:
 			key := r.bytes()
-			if r.err == nil {
-				m.Remove(string(key))
+			if !r.short {
+				m.Remove(r.str(key))
 			}
+		case C.OTELCOL_RUST_EDIT_OP_SKIP:
+			r.take(r.u32())
 		case C.OTELCOL_RUST_EDIT_OP_RETAIN:
 			count := r.u32()
 			mask := r.take((count + 7) / 8)
-			if r.err != nil {
+			if r.short {
 				break
 			}
 			if count != m.Len() {
@@ -288,7 +307,7 @@ func applyOps(r *editReader, m pcommon.Map, n int) error {
 			return fmt.Errorf("edit list from Rust has an unknown operation %d", op)
 		}
 	}
-	return r.err
+	return r.error()
 }
 
 // readValue reads one value of the edit list into dst.
@@ -297,7 +316,7 @@ func readValue(r *editReader, dst pcommon.Value) error {
 	case C.OTELCOL_RUST_EDIT_VALUE_EMPTY:
 		pcommon.NewValueEmpty().CopyTo(dst)
 	case C.OTELCOL_RUST_EDIT_VALUE_STR:
-		if b := r.bytes(); r.err == nil {
+		if b := r.bytes(); !r.short {
 			dst.SetStr(r.str(b))
 		}
 	case C.OTELCOL_RUST_EDIT_VALUE_BOOL:
@@ -307,11 +326,11 @@ func readValue(r *editReader, dst pcommon.Value) error {
 	case C.OTELCOL_RUST_EDIT_VALUE_DOUBLE:
 		dst.SetDouble(math.Float64frombits(r.u64()))
 	case C.OTELCOL_RUST_EDIT_VALUE_BYTES:
-		if b := r.bytes(); r.err == nil {
+		if b := r.bytes(); !r.short {
 			dst.SetEmptyBytes().FromRaw(bytes.Clone(b))
 		}
 	case C.OTELCOL_RUST_EDIT_VALUE_RAW:
-		if b := r.bytes(); r.err == nil {
+		if b := r.bytes(); !r.short {
 			v, err := decodeAnyValue(b)
 			if err != nil {
 				return err
@@ -321,7 +340,7 @@ func readValue(r *editReader, dst pcommon.Value) error {
 	default:
 		return fmt.Errorf("edit list from Rust has an unknown value tag %d", tag)
 	}
-	return r.err
+	return r.error()
 }
 
 var logsUnmarshalerForValues plog.ProtoUnmarshaler

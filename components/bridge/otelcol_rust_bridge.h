@@ -106,6 +106,9 @@
 // `pcommon.Map.RemoveIf` with a keep mask.
 #define OTELCOL_RUST_EDIT_OP_RETAIN 4
 
+// Skip `n` bytes: an operation a later write made void.
+#define OTELCOL_RUST_EDIT_OP_SKIP 5
+
 // No value.
 #define OTELCOL_RUST_EDIT_VALUE_EMPTY 0
 

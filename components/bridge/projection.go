@@ -3,7 +3,6 @@ package bridge
 import (
 	"encoding/binary"
 	"math"
-	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -14,20 +13,32 @@ import (
 // The attribute projection of a batch, for components whose processors
 // all read only attributes (DataAccess::Attributes in Rust).
 
-var projections = sync.Pool{New: func() any { return &projectionWriter{buf: make([]byte, 0, 64<<10)} }}
+// Idle projection buffers. Not a sync.Pool: the garbage collector empties
+// those at every cycle, and a loaded collector, which allocates fast,
+// would make a new buffer (grown in steps to a batch's size) for most
+// requests. A few buffers kept for good cost a few hundred kilobytes.
+var projections = make(chan *projectionWriter, 8)
 
 // maxPooledProjection bounds what an idle pooled buffer may hold on to.
 const maxPooledProjection = 8 << 20
 
 func getProjection() *projectionWriter {
-	w := projections.Get().(*projectionWriter)
-	w.buf = w.buf[:0]
-	return w
+	select {
+	case w := <-projections:
+		w.buf = w.buf[:0]
+		return w
+	default:
+		return &projectionWriter{buf: make([]byte, 0, 64<<10)}
+	}
 }
 
 func putProjection(w *projectionWriter) {
-	if cap(w.buf) <= maxPooledProjection {
-		projections.Put(w)
+	if cap(w.buf) > maxPooledProjection {
+		return
+	}
+	select {
+	case projections <- w:
+	default:
 	}
 }
 

@@ -114,6 +114,8 @@ pub const OTELCOL_RUST_EDIT_OP_APPEND: u8 = 2;
 pub const OTELCOL_RUST_EDIT_OP_REMOVE: u8 = 3;
 /// `pcommon.Map.RemoveIf` with a keep mask.
 pub const OTELCOL_RUST_EDIT_OP_RETAIN: u8 = 4;
+/// Skip `n` bytes: an operation a later write made void.
+pub const OTELCOL_RUST_EDIT_OP_SKIP: u8 = 5;
 /// No value.
 pub const OTELCOL_RUST_EDIT_VALUE_EMPTY: u8 = 0;
 /// A string.
@@ -133,6 +135,7 @@ const _: () = {
     assert!(edit_format::OP_APPEND == OTELCOL_RUST_EDIT_OP_APPEND);
     assert!(edit_format::OP_REMOVE == OTELCOL_RUST_EDIT_OP_REMOVE);
     assert!(edit_format::OP_RETAIN == OTELCOL_RUST_EDIT_OP_RETAIN);
+    assert!(edit_format::OP_SKIP == OTELCOL_RUST_EDIT_OP_SKIP);
     assert!(edit_format::VALUE_EMPTY == OTELCOL_RUST_EDIT_VALUE_EMPTY);
     assert!(edit_format::VALUE_STR == OTELCOL_RUST_EDIT_VALUE_STR);
     assert!(edit_format::VALUE_BOOL == OTELCOL_RUST_EDIT_VALUE_BOOL);

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use otelcol_rust_engine::proto::common::{any_value, AnyValue, KeyValue};
 use otelcol_rust_engine::{
     parse_config, ConfigError, DataAccess, EffectHandler, GrpcCode, InstanceFactory, Message,
-    PData, ProcessingError, Processor, ProcessorFactory, Select, Signal, Stability, Value,
+    PData, ProcessingError, Processor, ProcessorFactory, Select, Signal, Stability, ValueRef,
 };
 use serde::Deserialize;
 
@@ -216,7 +216,7 @@ impl Processor<PData> for Scripted {
             data.inner_mut()
                 .edit_attributes(Select::RECORDS, |_, attrs| {
                     for (k, v) in &script.put_attributes {
-                        attrs.put(k.as_bytes(), Value::str(v.clone()));
+                        attrs.put(k.as_bytes(), ValueRef::Str(v.as_bytes()));
                     }
                 })?;
         }

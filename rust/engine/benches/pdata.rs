@@ -11,7 +11,7 @@ use bytes::Bytes;
 use otelcol_rust_engine::proto::common::{any_value, AnyValue, KeyValue};
 use otelcol_rust_engine::proto::resource::Resource;
 use otelcol_rust_engine::proto::trace::{ResourceSpans, ScopeSpans, Span, TracesData};
-use otelcol_rust_engine::{OtlpData, Select, Signal, Value};
+use otelcol_rust_engine::{OtlpData, Select, Signal, Value, ValueRef};
 use prost::Message;
 
 fn kv(key: &str, value: any_value::Value) -> KeyValue {
@@ -129,13 +129,13 @@ fn main() {
     time("edit, insert+update+delete+set", 1000, || {
         let mut data = OtlpData::from_original(Signal::Traces, bytes.clone());
         data.edit_attributes(Select::RECORDS, |_, a| {
-            a.insert(b"environment", production.clone());
+            a.insert(b"environment", production.as_ref());
             if let Some(i) = a.find(b"http.method") {
-                a.set(i, get.clone());
+                a.set(i, get.as_ref());
             }
             a.remove(b"internal.debug");
             if let Some(i) = a.find(b"user.email") {
-                a.set(i, Value::Str(vec![b'0'; 64].into()));
+                a.set(i, ValueRef::Str(&[b'0'; 64]));
             }
         })
         .unwrap();

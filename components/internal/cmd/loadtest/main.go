@@ -40,6 +40,7 @@ type options struct {
 	rounds   int
 	only     string
 	out      string
+	rate     int
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 3, "runs per pipeline; the table shows the median")
 	flag.StringVar(&o.only, "only", "", "run only pipelines whose name contains this")
 	flag.StringVar(&o.out, "out", "", "also write the report (Markdown) to this file")
+	flag.IntVar(&o.rate, "rate", 0, "spans per second offered to every pipeline (0: 200k for 1000-span batches, 100k for 100, 20k for 10)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -289,29 +291,58 @@ func batchOf(n int) ptraceotlp.ExportRequest {
 	return ptraceotlp.NewExportRequestFromTraces(td)
 }
 
-// load sends batches from `clients` goroutines until ctx ends, counting
-// the spans and requests the collector accepted inside the window.
+// load sends pre-encoded batches from `clients` goroutines until ctx
+// ends, at `perSecond` requests a second (0: as fast as the collector
+// answers), counting the spans and requests the collector accepted inside
+// the window. The requests are encoded once, so that the generator, which
+// shares the machine with the collector, costs little and the same in
+// every run.
 type load struct {
 	spans, requests, failures atomic.Int64
 	counting                  atomic.Bool
 }
 
-func (l *load) run(ctx context.Context, addr string, clients, batch int) error {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+// rawCodec sends bytes as they are and ignores the answer's body.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error) { return v.([]byte), nil }
+func (rawCodec) Unmarshal([]byte, any) error   { return nil }
+func (rawCodec) Name() string                  { return "proto" }
+
+const exportMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+
+func (l *load) run(ctx context.Context, addr string, clients, batch int, perSecond float64) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{})))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	client := ptraceotlp.NewGRPCClient(conn)
-	req := batchOf(batch)
+	body, err := batchOf(batch).MarshalProto()
+	if err != nil {
+		return err
+	}
+	var tokens chan struct{}
+	if perSecond > 0 {
+		tokens = make(chan struct{}, clients)
+		go pace(ctx, perSecond, tokens)
+	}
 	var wg sync.WaitGroup
 	for i := 0; i < clients; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
+				if tokens != nil {
+					select {
+					case <-tokens:
+					case <-ctx.Done():
+						return
+					}
+				}
 				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				_, err := client.Export(rctx, req)
+				var reply []byte
+				err := conn.Invoke(rctx, exportMethod, body, &reply)
 				cancel()
 				if !l.counting.Load() {
 					continue
@@ -331,6 +362,31 @@ func (l *load) run(ctx context.Context, addr string, clients, batch int) error {
 	return nil
 }
 
+// pace puts `perSecond` tokens a second into `tokens`; a token no client
+// is free to take is dropped, so a collector that falls behind is not
+// flooded afterwards.
+func pace(ctx context.Context, perSecond float64, tokens chan<- struct{}) {
+	interval := time.Duration(float64(time.Second) / perSecond)
+	tick := time.NewTicker(max(interval, time.Millisecond))
+	defer tick.Stop()
+	start := time.Now()
+	sent := 0.0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			due := now.Sub(start).Seconds() * perSecond
+			for ; sent < due; sent++ {
+				select {
+				case tokens <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
+}
+
 type result struct {
 	name       string
 	usPerSpan  float64
@@ -345,7 +401,7 @@ type result struct {
 
 // measure runs one collector configuration under load and returns its
 // figures for the window.
-func measure(o options, name, config, addr string, clients, batch int) (result, error) {
+func measure(o options, name, config, addr string, clients, batch int, perSecond float64) (result, error) {
 	c, err := startCollector(o.binary, config)
 	if err != nil {
 		return result{}, err
@@ -357,7 +413,7 @@ func measure(o options, name, config, addr string, clients, batch int) (result, 
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &load{}
 	done := make(chan error, 1)
-	go func() { done <- l.run(ctx, addr, clients, batch) }()
+	go func() { done <- l.run(ctx, addr, clients, batch, perSecond) }()
 	time.Sleep(o.warmup)
 	pid := c.cmd.Process.Pid
 	before, err := readProc(pid)
@@ -411,17 +467,22 @@ func run(o options) error {
 	var report strings.Builder
 	w := io.MultiWriter(os.Stdout, &report)
 	fmt.Fprintf(w, "# otelcol-rust load test\n\n%s, %d clients, OTLP/gRPC traces, 7 attributes per span, exporter debug (basic);\n"+
-		"collector CPU from /proc over %s after %s of warm-up, median of %d runs.\n\n",
+		"collector CPU from /proc over %s after %s of warm-up at a fixed offered rate, median of %d interleaved rounds.\n\n",
 		machine(), o.clients, o.duration, o.warmup, o.rounds)
 
-	results := map[string]result{}
-	fmt.Fprintf(w, "| pipeline | CPU µs/span | processor cost µs/span | vs contrib attributes | spans/s | RSS MB | peak RSS MB | threads |\n|---|---|---|---|---|---|---|---|\n")
+	// Rounds are interleaved (every pipeline once, then again) so that
+	// the machine's drift over the run touches every pipeline alike; a
+	// pipeline's processor cost is taken against the baseline of the same
+	// round, then the median over rounds is reported.
+	var selected []pipeline
 	for _, p := range pipelines() {
-		if o.only != "" && !strings.Contains(p.name, o.only) {
-			continue
+		if o.only == "" || strings.Contains(p.name, o.only) {
+			selected = append(selected, p)
 		}
-		var runs []result
-		for i := 0; i < o.rounds; i++ {
+	}
+	runs := map[string][]result{}
+	for round := 0; round < o.rounds; round++ {
+		for _, p := range selected {
 			addr, err := freeAddr()
 			if err != nil {
 				return err
@@ -432,35 +493,39 @@ func run(o options) error {
 			}
 			_, port, _ := net.SplitHostPort(metricsAddr)
 			cfg := configYAML(addr, port, p.processors, p.order, "exporters:\n  debug:\n    verbosity: basic\n", "debug")
-			r, err := measure(o, p.name, cfg, addr, o.clients, p.batch)
+			perSecond := float64(spansPerSecond(o, p.batch)) / float64(p.batch)
+			r, err := measure(o, p.name, cfg, addr, o.clients, p.batch, perSecond)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
-			runs = append(runs, r)
+			fmt.Fprintf(os.Stderr, "round %d: %s: %.2f µs/span\n", round+1, p.name, r.usPerSpan)
+			runs[p.name] = append(runs[p.name], r)
 		}
-		r := median(runs)
+	}
+	results := map[string]result{}
+	costs := map[string]float64{}
+	fmt.Fprintf(w, "| pipeline | offered spans/s | CPU µs/span | processor cost µs/span | vs contrib attributes | spans/s | RSS MB | peak RSS MB | threads |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, p := range selected {
+		r := median(append([]result(nil), runs[p.name]...))
 		results[p.name] = r
 		batch := fmt.Sprintf(", batch %d", p.batch)
-		base, hasBase := results["no processor"+batch]
+		base, hasBase := runs["no processor"+batch]
 		cost, vs := "", ""
 		if hasBase && !strings.HasPrefix(p.name, "no processor") {
-			c := r.usPerSpan - base.usPerSpan
+			c := pairedCost(runs[p.name], base)
+			costs[p.name] = c
 			cost = fmt.Sprintf("%.2f", c)
 			contribName := "attributes (contrib)" + batch
 			if strings.HasPrefix(p.name, "3 x") {
 				contribName = "3 x attributes (contrib)" + batch
 			}
-			if cr, ok := results[contribName]; ok && !strings.Contains(p.name, "(contrib)") {
-				if cc := cr.usPerSpan - base.usPerSpan; cc > 0 {
-					vs = fmt.Sprintf("%.2fx", c/cc)
-				}
+			if cc, ok := costs[contribName]; ok && !strings.Contains(p.name, "(contrib)") && cc > 0 {
+				vs = fmt.Sprintf("%.2fx", c/cc)
 			}
 		}
-		fmt.Fprintf(w, "| %s | %.2f | %s | %s | %.0f | %.0f | %.0f | %d |\n", p.name, r.usPerSpan, cost, vs, r.spansPerS, r.rssMB, r.peakMB, r.threads)
+		fmt.Fprintf(w, "| %s | %d | %.2f | %s | %s | %.0f | %.0f | %.0f | %d |\n", p.name, spansPerSecond(o, p.batch), r.usPerSpan, cost, vs, r.spansPerS, r.rssMB, r.peakMB, r.threads)
 	}
-	if err := chainRatio(w, results); err != nil {
-		return err
-	}
+	chainRatio(w, costs)
 	if o.only == "" || strings.Contains("rate limiter", o.only) {
 		if err := rateLimiter(o, w); err != nil {
 			return err
@@ -472,18 +537,42 @@ func run(o options) error {
 	return nil
 }
 
-func chainRatio(w io.Writer, results map[string]result) error {
-	base, ok1 := results["no processor, batch 1000"]
-	one, ok2 := results["rust_attributes, batch 1000"]
-	three, ok3 := results["3 x rust_attributes, batch 1000"]
-	if !ok1 || !ok2 || !ok3 {
-		return nil
+// pairedCost is the median, over rounds, of a pipeline's CPU per span
+// minus the baseline's in the same round.
+func pairedCost(rs, base []result) float64 {
+	var d []float64
+	for i := range rs {
+		if i < len(base) {
+			d = append(d, rs[i].usPerSpan-base[i].usPerSpan)
+		}
 	}
-	c1, c3 := one.usPerSpan-base.usPerSpan, three.usPerSpan-base.usPerSpan
-	if c1 > 0 {
-		fmt.Fprintf(w, "\nThree rust_attributes in a row cost %.2fx one (processor cost %.2f vs %.2f µs/span).\n", c3/c1, c3, c1)
+	sort.Float64s(d)
+	if len(d) == 0 {
+		return 0
 	}
-	return nil
+	return d[len(d)/2]
+}
+
+func spansPerSecond(o options, batch int) int {
+	if o.rate > 0 {
+		return o.rate
+	}
+	switch {
+	case batch >= 1000:
+		return 200_000
+	case batch >= 100:
+		return 100_000
+	default:
+		return 20_000
+	}
+}
+
+func chainRatio(w io.Writer, costs map[string]float64) {
+	one, ok1 := costs["rust_attributes, batch 1000"]
+	three, ok2 := costs["3 x rust_attributes, batch 1000"]
+	if ok1 && ok2 && one > 0 {
+		fmt.Fprintf(w, "\nThree rust_attributes in a row cost %.2fx one (processor cost %.2f vs %.2f µs/span).\n", three/one, three, one)
+	}
 }
 
 func machine() string {

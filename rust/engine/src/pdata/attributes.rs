@@ -7,24 +7,26 @@
 //! (`Map.Remove`), [`Attributes::retain`] keeps the order (`Map.RemoveIf`).
 //! Keys and values may be any bytes, as in Go.
 //!
-//! Every change is also recorded as an operation on the map ([`Op`]). The
-//! bridge hands Go those operations instead of a re-encoded batch: Go
-//! replays them on its own `pdata`, so it never unmarshals the batch, and
-//! the result is what the same operations on a `pcommon.Map` give. A map
-//! nobody changed records nothing and costs no allocation: its entries are
-//! positions in the batch's bytes until the first write.
+//! Every change is also recorded as an operation on the map, in the edit
+//! list Go reads (`edits.rs`). The bridge hands Go that list instead of a
+//! re-encoded batch: Go replays it on its own `pdata`, so it never
+//! unmarshals the batch, and the result is what the same operations on a
+//! `pcommon.Map` give.
 //!
-//! Entries and operations hold byte ranges of the batch rather than
-//! references, so that the state of a changed map outlives one
-//! processor's pass: the next processor of a chain continues from it
+//! Nothing here allocates per map or per write. A map nobody changed is
+//! positions in the batch's bytes. A changed map's entries live in one
+//! arena shared by the whole batch ([`EditArena`]), and what a processor
+//! writes (a key, a value) is copied once, into the edit list, where the
+//! entries point: the list is at the same time the record Go replays and
+//! the storage of the written bytes. Entries are positions (in the batch or
+//! in the list), never references, so the state of a changed map outlives
+//! one processor's pass: the next processor of a chain continues from it
 //! without parsing or replaying anything.
 
-use bytes::Bytes;
+use super::edits::{format, Target};
+use super::value::{parse_any_value, ValueRef};
 
-use super::edits::format;
-use super::value::{parse_any_value, Value, ValueRef};
-
-/// A byte range of the batch.
+/// A byte range of the batch or of the edit list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Span {
     pub(crate) start: u32,
@@ -50,8 +52,16 @@ impl Span {
     }
 
     #[inline]
-    pub(crate) fn get(self, batch: &[u8]) -> &[u8] {
-        &batch[self.start as usize..(self.start + self.len) as usize]
+    fn at(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            len: (end - start) as u32,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(self, bytes: &[u8]) -> &[u8] {
+        &bytes[self.start as usize..(self.start + self.len) as usize]
     }
 }
 
@@ -62,68 +72,105 @@ pub(crate) struct RawEntry {
     pub(crate) value: Span,
 }
 
-/// A key: in the batch, or written by a processor.
-#[derive(Debug, Clone)]
-pub(crate) enum Key {
-    Batch(Span),
-    Owned(Bytes),
-}
+/// No operation wrote an entry's value with `OP_SET_AT`.
+const NO_SET: u32 = u32::MAX;
 
-impl Key {
-    #[inline]
-    fn get<'b>(&'b self, batch: &'b [u8]) -> &'b [u8] {
-        match self {
-            Key::Batch(s) => s.get(batch),
-            Key::Owned(b) => b,
-        }
-    }
-}
-
-/// A value: still encoded in the batch, or written by a processor.
-#[derive(Debug, Clone)]
-#[repr(C, u8)]
-pub(crate) enum Slot {
-    Encoded(Span),
-    Owned(Value),
-}
-
-impl Slot {
-    #[inline]
-    fn get<'b>(&'b self, batch: &'b [u8]) -> ValueRef<'b> {
-        match self {
-            Slot::Encoded(s) => parse_value(s.get(batch)),
-            Slot::Owned(v) => v.as_ref(),
-        }
-    }
-}
-
-/// One entry of an edited map.
-#[derive(Debug, Clone)]
+/// One entry of a changed map.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry {
-    pub(crate) key: Key,
-    pub(crate) value: Slot,
+    key: Span,
+    value: Span,
+    /// Where in the list the `OP_SET_AT` that wrote `value` starts
+    /// (`NO_SET` if none): a later set of the entry voids it.
+    set_op: u32,
+    /// `key` is in the edit list (a processor wrote it), not the batch.
+    key_written: bool,
+    /// `value` is an edit-list value (tag and payload) a processor wrote,
+    /// not an encoded `AnyValue` of the batch.
+    value_written: bool,
 }
 
-/// The state of a map after a pass changed it: its entries and the
-/// operations, in the format Go reads, that lead there from the batch's
-/// map. Kept per map by the index and swapped in and out of the editor, so
-/// that it moves between passes without being copied, and its buffers are
-/// reused across requests.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct MapState {
-    pub(crate) entries: Vec<Entry>,
-    pub(crate) ops: Vec<u8>,
-    pub(crate) n_ops: u32,
-    pub(crate) edited: bool,
-}
-
-impl MapState {
-    pub(crate) fn clear(&mut self) {
-        self.entries.clear();
-        self.ops.clear();
-        self.n_ops = 0;
-        self.edited = false;
+impl Entry {
+    #[inline]
+    fn of_batch(raw: &RawEntry) -> Entry {
+        Entry {
+            key: raw.key,
+            value: raw.value,
+            set_op: NO_SET,
+            key_written: false,
+            value_written: false,
+        }
     }
+
+    #[inline]
+    fn key<'b>(&self, batch: &'b [u8], list: &'b [u8]) -> &'b [u8] {
+        if self.key_written {
+            self.key.get(list)
+        } else {
+            self.key.get(batch)
+        }
+    }
+
+    #[inline]
+    fn value<'b>(&self, batch: &'b [u8], list: &'b [u8]) -> ValueRef<'b> {
+        if self.value_written {
+            written_value(self.value.get(list))
+        } else {
+            parse_value(self.value.get(batch))
+        }
+    }
+}
+
+/// The changes of a batch: the edit list (see `edits.rs`) and the entries
+/// of the changed maps. One per batch, reused across requests.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EditArena {
+    pub(crate) list: Vec<u8>,
+    pub(crate) entries: Vec<Entry>,
+}
+
+impl EditArena {
+    pub(crate) fn clear(&mut self) {
+        self.list.clear();
+        self.entries.clear();
+    }
+
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.list.capacity() + self.entries.capacity() * std::mem::size_of::<Entry>()
+    }
+
+    /// The entries of a changed map, for encoding.
+    pub(crate) fn entries<'b>(
+        &'b self,
+        batch: &'b [u8],
+        state: MapState,
+    ) -> impl Iterator<Item = (&'b [u8], ValueRef<'b>)> + 'b {
+        let list = &self.list;
+        self.entries[state.start as usize..(state.start + state.len) as usize]
+            .iter()
+            .map(move |e| (e.key(batch, list), e.value(batch, list)))
+    }
+}
+
+/// Where a map's entries are once a pass changed it: a range of the
+/// arena's entries.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct MapState {
+    start: u32,
+    len: u32,
+    pub(crate) changed: bool,
+}
+
+/// Where the entries of the map being edited are.
+#[derive(Debug, Clone, Copy)]
+enum View {
+    /// Still the batch's own.
+    Batch,
+    /// A range of the arena an earlier pass left.
+    Earlier { start: u32, len: u32 },
+    /// The arena's tail, from `start`: this pass changed the map, and
+    /// writes to it go to the end of the arena.
+    Tail(u32),
 }
 
 fn parse_value(encoded: &[u8]) -> ValueRef<'_> {
@@ -132,77 +179,143 @@ fn parse_value(encoded: &[u8]) -> ValueRef<'_> {
     parse_any_value(encoded).unwrap_or(ValueRef::Empty)
 }
 
+/// Reads a value `put_value` wrote.
+fn written_value(b: &[u8]) -> ValueRef<'_> {
+    let payload = &b[1..];
+    let eight = || {
+        let mut v = [0u8; 8];
+        v.copy_from_slice(&payload[..8]);
+        v
+    };
+    match b[0] {
+        format::VALUE_STR => ValueRef::Str(&payload[4..]),
+        format::VALUE_BOOL => ValueRef::Bool(payload[0] != 0),
+        format::VALUE_INT => ValueRef::Int(i64::from_le_bytes(eight())),
+        format::VALUE_DOUBLE => ValueRef::Double(f64::from_bits(u64::from_le_bytes(eight()))),
+        format::VALUE_BYTES => ValueRef::Bytes(&payload[4..]),
+        format::VALUE_RAW => parse_value(&payload[4..]),
+        _ => ValueRef::Empty,
+    }
+}
+
 /// An attribute map being read or edited. See the module docs.
 #[derive(Debug)]
 pub struct Attributes<'a> {
     batch: &'a [u8],
     raw: &'a [RawEntry],
-    edited: Vec<Entry>,
-    /// `edited` is the map (a write made it, or an earlier pass did).
-    use_edited: bool,
-    ops: Vec<u8>,
+    arena: &'a mut EditArena,
+    target: Target,
+    view: View,
+    /// Where this pass's operation count for the map is in the list, once
+    /// it recorded one.
+    segment: Option<usize>,
     n_ops: u32,
-    /// This pass changed the map.
-    changed: bool,
 }
 
 impl<'a> Attributes<'a> {
-    pub(crate) fn new(batch: &'a [u8]) -> Self {
+    /// Points an editor at one map: its entries in the batch, and where an
+    /// earlier pass left them.
+    pub(crate) fn load(
+        batch: &'a [u8],
+        raw: &'a [RawEntry],
+        arena: &'a mut EditArena,
+        target: Target,
+        state: MapState,
+    ) -> Self {
         Attributes {
             batch,
-            raw: &[],
-            edited: Vec::new(),
-            use_edited: false,
-            ops: Vec::new(),
+            raw,
+            arena,
+            target,
+            view: if state.changed {
+                View::Earlier {
+                    start: state.start,
+                    len: state.len,
+                }
+            } else {
+                View::Batch
+            },
+            segment: None,
             n_ops: 0,
-            changed: false,
         }
     }
 
-    /// Points the editor at one map: its entries in the batch, and its
-    /// state after earlier passes (swapped in, not copied).
-    pub(crate) fn load(&mut self, raw: &'a [RawEntry], state: &mut MapState) {
-        self.raw = raw;
-        std::mem::swap(&mut self.edited, &mut state.entries);
-        std::mem::swap(&mut self.ops, &mut state.ops);
-        self.n_ops = state.n_ops;
-        self.use_edited = state.edited;
-        self.changed = false;
-    }
-
-    /// Gives the map's state back (swapped out, not copied).
-    pub(crate) fn unload(&mut self, state: &mut MapState) {
-        std::mem::swap(&mut self.edited, &mut state.entries);
-        std::mem::swap(&mut self.ops, &mut state.ops);
-        state.n_ops = self.n_ops;
-        state.edited = self.use_edited;
-    }
-
-    /// The editable list, made from the batch's entries on first use.
-    fn entries_mut(&mut self) -> &mut Vec<Entry> {
-        if !self.use_edited {
-            self.edited.clear();
-            self.edited.extend(self.raw.iter().map(|r| Entry {
-                key: Key::Batch(r.key),
-                value: Slot::Encoded(r.value),
-            }));
-            self.use_edited = true;
+    /// Ends the pass over the map: its state for the next pass, and
+    /// whether this pass changed it.
+    pub(crate) fn finish(self) -> (MapState, bool) {
+        let state = match self.view {
+            View::Batch => MapState::default(),
+            View::Earlier { start, len } => MapState {
+                start,
+                len,
+                changed: true,
+            },
+            View::Tail(start) => MapState {
+                start,
+                len: self.arena.entries.len() as u32 - start,
+                changed: true,
+            },
+        };
+        if let Some(at) = self.segment {
+            self.arena.list[at..at + 4].copy_from_slice(&self.n_ops.to_le_bytes());
         }
-        &mut self.edited
+        (state, self.segment.is_some())
     }
 
-    fn op(&mut self, code: u8) {
-        self.changed = true;
-        self.ops.push(code);
+    #[inline]
+    fn changed_entries(&self) -> Option<&[Entry]> {
+        match self.view {
+            View::Batch => None,
+            View::Earlier { start, len } => {
+                Some(&self.arena.entries[start as usize..(start + len) as usize])
+            }
+            View::Tail(start) => Some(&self.arena.entries[start as usize..]),
+        }
+    }
+
+    /// Moves the map's entries to the arena's tail (once per pass) and
+    /// returns where they start.
+    fn tail(&mut self) -> usize {
+        let entries = &mut self.arena.entries;
+        let start = entries.len();
+        match self.view {
+            View::Tail(start) => return start as usize,
+            View::Batch => entries.extend(self.raw.iter().map(Entry::of_batch)),
+            View::Earlier { start: s, len } => {
+                entries.extend_from_within(s as usize..(s + len) as usize)
+            }
+        }
+        self.view = View::Tail(start as u32);
+        start
+    }
+
+    /// Starts recording an operation; returns where it starts.
+    fn op(&mut self, code: u8) -> usize {
+        let list = &mut self.arena.list;
+        if self.segment.is_none() {
+            self.target.write(list);
+            self.segment = Some(list.len());
+            put_u32(list, 0);
+        }
+        list.push(code);
         self.n_ops += 1;
+        list.len() - 1
+    }
+
+    /// Records `value` and returns where it is.
+    fn record_value(&mut self, value: ValueRef<'_>) -> Span {
+        let list = &mut self.arena.list;
+        let at = list.len();
+        put_value(list, value);
+        Span::at(at, list.len())
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        if self.use_edited {
-            self.edited.len()
-        } else {
-            self.raw.len()
+        match self.view {
+            View::Batch => self.raw.len(),
+            View::Earlier { len, .. } => len as usize,
+            View::Tail(start) => self.arena.entries.len() - start as usize,
         }
     }
 
@@ -213,24 +326,22 @@ impl<'a> Attributes<'a> {
 
     /// Whether this pass changed anything.
     pub fn is_changed(&self) -> bool {
-        self.changed
+        self.segment.is_some()
     }
 
     /// The key of entry `i`.
     pub fn key(&self, i: usize) -> &[u8] {
-        if self.use_edited {
-            self.edited[i].key.get(self.batch)
-        } else {
-            self.raw[i].key.get(self.batch)
+        match self.changed_entries() {
+            None => self.raw[i].key.get(self.batch),
+            Some(e) => e[i].key(self.batch, &self.arena.list),
         }
     }
 
     /// The value of entry `i`.
     pub fn value(&self, i: usize) -> ValueRef<'_> {
-        if self.use_edited {
-            self.edited[i].value.get(self.batch)
-        } else {
-            parse_value(self.raw[i].value.get(self.batch))
+        match self.changed_entries() {
+            None => parse_value(self.raw[i].value.get(self.batch)),
+            Some(e) => e[i].value(self.batch, &self.arena.list),
         }
     }
 
@@ -242,10 +353,12 @@ impl<'a> Attributes<'a> {
     /// The index of the first entry with `key` (`pcommon.Map.Get`).
     pub fn find(&self, key: &[u8]) -> Option<usize> {
         let batch = self.batch;
-        if self.use_edited {
-            self.edited.iter().position(|e| e.key.get(batch) == key)
-        } else {
-            self.raw.iter().position(|r| r.key.get(batch) == key)
+        match self.changed_entries() {
+            None => self.raw.iter().position(|r| r.key.get(batch) == key),
+            Some(e) => {
+                let list = &self.arena.list;
+                e.iter().position(|e| e.key(batch, list) == key)
+            }
         }
     }
 
@@ -254,17 +367,36 @@ impl<'a> Attributes<'a> {
         self.find(key).map(|i| self.value(i))
     }
 
-    /// Replaces the value of entry `i`.
-    pub fn set(&mut self, i: usize, value: Value) {
-        self.op(format::OP_SET_AT);
-        put_u32(&mut self.ops, i as u32);
-        put_value(&mut self.ops, value.as_ref());
-        self.entries_mut()[i].value = Slot::Owned(value);
+    /// Replaces the value of entry `i`. Setting the value it already has
+    /// changes nothing and records nothing.
+    pub fn set(&mut self, i: usize, value: ValueRef<'_>) {
+        assert!(i < self.len(), "entry {i} of a map of {}", self.len());
+        if self.value(i) == value {
+            return;
+        }
+        let earlier = match self.changed_entries() {
+            Some(e) if e[i].set_op != NO_SET => Some((e[i].set_op as usize, e[i].value.len)),
+            _ => None,
+        };
+        if let Some((at, value_len)) = earlier {
+            // [OP_SET_AT, index, value] becomes [OP_SKIP, len(value), value].
+            let list = &mut self.arena.list;
+            list[at] = format::OP_SKIP;
+            list[at + 1..at + 5].copy_from_slice(&value_len.to_le_bytes());
+        }
+        let at = self.op(format::OP_SET_AT);
+        put_u32(&mut self.arena.list, i as u32);
+        let value = self.record_value(value);
+        let start = self.tail();
+        let e = &mut self.arena.entries[start + i];
+        e.value = value;
+        e.value_written = true;
+        e.set_op = at as u32;
     }
 
     /// Sets the value of the first entry with `key`, or appends an entry
     /// (`pcommon.Map.PutStr` and friends).
-    pub fn put(&mut self, key: &[u8], value: Value) {
+    pub fn put(&mut self, key: &[u8], value: ValueRef<'_>) {
         match self.find(key) {
             Some(i) => self.set(i, value),
             None => self.append(key, value),
@@ -273,7 +405,7 @@ impl<'a> Attributes<'a> {
 
     /// Appends an entry if no entry has `key`; returns whether it did
     /// (`PutEmpty` on a missing key).
-    pub fn insert(&mut self, key: &[u8], value: Value) -> bool {
+    pub fn insert(&mut self, key: &[u8], value: ValueRef<'_>) -> bool {
         if self.find(key).is_some() {
             return false;
         }
@@ -281,13 +413,21 @@ impl<'a> Attributes<'a> {
         true
     }
 
-    fn append(&mut self, key: &[u8], value: Value) {
+    fn append(&mut self, key: &[u8], value: ValueRef<'_>) {
         self.op(format::OP_APPEND);
-        put_bytes(&mut self.ops, key);
-        put_value(&mut self.ops, value.as_ref());
-        self.entries_mut().push(Entry {
-            key: Key::Owned(Bytes::copy_from_slice(key)),
-            value: Slot::Owned(value),
+        let list = &mut self.arena.list;
+        put_u32(list, key.len() as u32);
+        let key_at = list.len();
+        list.extend_from_slice(key);
+        let key = Span::at(key_at, list.len());
+        let value = self.record_value(value);
+        self.tail();
+        self.arena.entries.push(Entry {
+            key,
+            value,
+            set_op: NO_SET,
+            key_written: true,
+            value_written: true,
         });
     }
 
@@ -298,8 +438,10 @@ impl<'a> Attributes<'a> {
             return false;
         };
         self.op(format::OP_REMOVE);
-        put_bytes(&mut self.ops, key);
-        self.entries_mut().swap_remove(i);
+        put_bytes(&mut self.arena.list, key);
+        let start = self.tail();
+        // The map is the arena's tail: the arena's last entry is the map's.
+        self.arena.entries.swap_remove(start + i);
         true
     }
 
@@ -308,7 +450,14 @@ impl<'a> Attributes<'a> {
     /// many were removed.
     pub fn retain(&mut self, mut keep: impl FnMut(&[u8], ValueRef<'_>) -> bool) -> usize {
         let n = self.len();
-        let mut bits = vec![0u8; n.div_ceil(8)];
+        let mut mask = [0u8; 32];
+        let mut bits = Vec::new();
+        let bits: &mut [u8] = if n <= mask.len() * 8 {
+            &mut mask[..n.div_ceil(8)]
+        } else {
+            bits.resize(n.div_ceil(8), 0);
+            &mut bits
+        };
         let mut removed = 0;
         for i in 0..n {
             if keep(self.key(i), self.value(i)) {
@@ -321,26 +470,20 @@ impl<'a> Attributes<'a> {
             return 0;
         }
         self.op(format::OP_RETAIN);
-        put_u32(&mut self.ops, n as u32);
-        self.ops.extend_from_slice(&bits);
-        let mut i = 0;
-        self.entries_mut().retain(|_| {
-            let k = bits[i / 8] & (1 << (i % 8)) != 0;
-            i += 1;
-            k
-        });
+        put_u32(&mut self.arena.list, n as u32);
+        self.arena.list.extend_from_slice(bits);
+        let start = self.tail();
+        let entries = &mut self.arena.entries;
+        let mut kept = start;
+        for i in 0..n {
+            if bits[i / 8] & (1 << (i % 8)) != 0 {
+                entries[kept] = entries[start + i];
+                kept += 1;
+            }
+        }
+        entries.truncate(kept);
         removed
     }
-}
-
-/// The entries of an edited map, for encoding.
-pub(crate) fn entries<'b>(
-    batch: &'b [u8],
-    entries: &'b [Entry],
-) -> impl Iterator<Item = (&'b [u8], ValueRef<'b>)> + 'b {
-    entries
-        .iter()
-        .map(move |e| (e.key.get(batch), e.value.get(batch)))
 }
 
 pub(crate) fn put_u32(out: &mut Vec<u8>, v: u32) {
@@ -384,6 +527,7 @@ fn put_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::edits::TargetKind;
     use super::*;
 
     /// Keys a..d with encoded int values 1..=4 (`AnyValue { int_value }`).
@@ -396,18 +540,20 @@ mod tests {
             let vs = b.len();
             b.extend_from_slice(&[0x18, v]);
             raw.push(RawEntry {
-                key: Span {
-                    start: ks as u32,
-                    len: 1,
-                },
-                value: Span {
-                    start: vs as u32,
-                    len: 2,
-                },
+                key: Span::at(ks, ks + 1),
+                value: Span::at(vs, vs + 2),
             });
         }
         (b, raw)
     }
+
+    const TARGET: Target = Target {
+        kind: TargetKind::Span,
+        resource: 0,
+        scope: 0,
+        item: 0,
+        sub: 0,
+    };
 
     fn keys(a: &Attributes<'_>) -> Vec<String> {
         a.iter()
@@ -418,8 +564,8 @@ mod tests {
     #[test]
     fn pcommon_semantics() {
         let (b, raw) = batch();
-        let mut a = Attributes::new(&b);
-        a.load(&raw, &mut MapState::default());
+        let mut arena = EditArena::default();
+        let mut a = Attributes::load(&b, &raw, &mut arena, TARGET, MapState::default());
         assert_eq!(a.get(b"c"), Some(ValueRef::Int(3)));
         assert!(!a.is_changed(), "reading records nothing");
         assert!(a.remove(b"a"));
@@ -430,31 +576,81 @@ mod tests {
         );
         assert_eq!(a.retain(|k, _| k != b"b"), 1);
         assert_eq!(keys(&a), ["d", "c"], "RemoveIf keeps the order");
-        a.put(b"c", Value::Int(30));
-        a.put(b"e", Value::str("x"));
-        assert!(!a.insert(b"e", Value::Empty));
+        a.put(b"c", ValueRef::Int(30));
+        a.put(b"e", ValueRef::Str(b"x"));
+        assert!(!a.insert(b"e", ValueRef::Empty));
         assert_eq!(keys(&a), ["d", "c", "e"]);
         assert_eq!(a.get(b"c"), Some(ValueRef::Int(30)));
+        assert_eq!(a.get(b"e"), Some(ValueRef::Str(b"x")));
         assert!(a.is_changed());
+        let (state, changed) = a.finish();
+        assert!(changed && state.changed);
+        assert_eq!(state.len, 3);
+    }
+
+    #[test]
+    fn written_values_read_back() {
+        let (b, raw) = batch();
+        let mut arena = EditArena::default();
+        let mut a = Attributes::load(&b, &raw, &mut arena, TARGET, MapState::default());
+        let values = [
+            ValueRef::Empty,
+            ValueRef::Str(b"s"),
+            ValueRef::Bool(true),
+            ValueRef::Int(-5),
+            ValueRef::Double(2.5),
+            ValueRef::Bytes(&[0, 1]),
+        ];
+        for (i, v) in values.iter().enumerate() {
+            a.put(format!("k{i}").as_bytes(), *v);
+        }
+        for (i, v) in values.iter().enumerate() {
+            assert_eq!(a.get(format!("k{i}").as_bytes()), Some(*v));
+        }
     }
 
     #[test]
     fn state_carries_over_to_the_next_pass_without_copies() {
         let (b, raw) = batch();
-        let mut state = MapState::default();
-        let mut a = Attributes::new(&b);
-        a.load(&raw, &mut state);
-        a.set(1, Value::Int(10));
-        a.unload(&mut state);
-        assert_eq!(state.n_ops, 1);
-        let ops_ptr = state.ops.as_ptr();
-        let mut next = Attributes::new(&b);
-        next.load(&raw, &mut state);
+        let mut arena = EditArena::default();
+        let mut a = Attributes::load(&b, &raw, &mut arena, TARGET, MapState::default());
+        a.set(1, ValueRef::Int(10));
+        let (state, changed) = a.finish();
+        assert!(changed);
+        let list_len = arena.list.len();
+        let next = Attributes::load(&b, &raw, &mut arena, TARGET, state);
         assert!(!next.is_changed());
         assert_eq!(next.get(b"b"), Some(ValueRef::Int(10)));
-        assert_eq!(next.ops.as_ptr(), ops_ptr, "swapped, not copied");
-        next.remove(b"a");
-        next.unload(&mut state);
-        assert_eq!(state.n_ops, 2);
+        let (again, changed) = next.finish();
+        assert!(!changed, "reading in a later pass records nothing");
+        assert_eq!(arena.list.len(), list_len);
+        let mut third = Attributes::load(&b, &raw, &mut arena, TARGET, again);
+        third.remove(b"a");
+        assert_eq!(keys(&third), ["d", "b", "c"]);
+        assert_eq!(third.get(b"b"), Some(ValueRef::Int(10)));
+        let (last, changed) = third.finish();
+        assert!(changed);
+        assert_eq!(last.len, 3);
+    }
+
+    #[test]
+    fn large_maps_retain_past_the_inline_mask() {
+        let mut b = Vec::new();
+        let mut raw = Vec::new();
+        for i in 0..300u32 {
+            let ks = b.len();
+            b.extend_from_slice(format!("k{i:03}").as_bytes());
+            let vs = b.len();
+            b.extend_from_slice(&[0x18, (i % 100) as u8]);
+            raw.push(RawEntry {
+                key: Span::at(ks, vs),
+                value: Span::at(vs, vs + 2),
+            });
+        }
+        let mut arena = EditArena::default();
+        let mut a = Attributes::load(&b, &raw, &mut arena, TARGET, MapState::default());
+        assert_eq!(a.retain(|k, _| k.ends_with(b"7")), 270);
+        assert_eq!(a.len(), 30);
+        assert_eq!(a.key(29), b"k297");
     }
 }

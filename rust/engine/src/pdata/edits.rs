@@ -16,6 +16,7 @@
 //!         | u8 OP_APPEND, bytes key, value       // append an entry (the key is absent)
 //!         | u8 OP_REMOVE, bytes key              // pcommon.Map.Remove(key)
 //!         | u8 OP_RETAIN, u32 n, u8 mask[(n+7)/8]// pcommon.Map.RemoveIf: keep entry i when bit i is set
+//!         | u8 OP_SKIP, u32 n, u8{n}             // nothing: a set a later set of the same entry made void
 //! value  := u8 VALUE_EMPTY | u8 VALUE_STR, bytes | u8 VALUE_BOOL, u8 | u8 VALUE_INT, i64
 //!         | u8 VALUE_DOUBLE, u64 (IEEE-754 bits) | u8 VALUE_BYTES, bytes | u8 VALUE_RAW, bytes (an encoded AnyValue)
 //! bytes  := u32 len, u8{len}
@@ -25,6 +26,12 @@
 //! `ResourceSpans`/`ResourceLogs`/`ResourceMetrics`, `scope` the index of
 //! the scope in it, `item` the span, log record or metric, `sub` the span
 //! event, span link or data point. Unused indexes are 0.
+//!
+//! A value set twice (by two processors of a chain, say) is written once:
+//! the later set turns the earlier one into `OP_SKIP` in place, so Go
+//! makes one value, not two. Nothing between the two sets can depend on
+//! the value (operations select entries by key or position), so the result
+//! is the same.
 
 use std::cmp::Ordering;
 
@@ -41,6 +48,8 @@ pub mod format {
     pub const OP_REMOVE: u8 = 3;
     /// Keep the entries a mask selects, in order.
     pub const OP_RETAIN: u8 = 4;
+    /// Skip bytes: an operation a later one made void.
+    pub const OP_SKIP: u8 = 5;
 
     /// No value.
     pub const VALUE_EMPTY: u8 = 0;

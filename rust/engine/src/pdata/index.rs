@@ -1,23 +1,28 @@
 //! The attribute index of an encoded batch: where each attribute map and
-//! each entry is, and the state of the maps processors changed.
+//! each entry is, and where the maps processors changed are now.
 //!
 //! The batch is walked once, the first time a processor reads or edits
 //! attributes; every later pass (the next processors of a fused chain)
 //! iterates the index instead of parsing the batch again, and continues
-//! from the changed maps' state instead of replaying their edits. At the
-//! crossing back into Go the changed maps' operations become the edit list
-//! Go replays; if the batch must leave as a whole, their final entries are
-//! spliced into the encoding.
+//! from the changed maps' entries instead of replaying their edits.
 //!
-//! Indexes are pooled per thread: a request's index is a few hundred
-//! kilobytes for a large batch, which would otherwise be allocated and
-//! returned to the system for every request.
+//! Each pass that changes something adds one layer to the edit list: the
+//! maps it changed, in batch order, with their operations. A map two
+//! processors changed appears in both layers, and Go, replaying the layers
+//! in order, applies the first processor's operations before the
+//! second's. The list therefore needs no assembly at the crossing: Go
+//! reads it where it is. If the batch must leave as a whole, the changed
+//! maps' final entries are spliced into the encoding.
+//!
+//! Indexes are pooled: a request's index is a few hundred kilobytes for a
+//! large batch, which would otherwise be allocated and returned to the
+//! system for every request.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::Mutex;
 
-use super::attributes::{entries, put_u32, Attributes, MapState, RawEntry};
+use super::attributes::{put_u32, Attributes, EditArena, MapState, RawEntry};
 use super::edits::{Select, Target};
 use super::value::put_key_value;
 use super::wire::WireError;
@@ -35,10 +40,9 @@ struct IndexedMap {
 pub(crate) struct AttrIndex {
     maps: Vec<IndexedMap>,
     raw: Vec<RawEntry>,
-    /// One state per map (parallel to `maps`); its buffers are kept, empty,
-    /// across the requests a pooled index serves.
+    /// One per map (parallel to `maps`).
     states: Vec<MapState>,
-    changed_maps: usize,
+    arena: EditArena,
 }
 
 /// A map being indexed.
@@ -46,13 +50,17 @@ pub(crate) struct OpenMap(usize);
 
 impl AttrIndex {
     fn clear(&mut self) {
-        let n = self.maps.len().min(self.states.len());
-        for state in &mut self.states[..n] {
-            state.clear();
-        }
         self.maps.clear();
         self.raw.clear();
-        self.changed_maps = 0;
+        self.states.clear();
+        self.arena.clear();
+    }
+
+    fn capacity_bytes(&self) -> usize {
+        self.maps.capacity() * std::mem::size_of::<IndexedMap>()
+            + self.raw.capacity() * std::mem::size_of::<RawEntry>()
+            + self.states.capacity() * std::mem::size_of::<MapState>()
+            + self.arena.capacity_bytes()
     }
 
     /// Indexes `batch`.
@@ -69,9 +77,7 @@ impl AttrIndex {
             attrs_field,
             raw: start..start,
         });
-        if self.states.len() < self.maps.len() {
-            self.states.push(MapState::default());
-        }
+        self.states.push(MapState::default());
         OpenMap(self.maps.len() - 1)
     }
 
@@ -86,11 +92,11 @@ impl AttrIndex {
 
     /// True when a pass changed some map.
     pub(crate) fn has_edits(&self) -> bool {
-        self.changed_maps > 0
+        !self.arena.list.is_empty()
     }
 
-    /// Runs `f` on each selected map, in target order, keeping the state
-    /// of the maps it changes.
+    /// Runs `f` on each selected map, in target order; the maps it changes
+    /// make one layer of the edit list.
     pub(crate) fn edit<F>(&mut self, batch: &[u8], select: Select, mut f: F)
     where
         F: FnMut(Target, &mut Attributes<'_>),
@@ -99,20 +105,26 @@ impl AttrIndex {
             maps,
             raw,
             states,
-            changed_maps,
+            arena,
         } = self;
-        let mut attrs = Attributes::new(batch);
+        let layer = arena.list.len();
+        put_u32(&mut arena.list, 0);
+        let mut changed = 0u32;
         for (map, state) in maps.iter().zip(states.iter_mut()) {
             if !select.includes(map.target.kind) {
                 continue;
             }
-            let was_edited = state.n_ops > 0;
-            attrs.load(&raw[map.raw.start as usize..map.raw.end as usize], state);
+            let entries = &raw[map.raw.start as usize..map.raw.end as usize];
+            let mut attrs = Attributes::load(batch, entries, arena, map.target, *state);
             f(map.target, &mut attrs);
-            attrs.unload(state);
-            if !was_edited && state.n_ops > 0 {
-                *changed_maps += 1;
-            }
+            let (next, changed_now) = attrs.finish();
+            *state = next;
+            changed += u32::from(changed_now);
+        }
+        if changed == 0 {
+            arena.list.truncate(layer);
+        } else {
+            arena.list[layer..layer + 4].copy_from_slice(&changed.to_le_bytes());
         }
     }
 
@@ -122,33 +134,24 @@ impl AttrIndex {
         F: FnMut(Target, &Attributes<'_>),
     {
         let AttrIndex {
-            maps, raw, states, ..
+            maps,
+            raw,
+            states,
+            arena,
         } = self;
-        let mut attrs = Attributes::new(batch);
-        for (map, state) in maps.iter().zip(states.iter_mut()) {
+        for (map, state) in maps.iter().zip(states.iter()) {
             if !select.includes(map.target.kind) {
                 continue;
             }
-            attrs.load(&raw[map.raw.start as usize..map.raw.end as usize], state);
+            let entries = &raw[map.raw.start as usize..map.raw.end as usize];
+            let attrs = Attributes::load(batch, entries, arena, map.target, *state);
             f(map.target, &attrs);
-            attrs.unload(state);
         }
     }
 
-    /// The edit list Go replays (the format of `edits.rs`): one layer, the
-    /// changed maps in target order with their operations.
-    pub(crate) fn edit_list(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + self.changed_maps * 64);
-        put_u32(&mut out, self.changed_maps as u32);
-        for (map, state) in self.maps.iter().zip(&self.states) {
-            if state.n_ops == 0 {
-                continue;
-            }
-            map.target.write(&mut out);
-            put_u32(&mut out, state.n_ops);
-            out.extend_from_slice(&state.ops);
-        }
-        out
+    /// The edit list Go replays (the format of `edits.rs`).
+    pub(crate) fn edit_list(&self) -> &[u8] {
+        &self.arena.list
     }
 
     /// The final attribute fields (encoded `KeyValue`s) of every changed
@@ -157,11 +160,11 @@ impl AttrIndex {
         let mut out = BTreeMap::new();
         let mut scratch = Vec::new();
         for (map, state) in self.maps.iter().zip(&self.states) {
-            if state.n_ops == 0 {
+            if !state.changed {
                 continue;
             }
             let mut fields = Vec::new();
-            for (k, v) in entries(batch, &state.entries) {
+            for (k, v) in self.arena.entries(batch, *state) {
                 put_key_value(&mut fields, map.attrs_field, k, v, &mut scratch);
             }
             out.insert(map.target.sort_key(), fields);
@@ -170,29 +173,34 @@ impl AttrIndex {
     }
 }
 
-thread_local! {
-    // Boxed: an index moves between the pool and a batch as a pointer, and
-    // a batch (which moves through every processor) stays small.
-    #[allow(clippy::vec_box)]
-    static POOL: RefCell<Vec<Box<AttrIndex>>> = const { RefCell::new(Vec::new()) };
-}
+/// Idle indexes, shared by every thread: a request may end on another
+/// thread than the one it started on, and a shared pool bounds what the
+/// process keeps however many threads call in. Boxed, as a batch holds
+/// them (see `PooledIndex`).
+#[allow(clippy::vec_box)]
+static POOL: Mutex<Vec<Box<AttrIndex>>> = Mutex::new(Vec::new());
 
-/// How many idle indexes a thread keeps.
-const POOL_SIZE: usize = 4;
-/// An idle index keeps its buffers only up to this many entries.
-const POOL_MAX_ENTRIES: usize = 1 << 20;
+/// How many idle indexes the process keeps.
+const POOL_SIZE: usize = 8;
+/// An idle index keeps its buffers only up to this size.
+const POOL_MAX_BYTES: usize = 16 << 20;
 
-/// An index that goes back to its thread's pool when dropped.
+/// An index that goes back to the pool when dropped. Boxed: it moves
+/// between the pool and a batch as a pointer, and a batch (which moves
+/// through every processor) stays small.
 #[derive(Debug)]
 pub(crate) struct PooledIndex(Option<Box<AttrIndex>>);
 
+#[allow(clippy::vec_box)]
+fn pool() -> std::sync::MutexGuard<'static, Vec<Box<AttrIndex>>> {
+    // The pool holds only cleared indexes: a panic while it was locked
+    // leaves nothing half-done in it.
+    POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl PooledIndex {
     fn take() -> Self {
-        let index = POOL
-            .try_with(|p| p.borrow_mut().pop())
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let index = pool().pop().unwrap_or_default();
         PooledIndex(Some(index))
     }
 
@@ -216,15 +224,33 @@ impl Drop for PooledIndex {
         let Some(mut index) = self.0.take() else {
             return;
         };
-        if index.raw.capacity() > POOL_MAX_ENTRIES || index.states.len() > POOL_MAX_ENTRIES {
+        if index.capacity_bytes() > POOL_MAX_BYTES {
             return;
         }
         index.clear();
-        let _ = POOL.try_with(|p| {
-            let mut p = p.borrow_mut();
-            if p.len() < POOL_SIZE {
-                p.push(index);
-            }
-        });
+        let mut pool = pool();
+        if pool.len() < POOL_SIZE {
+            pool.push(index);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pool_is_bounded_and_hands_back_cleared_indexes() {
+        let held: Vec<PooledIndex> = (0..POOL_SIZE + 4)
+            .map(|_| {
+                let mut i = PooledIndex::take();
+                i.get_mut().push_entry(RawEntry::default());
+                i
+            })
+            .collect();
+        drop(held);
+        assert!(pool().len() <= POOL_SIZE);
+        let again = PooledIndex::take();
+        assert!(again.get().raw.is_empty(), "cleared before it went back");
     }
 }

@@ -181,6 +181,19 @@ impl Value {
 /// Parses an encoded `AnyValue`. As protobuf says, the last member of the
 /// oneof wins; unknown fields are skipped.
 pub(crate) fn parse_any_value(buf: &[u8]) -> Result<ValueRef<'_>, WireError> {
+    // Most values are one short string or one integer, as Go writes them:
+    // read those without the field iterator.
+    match buf {
+        [0x0a, len, rest @ ..] if *len < 0x80 && rest.len() == *len as usize => {
+            return Ok(ValueRef::Str(rest));
+        }
+        [0x18, rest @ ..] => {
+            if let Ok((v, [])) = wire::varint_prefix(rest) {
+                return Ok(ValueRef::Int(v as i64));
+            }
+        }
+        _ => {}
+    }
     let mut value = ValueRef::Empty;
     for f in wire::fields(buf) {
         let f = f?;

@@ -15,6 +15,8 @@
 //! `from_context` reads the [`RequestContext`] of the batch being processed,
 //! record by record and only when the action is about to write.
 
+use std::borrow::Cow;
+
 use otelcol_rust_engine::go_regex::GoRegex;
 use otelcol_rust_engine::{Attributes, AuthValue, RequestContext, Value, ValueRef};
 use sha2::{Digest, Sha256};
@@ -45,14 +47,22 @@ impl ValueSource {
     ///
     /// The order is contrib's: the constant, else the context, else the
     /// attribute, else `default_value`.
-    fn resolve(&self, attrs: &Attributes<'_>, request: &RequestContext) -> Option<Value> {
+    /// A constant is lent, not copied: writing it into every record costs
+    /// no allocation.
+    fn resolve<'s>(
+        &'s self,
+        attrs: &Attributes<'_>,
+        request: &RequestContext,
+    ) -> Option<Cow<'s, Value>> {
         let found = match &self.source {
-            Some(Source::Value(value)) => return Some(value.clone()),
+            Some(Source::Value(value)) => return Some(Cow::Borrowed(value)),
             Some(Source::FromContext(key)) => key.resolve(request),
             Some(Source::FromAttribute(from)) => attrs.get(from.as_bytes()).map(|v| v.to_owned()),
             None => None,
         };
-        found.or_else(|| self.default.clone())
+        found
+            .map(Cow::Owned)
+            .or_else(|| self.default.as_ref().map(Cow::Borrowed))
     }
 }
 
@@ -173,7 +183,7 @@ impl CompiledAction {
                 let Some(value) = source.resolve(attrs, request) else {
                     return false;
                 };
-                attrs.insert(key.as_bytes(), value)
+                attrs.insert(key.as_bytes(), Value::as_ref(&value))
             }
             CompiledAction::Update { key, source } => {
                 let Some(i) = attrs.find(key.as_bytes()) else {
@@ -182,14 +192,14 @@ impl CompiledAction {
                 let Some(value) = source.resolve(attrs, request) else {
                     return false;
                 };
-                attrs.set(i, value);
+                attrs.set(i, Value::as_ref(&value));
                 true
             }
             CompiledAction::Upsert { key, source } => {
                 let Some(value) = source.resolve(attrs, request) else {
                     return false;
                 };
-                attrs.put(key.as_bytes(), value);
+                attrs.put(key.as_bytes(), Value::as_ref(&value));
                 true
             }
             CompiledAction::Delete { key, pattern } => {
@@ -203,16 +213,17 @@ impl CompiledAction {
                 let mut hashed = false;
                 // Like contrib, a key that is named and also matches the
                 // pattern is hashed twice.
+                let mut hex = [0u8; 64];
                 if let Some(i) = attrs.find(key.as_bytes()) {
-                    let h = hash_value(attrs.value(i));
-                    attrs.set(i, h);
+                    let h = hash_value(attrs.value(i), &mut hex);
+                    attrs.set(i, ValueRef::Str(h));
                     hashed = true;
                 }
                 if let Some(pattern) = pattern {
                     for i in 0..attrs.len() {
                         if pattern.is_match(attrs.key(i)) {
-                            let h = hash_value(attrs.value(i));
-                            attrs.set(i, h);
+                            let h = hash_value(attrs.value(i), &mut hex);
+                            attrs.set(i, ValueRef::Str(h));
                             hashed = true;
                         }
                     }
@@ -228,17 +239,19 @@ impl CompiledAction {
 /// 8 little-endian two's-complement bytes, a double as the 8 little-endian
 /// bytes of its IEEE-754 bits. Any other value (empty, bytes, array, map)
 /// becomes the empty string, as in contrib.
-pub(crate) fn hash_value(value: ValueRef<'_>) -> Value {
+///
+/// The hex goes into `out`, which the caller keeps on its stack: hashing
+/// every record's value allocates nothing.
+pub(crate) fn hash_value<'o>(value: ValueRef<'_>, out: &'o mut [u8; 64]) -> &'o [u8] {
     let digest = match value {
         ValueRef::Str(s) => Sha256::digest(s),
         ValueRef::Bool(b) => Sha256::digest([u8::from(b)]),
         ValueRef::Int(i) => Sha256::digest(i.to_le_bytes()),
         ValueRef::Double(d) => Sha256::digest(d.to_bits().to_le_bytes()),
-        _ => return Value::Str(bytes::Bytes::new()),
+        _ => return &[],
     };
-    let mut hex = vec![0u8; 64];
-    hex::encode_to_slice(digest, &mut hex).expect("a SHA-256 digest is 64 hex digits");
-    Value::Str(hex.into())
+    hex::encode_to_slice(digest, out).expect("a SHA-256 digest is 64 hex digits");
+    out
 }
 
 #[cfg(test)]
