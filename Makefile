@@ -42,7 +42,7 @@ GO_TEST_FLAGS ?= -count=1
 TESTING_TAG := otelcolrust_testing
 
 
-.PHONY: build-testing stress memcheck
+.PHONY: build-testing stress memcheck loadtest
 .PHONY: all tools rust rust-testing generate generate-ffi generate-header generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
@@ -162,6 +162,14 @@ stress: rust-testing
 		go test -count=1 -run '^TestStress' -v -tags $(TESTING_TAG) \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./bridge/ | grep -E '^(---|ok|FAIL|PASS)|stress_test'
 	@cat target/stress-report.txt
+
+## loadtest: the built collector (make build) under OTLP load, one run per
+## pipeline: CPU per span, memory and threads side by side with the Go
+## path; not part of make test. LOADTEST_FLAGS adds flags, for example
+## LOADTEST_FLAGS='-only "batch 1000" -rounds 5 -out /tmp/report.md'
+loadtest:
+	@test -x $(BINARY) || { echo "$(BINARY) is missing: run make build first"; exit 1; }
+	cd $(COMPONENTS) && go run ./internal/cmd/loadtest -binary $(ROOT)/$(BINARY) $(LOADTEST_FLAGS)
 
 ## bench: the bridge benchmarks (Go marshal+unmarshal baseline in the same run)
 bench: rust-testing
