@@ -65,6 +65,9 @@ pub struct Stage {
     pub id: Arc<str>,
     /// Its position in the component.
     pub index: u32,
+    /// The component is a chain, which reports each processor's time and
+    /// outcome (a single processor's are the request's, which Go times).
+    in_chain: bool,
     factory: InstanceFactory,
     pool: Mutex<Vec<Instance>>,
     effect_handler: EffectHandler<PData>,
@@ -111,7 +114,7 @@ pub type StageFuture = Pin<Box<dyn Future<Output = Result<(), ProcessingError>> 
 /// as the stage's own.
 pub fn run_stage(component: u64, stage: Arc<Stage>, data: PData) -> StageFuture {
     Box::pin(async move {
-        let start = std::time::Instant::now();
+        let start = stage.in_chain.then(std::time::Instant::now);
         let mut instance = stage.take_instance();
         let future = std::pin::pin!(async move {
             let result = instance.process(Message::PData(data)).await;
@@ -124,8 +127,10 @@ pub fn run_stage(component: u64, stage: Arc<Stage>, data: PData) -> StageFuture 
             }
             Err(payload) => Err(panic_error(&stage.id, payload)),
         };
-        let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        crate::emission::record_stage(stage.index, &result, nanos);
+        if let Some(start) = start {
+            let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            crate::emission::record_stage(stage.index, &result, nanos);
+        }
         result
     })
 }
@@ -220,6 +225,7 @@ pub fn insert(
         stages.push(Arc::new(Stage {
             id: Arc::from(spec.id),
             index: i as u32,
+            in_chain: n > 1,
             factory: spec.factory,
             pool: Mutex::new(Vec::new()),
             effect_handler,
