@@ -2,17 +2,23 @@
 // Rust staticlib through cgo and turns each registered Rust processor into
 // an ordinary Collector processor.
 //
-// A ConsumeTraces/Metrics/Logs call marshals the pdata once, pins the bytes
-// and calls Rust on the same goroutine (otelcol_rust_process, hand-written
-// cgo). The Rust processor usually finishes inside that call; its
-// send_message comes back into Go synchronously (the rust2go GoBridge.emit
-// callback) and calls the next consumer with the request's own context.
-// A processor that has to wait finishes later on the bridge's tokio runtime
-// and completes the request through GoBridge.complete.
+// Go drives every request on the caller's goroutine (request.go). A
+// ConsumeTraces/Metrics/Logs call hands Rust the batch (the whole batch
+// marshalled, or only its attribute maps for processors that read nothing
+// else, projection.go) and Rust polls the processor right there. Each
+// crossing returns a step: EMIT (Go calls the next consumer itself, outside
+// any cgo call, with the request's own context, and resumes the request
+// with the answer), PENDING (the goroutine parks until Rust's waker wakes
+// it, wake.go) or DONE (the outcome, outcome.go). A processor that changed
+// only attributes hands back an edit list that Go replays on its own pdata
+// (edits.go); one that changed nothing hands back nothing, and Go forwards
+// its own pdata.
 //
-// The control plane (registry, validate, create, start, shutdown, destroy)
-// goes through rust2go-generated code in ffi_gen.go; see
-// rust/bridge/README.md for why the request path is hand-written.
+// The request path's structs and constants come from the generated C
+// header otelcol_rust_bridge.h (cbindgen, from rust/bridge/src/abi.rs);
+// the control plane (registry, validate, create, start, shutdown, destroy)
+// goes through rust2go-generated code in ffi_gen.go. rust/bridge/README.md
+// maps each file here to its Rust counterpart.
 package bridge
 
 // rustLibrary is set at link time (-ldflags -X) to a hash of the Rust
