@@ -9,6 +9,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
+	// The OTLP exporter compresses with gzip by default.
+	_ "google.golang.org/grpc/encoding/gzip"
 )
 
 // slowPeer is an OTLP/gRPC server that takes `delay` to answer each call:
