@@ -352,12 +352,18 @@ impl<'a> Attributes<'a> {
 
     /// The index of the first entry with `key` (`pcommon.Map.Get`).
     pub fn find(&self, key: &[u8]) -> Option<usize> {
+        // Every action of every processor looks its key up in every
+        // record: compare lengths first, bytes only when they agree.
+        let n = key.len();
+        let same = |bytes: &[u8], at: Span| {
+            at.len as usize == n && bytes.get(at.start as usize..at.start as usize + n) == Some(key)
+        };
         let batch = self.batch;
         match self.changed_entries() {
-            None => self.raw.iter().position(|r| r.key.get(batch) == key),
+            None => self.raw.iter().position(|r| same(batch, r.key)),
             Some(e) => {
-                let list = &self.arena.list;
-                e.iter().position(|e| e.key(batch, list) == key)
+                let list = &self.arena.list[..];
+                e.iter().position(|e| same(if e.key_written { list } else { batch }, e.key))
             }
         }
     }
