@@ -19,7 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// The forward contract (DESIGN.md "Forward contract: Go context -> Rust").
+// The forward contract (rust/bridge/README.md "Forward: the Go context in Rust").
 
 func reported(t *testing.T, sink *consumertest.TracesSink) map[string]any {
 	t.Helper()

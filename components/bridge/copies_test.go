@@ -12,7 +12,8 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 )
 
-// The three copy rules of the data path (DESIGN.md "Data path and copies").
+// The copy rules of the data path (rust/bridge/README.md "Data: under the
+// marshal + unmarshal floor").
 
 func TestRustReadsTheGoBufferInPlace(t *testing.T) {
 	var pinned uintptr

@@ -21,7 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// The backward contract (DESIGN.md "Backward contract: errors"), one row
+// The backward contract (rust/bridge/README.md "Backward: errors"), one row
 // per class and code combination Rust can report.
 func TestErrorMappingTable(t *testing.T) {
 	type want struct {
