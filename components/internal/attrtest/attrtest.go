@@ -188,53 +188,38 @@ func RequestContext() context.Context {
 // marshalled; on a difference it shows both as JSON.
 func RequireSameTraces(t *testing.T, want, got []ptrace.Traces, cfg map[string]any) {
 	t.Helper()
-	require.Len(t, got, len(want))
 	var m ptrace.ProtoMarshaler
-	for i := range want {
-		w, err := m.MarshalTraces(want[i])
-		require.NoError(t, err)
-		g, err := m.MarshalTraces(got[i])
-		require.NoError(t, err)
-		if string(w) != string(g) {
-			var j ptrace.JSONMarshaler
-			wj, _ := j.MarshalTraces(want[i])
-			gj, _ := j.MarshalTraces(got[i])
-			require.Equal(t, string(wj), string(gj), "config %v", cfg)
-			require.Fail(t, "same JSON, different bytes", "config %v", cfg)
-		}
-	}
+	var j ptrace.JSONMarshaler
+	requireSame(t, want, got, m.MarshalTraces, j.MarshalTraces, cfg)
 }
 
 // RequireSameLogs is RequireSameTraces for logs.
 func RequireSameLogs(t *testing.T, want, got []plog.Logs, cfg map[string]any) {
 	t.Helper()
-	require.Len(t, got, len(want))
 	var m plog.ProtoMarshaler
 	var j plog.JSONMarshaler
-	for i := range want {
-		w, _ := m.MarshalLogs(want[i])
-		g, _ := m.MarshalLogs(got[i])
-		if string(w) != string(g) {
-			wj, _ := j.MarshalLogs(want[i])
-			gj, _ := j.MarshalLogs(got[i])
-			require.Equal(t, string(wj), string(gj), "config %v", cfg)
-			require.Fail(t, "same JSON, different bytes", "config %v", cfg)
-		}
-	}
+	requireSame(t, want, got, m.MarshalLogs, j.MarshalLogs, cfg)
 }
 
 // RequireSameMetrics is RequireSameTraces for metrics.
 func RequireSameMetrics(t *testing.T, want, got []pmetric.Metrics, cfg map[string]any) {
 	t.Helper()
-	require.Len(t, got, len(want))
 	var m pmetric.ProtoMarshaler
 	var j pmetric.JSONMarshaler
+	requireSame(t, want, got, m.MarshalMetrics, j.MarshalMetrics, cfg)
+}
+
+func requireSame[T any](t *testing.T, want, got []T, proto, json func(T) ([]byte, error), cfg map[string]any) {
+	t.Helper()
+	require.Len(t, got, len(want))
 	for i := range want {
-		w, _ := m.MarshalMetrics(want[i])
-		g, _ := m.MarshalMetrics(got[i])
+		w, err := proto(want[i])
+		require.NoError(t, err)
+		g, err := proto(got[i])
+		require.NoError(t, err)
 		if string(w) != string(g) {
-			wj, _ := j.MarshalMetrics(want[i])
-			gj, _ := j.MarshalMetrics(got[i])
+			wj, _ := json(want[i])
+			gj, _ := json(got[i])
 			require.Equal(t, string(wj), string(gj), "config %v", cfg)
 			require.Fail(t, "same JSON, different bytes", "config %v", cfg)
 		}

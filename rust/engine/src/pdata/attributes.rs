@@ -363,7 +363,8 @@ impl<'a> Attributes<'a> {
             None => self.raw.iter().position(|r| same(batch, r.key)),
             Some(e) => {
                 let list = &self.arena.list[..];
-                e.iter().position(|e| same(if e.key_written { list } else { batch }, e.key))
+                e.iter()
+                    .position(|e| same(if e.key_written { list } else { batch }, e.key))
             }
         }
     }

@@ -652,10 +652,10 @@ fn reading_or_changing_nothing_keeps_the_original() {
     );
 }
 
-#[test]
-fn outgoing_forms() {
-    let mut rng = Rng(7);
-    let td = loop {
+/// Random traces with at least one span.
+fn traces_with_spans(seed: u64) -> TracesData {
+    let mut rng = Rng(seed);
+    loop {
         let td = traces(&mut rng);
         if td
             .resource_spans
@@ -663,9 +663,14 @@ fn outgoing_forms() {
             .flat_map(|r| &r.scope_spans)
             .any(|s| !s.spans.is_empty())
         {
-            break td;
+            return td;
         }
-    };
+    }
+}
+
+#[test]
+fn outgoing_forms() {
+    let td = traces_with_spans(7);
     let mut data = OtlpData::from_original(Signal::Traces, Bytes::from(td.encode_to_vec()));
     data.edit_attributes(Select::RECORDS, |_, a| a.put(b"k", ValueRef::Int(1)))
         .unwrap();
@@ -744,18 +749,7 @@ fn strings_that_are_not_utf8_and_deep_nesting_are_carried() {
 
 #[test]
 fn attributes_only_batches_edit_but_never_leave_encoded() {
-    let mut rng = Rng(11);
-    let td = loop {
-        let td = traces(&mut rng);
-        if td
-            .resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .any(|s| !s.spans.is_empty())
-        {
-            break td;
-        }
-    };
+    let td = traces_with_spans(11);
     let bytes = Bytes::from(td.encode_to_vec());
     let mut data = OtlpData::from_attributes_of_original(Signal::Traces, bytes);
     assert!(data.is_attributes_only());
