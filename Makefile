@@ -38,11 +38,23 @@ GENERATED := $(COMPONENTS) builder-config.yaml rust/bridge/src/go_exports.rs
 # Makes Go relink when only the Rust library changed (see bridge/doc.go).
 rust_ldflags = -X $(BRIDGE_PKG).rustLibrary=$(shell sha256sum $(1) | cut -c1-16)
 
+# The shipped collector is hardened as distributions build C and C++:
+# position independent (ASLR for the whole image), full RELRO (BIND_NOW,
+# so the GOT is read-only once loaded), a non-executable stack, and stack
+# protectors in the C that cgo compiles. ocb passes the environment
+# through to `go build`; its --ldflags replaces ocb's own "-s -w", so the
+# binary keeps symbols and DWARF, which `build` splits off afterwards.
+# CGO_CFLAGS replaces Go's default "-O2 -g", hence both are repeated; the
+# GOFLAGS set in `go env` are kept.
+GOENV_GOFLAGS := $(shell go env GOFLAGS)
+hardened_env = GOFLAGS="$(strip $(GOENV_GOFLAGS) -buildmode=pie $(1))" CGO_CFLAGS="-O2 -g -fstack-protector-strong"
+hardened_ldflags = $(call rust_ldflags,$(1)) -extldflags '-Wl,-z,relro,-z,now,-z,noexecstack'
+
 GO_TEST_FLAGS ?= -count=1
 TESTING_TAG := otelcolrust_testing
 
 
-.PHONY: build-testing stress memcheck
+.PHONY: build-testing stress memcheck test-elf
 .PHONY: all tools rust rust-testing generate generate-ffi generate-header generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
@@ -100,23 +112,26 @@ check-generated: generate
 		exit 1; \
 	fi
 
-## build: the otelcol-rust collector binary (ocb), also linked as ./otelcol-rust
+## build: the otelcol-rust collector binary (ocb), also linked as ./otelcol-rust;
+## its debug info goes to _build/otelcol-rust.debug (see "Debug symbols" in the README)
 build: $(OCB) rust
-	$(OCB) --config builder-config.yaml --ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))"
+	$(hardened_env) $(OCB) --config builder-config.yaml --ldflags "$(call hardened_ldflags,$(ROOT)/$(RUST_LIB))"
+	./scripts/split-debug.sh $(BINARY)
 	ln -sf $(BINARY) otelcol-rust
 
 ## build-testing: a collector with the test-only Rust processors (integration tests)
 build-testing: $(OCB) rust-testing
-	GOFLAGS=-tags=$(TESTING_TAG) $(OCB) --config builder-config-testing.yaml \
-		--ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))"
+	$(call hardened_env,-tags=$(TESTING_TAG)) $(OCB) --config builder-config-testing.yaml \
+		--ldflags "$(call hardened_ldflags,$(ROOT)/$(RUST_TEST_LIB))"
 
 ## run: generate, build and start the collector on testdata/config.yaml
 run: generate
 	$(MAKE) build
 	./$(BINARY) --config testdata/config.yaml
 
-## test: Rust tests, Go tests (bridge under -race), integration tests
-test: test-rust test-go test-integration
+## test: Rust tests, Go tests (bridge under -race), integration tests, the
+## shipped binary's hardening
+test: test-rust test-go test-integration test-elf
 
 test-rust:
 	cargo test --locked --workspace --all-features
@@ -133,6 +148,12 @@ test-integration: build build-testing
 	cd $(COMPONENTS) && OTELCOL_RUST_BINARY=$(ROOT)/$(BINARY) OTELCOL_RUST_TESTING_BINARY=$(ROOT)/$(TESTING_BINARY) \
 		go test $(GO_TEST_FLAGS) -tags integration \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./integration/...
+
+## test-elf: fail unless the shipped binary is PIE, full RELRO, NX and has
+## stack canaries (scripts/check-elf.sh reads the ELF, as checksec does)
+test-elf: build
+	./scripts/test-check-elf.sh
+	./scripts/check-elf.sh $(BINARY)
 
 ## memcheck: the engine's and the bridge's unit tests (the unsafe code:
 ## buffer leases, the outcome ABI) under valgrind; any error fails
