@@ -50,11 +50,15 @@ GOENV_GOFLAGS := $(shell go env GOFLAGS)
 hardened_env = GOFLAGS="$(strip $(GOENV_GOFLAGS) -buildmode=pie $(1))" CGO_CFLAGS="-O2 -g -fstack-protector-strong"
 hardened_ldflags = $(call rust_ldflags,$(1)) -extldflags '-Wl,-z,relro,-z,now,-z,noexecstack'
 
+# The distribution's version (ocb's dist.version), for the image's labels.
+DIST_VERSION := $(shell awk '$$1 == "version:" { print $$2; exit }' builder-config.yaml)
+IMAGE ?= otelcol-rust:$(DIST_VERSION)
+
 GO_TEST_FLAGS ?= -count=1
 TESTING_TAG := otelcolrust_testing
 
 
-.PHONY: build-testing stress memcheck test-elf
+.PHONY: build-testing stress memcheck test-elf image image-rootfs test-image
 .PHONY: all tools rust rust-testing generate generate-ffi generate-header generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
@@ -130,8 +134,8 @@ run: generate
 	./$(BINARY) --config testdata/config.yaml
 
 ## test: Rust tests, Go tests (bridge under -race), integration tests, the
-## shipped binary's hardening
-test: test-rust test-go test-integration test-elf
+## shipped binary's hardening, the image
+test: test-rust test-go test-integration test-elf test-image
 
 test-rust:
 	cargo test --locked --workspace --all-features
@@ -154,6 +158,22 @@ test-integration: build build-testing
 test-elf: build
 	./scripts/test-check-elf.sh
 	./scripts/check-elf.sh $(BINARY)
+
+## image-rootfs: what the Dockerfile copies, under _build/image (the binary,
+## its shared libraries, CA certificates, the nonroot user)
+image-rootfs: build
+	./scripts/image-rootfs.sh $(BINARY) _build/image
+
+## image: the container image $(IMAGE), FROM scratch (podman, buildah or
+## docker; CONTAINER_ENGINE picks one)
+image: image-rootfs
+	IMAGE_VERSION=$(DIST_VERSION) IMAGE_REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+		./scripts/build-image.sh $(IMAGE)
+
+## test-image: build the image in a store of its own, report its size, run
+## the collector from it as uid 65532 (podman run, or a chroot of its layers)
+test-image: image-rootfs
+	./scripts/test-image.sh
 
 ## memcheck: the engine's and the bridge's unit tests (the unsafe code:
 ## buffer leases, the outcome ABI) under valgrind; any error fails
