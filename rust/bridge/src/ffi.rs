@@ -64,6 +64,16 @@ pub struct ControlResponse {
     pub error: String,
 }
 
+/// A configuration as the processor understands it, every default written
+/// out.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct EffectiveConfig {
+    /// The configuration as JSON; empty on error.
+    pub config_json: String,
+    /// Empty on success, otherwise what is wrong with the configuration.
+    pub error: String,
+}
+
 /// Names a component created earlier.
 #[derive(rust2go::R2G, Clone, Debug, Default)]
 pub struct HandleRequest {
@@ -119,6 +129,9 @@ pub struct ProcessorInfo {
     pub readme: String,
     /// The counters it reports.
     pub metrics: Vec<MetricInfo>,
+    /// Paths of the configuration fields that hold secrets (`*`: any key
+    /// or index).
+    pub opaque_fields: Vec<String>,
 }
 
 /// Every registered processor.
@@ -182,6 +195,10 @@ pub trait RustBridge {
     /// Validates a configuration.
     #[cgo_call]
     fn validate(req: ValidateRequest) -> ControlResponse;
+    /// Validates a configuration and returns it with every default
+    /// written out.
+    #[cgo_call]
+    fn effective_config(req: ValidateRequest) -> EffectiveConfig;
     /// Creates a component instance (validating its configuration).
     #[cgo_call]
     fn create(req: CreateRequest) -> ControlResponse;
