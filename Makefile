@@ -105,6 +105,7 @@ generate-components: $(MDATAGEN)
 		-out processor -builder-config $(ROOT)/builder-config.yaml
 	for dir in $$(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -out processor -list) processor/rustchainprocessor; do \
 		(cd $(COMPONENTS)/$$dir && $(MDATAGEN) metadata.yaml); \
+		(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -link-distribution $$dir/README.md); \
 	done
 
 ## check-generated: fail when checked-in generated code differs from `make generate`
