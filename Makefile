@@ -16,6 +16,7 @@ export PATH := $(BIN):$(PATH)
 
 OCB_VERSION := v0.161.0
 RUST2GO_CLI_VERSION := 0.4.2
+ACTIONLINT_VERSION := v1.7.12
 CBINDGEN_VERSION := 0.29.2
 # mdatagen v0.150.0 is the newest release the Go module proxy can build
 # (later ones need an unpublished internal module); see internal/tools.
@@ -25,6 +26,7 @@ OCB := $(BIN)/builder
 MDATAGEN := $(BIN)/mdatagen
 RUST2GO_CLI := $(BIN)/rust2go-cli
 CBINDGEN := $(BIN)/cbindgen
+ACTIONLINT := $(BIN)/actionlint
 
 RUST_LIB := target/release/libotelcol_rust_bridge.a
 RUST_TEST_LIB := target/testing/release/libotelcol_rust_bridge.a
@@ -65,7 +67,7 @@ TESTING_TAG := otelcolrust_testing
 all: build
 
 ## tools: install the pinned build tools into .tools/bin
-tools: $(OCB) $(MDATAGEN) $(RUST2GO_CLI) $(CBINDGEN)
+tools: $(OCB) $(MDATAGEN) $(RUST2GO_CLI) $(CBINDGEN) $(ACTIONLINT)
 
 $(OCB):
 	GOBIN=$(BIN) go install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
@@ -75,6 +77,9 @@ $(MDATAGEN): $(MDATAGEN_MODULE_DIR)/go.mod $(MDATAGEN_MODULE_DIR)/go.sum
 
 $(RUST2GO_CLI):
 	cargo install rust2go-cli --version $(RUST2GO_CLI_VERSION) --locked --root $(TOOLS) --quiet
+
+$(ACTIONLINT):
+	GOBIN=$(BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 $(CBINDGEN):
 	cargo install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS) --quiet
@@ -186,8 +191,10 @@ memcheck:
 			$$bin --test-threads=1 || exit 1; \
 	done
 
-## lint: rustfmt, clippy -D warnings, gofmt, go vet
-lint: rust rust-testing
+## lint: rustfmt, clippy -D warnings, gofmt, go vet, actionlint (the
+## GitHub workflows, the release one included, which only runs on a tag)
+lint: rust rust-testing $(ACTIONLINT)
+	$(ACTIONLINT) .github/workflows/*.yaml
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 	@unformatted=$$(gofmt -l $(COMPONENTS) internal); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
