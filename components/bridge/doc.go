@@ -10,9 +10,10 @@
 // A processor that has to wait finishes later on the bridge's tokio runtime
 // and completes the request through GoBridge.complete.
 //
-// The control plane (registry, validate, create, start, shutdown, destroy)
-// goes through rust2go-generated code in ffi_gen.go; see
-// rust/bridge/README.md for why the request path is hand-written.
+// The control plane (registry, validate, effective configuration, create,
+// start, shutdown, destroy) goes through rust2go-generated code in
+// ffi_gen.go; see rust/bridge/README.md for why the request path is
+// hand-written.
 package bridge
 
 // rustLibrary is set at link time (-ldflags -X) to a hash of the Rust

@@ -510,4 +510,19 @@ service:
 	assert.Equal(t, "error", rl["throttle_behavior"])
 	assert.Equal(t, 10000, rl["max_buckets"])
 	assert.Equal(t, "local", rl["type"])
+
+	// The two neighbours are fused into a rust_chain, which prints them
+	// the same way.
+	var chain map[string]any
+	for id, p := range printed.Processors {
+		if strings.HasPrefix(id, "rust_chain/") {
+			chain = p
+		}
+	}
+	require.NotNil(t, chain, string(out))
+	stages := chain["stages"].([]any)
+	require.Len(t, stages, 2)
+	first := stages[0].(map[string]any)
+	assert.Equal(t, "rust_ratelimit", first["id"])
+	assert.Equal(t, "requests", first["config"].(map[string]any)["strategy"])
 }

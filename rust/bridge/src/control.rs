@@ -1,5 +1,5 @@
-//! The control plane Go calls through rust2go: registry, validate, create,
-//! start, shutdown, destroy, counters, stats.
+//! The control plane Go calls through rust2go: registry, validate, the
+//! effective configuration, create, start, shutdown, destroy, counters, stats.
 //!
 //! Every entry point contains panics (a panicking config validation becomes
 //! an error text) because unwinding into Go would abort the collector.

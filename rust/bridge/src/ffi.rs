@@ -7,10 +7,11 @@
 //! file on its own.
 //!
 //! * `RustBridge` (Go -> Rust, `g2r`) is the control plane: registry,
-//!   validate, create, start, shutdown, destroy, stats. rust2go passes the
-//!   arguments as Go pointers to Go memory; the Go shim that makes the call
-//!   (`components/bridge/internal/cgocall`) keeps them on the heap and alive
-//!   for the call, and Rust copies what it needs before returning.
+//!   validate, effective_config, create, start, shutdown, destroy, stats.
+//!   rust2go passes the arguments as Go pointers to Go memory; the Go shim
+//!   that makes the call (`components/bridge/internal/cgocall`) keeps them
+//!   on the heap and alive for the call, and Rust copies what it needs
+//!   before returning.
 //! * `GoBridge` (Rust -> Go, `r2g`) carries the short callbacks: logs, span
 //!   start and end, releases of Go buffers and errors, and wake-ups of
 //!   pending requests. Each is a bounded, non-blocking Go function; none of
