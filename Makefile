@@ -123,7 +123,7 @@ check-generated: generate
 	fi
 
 ## build: the otelcol-rust collector binary (ocb), also linked as ./otelcol-rust;
-## its debug info goes to _build/otelcol-rust.debug (see "Debug symbols" in the README)
+## its debug info goes to _build/otelcol-rust.debug (README: "Hardening and debug symbols")
 build: $(OCB) rust
 	$(hardened_env) $(OCB) --config builder-config.yaml --ldflags "$(call hardened_ldflags,$(ROOT)/$(RUST_LIB))"
 	./scripts/split-debug.sh $(BINARY)
