@@ -38,8 +38,8 @@ import (
 // saves it as an OCI layout and points OTELCOL_RUST_IMAGE_OCI at it. These
 // tests read the image as a registry would hand it out, unpack its layers
 // into a directory and run the collector from there as the image's user,
-// with nothing of the host inside: in a container when
-// OTELCOL_RUST_IMAGE_RUNNER is "podman", otherwise in a chroot.
+// with nothing of the host inside but /proc, as in a container: in one
+// when OTELCOL_RUST_IMAGE_RUNNER is "podman", otherwise in a chroot.
 
 const imageUser = 65532
 
