@@ -16,6 +16,7 @@ export PATH := $(BIN):$(PATH)
 
 OCB_VERSION := v0.161.0
 RUST2GO_CLI_VERSION := 0.4.2
+ACTIONLINT_VERSION := v1.7.12
 CBINDGEN_VERSION := 0.29.2
 # mdatagen v0.150.0 is the newest release the Go module proxy can build
 # (later ones need an unpublished internal module); see internal/tools.
@@ -25,6 +26,7 @@ OCB := $(BIN)/builder
 MDATAGEN := $(BIN)/mdatagen
 RUST2GO_CLI := $(BIN)/rust2go-cli
 CBINDGEN := $(BIN)/cbindgen
+ACTIONLINT := $(BIN)/actionlint
 
 RUST_LIB := target/release/libotelcol_rust_bridge.a
 RUST_TEST_LIB := target/testing/release/libotelcol_rust_bridge.a
@@ -38,18 +40,34 @@ GENERATED := $(COMPONENTS) builder-config.yaml rust/bridge/src/go_exports.rs
 # Makes Go relink when only the Rust library changed (see bridge/doc.go).
 rust_ldflags = -X $(BRIDGE_PKG).rustLibrary=$(shell sha256sum $(1) | cut -c1-16)
 
+# The shipped collector is hardened as distributions build C and C++:
+# position independent (ASLR for the whole image), full RELRO (BIND_NOW,
+# so the GOT is read-only once loaded), a non-executable stack, and stack
+# protectors in the C that cgo compiles. ocb passes the environment
+# through to `go build`; its --ldflags replaces ocb's own "-s -w", so the
+# binary keeps symbols and DWARF, which `build` splits off afterwards.
+# CGO_CFLAGS replaces Go's default "-O2 -g", hence both are repeated; the
+# GOFLAGS set in `go env` are kept.
+GOENV_GOFLAGS := $(shell go env GOFLAGS)
+hardened_env = GOFLAGS="$(strip $(GOENV_GOFLAGS) -buildmode=pie $(1))" CGO_CFLAGS="-O2 -g -fstack-protector-strong"
+hardened_ldflags = $(call rust_ldflags,$(1)) -extldflags '-Wl,-z,relro,-z,now,-z,noexecstack'
+
+# The distribution's version (ocb's dist.version), for the image's labels.
+DIST_VERSION := $(shell awk '$$1 == "version:" { print $$2; exit }' builder-config.yaml)
+IMAGE ?= otelcol-rust:$(DIST_VERSION)
+
 GO_TEST_FLAGS ?= -count=1
 TESTING_TAG := otelcolrust_testing
 
 
-.PHONY: build-testing stress memcheck loadtest
+.PHONY: build-testing stress memcheck loadtest test-elf image image-rootfs test-image
 .PHONY: all tools rust rust-testing generate generate-ffi generate-header generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
 all: build
 
 ## tools: install the pinned build tools into .tools/bin
-tools: $(OCB) $(MDATAGEN) $(RUST2GO_CLI) $(CBINDGEN)
+tools: $(OCB) $(MDATAGEN) $(RUST2GO_CLI) $(CBINDGEN) $(ACTIONLINT)
 
 $(OCB):
 	GOBIN=$(BIN) go install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
@@ -59,6 +77,9 @@ $(MDATAGEN): $(MDATAGEN_MODULE_DIR)/go.mod $(MDATAGEN_MODULE_DIR)/go.sum
 
 $(RUST2GO_CLI):
 	cargo install rust2go-cli --version $(RUST2GO_CLI_VERSION) --locked --root $(TOOLS) --quiet
+
+$(ACTIONLINT):
+	GOBIN=$(BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 $(CBINDGEN):
 	cargo install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS) --quiet
@@ -89,6 +110,7 @@ generate-components: $(MDATAGEN)
 		-out processor -builder-config $(ROOT)/builder-config.yaml
 	for dir in $$(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -out processor -list) processor/rustchainprocessor; do \
 		(cd $(COMPONENTS)/$$dir && $(MDATAGEN) metadata.yaml); \
+		(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -link-distribution $$dir/README.md); \
 	done
 
 ## check-generated: fail when checked-in generated code differs from `make generate`
@@ -100,23 +122,26 @@ check-generated: generate
 		exit 1; \
 	fi
 
-## build: the otelcol-rust collector binary (ocb), also linked as ./otelcol-rust
+## build: the otelcol-rust collector binary (ocb), also linked as ./otelcol-rust;
+## its debug info goes to _build/otelcol-rust.debug (README: "Hardening and debug symbols")
 build: $(OCB) rust
-	$(OCB) --config builder-config.yaml --ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))"
+	$(hardened_env) $(OCB) --config builder-config.yaml --ldflags "$(call hardened_ldflags,$(ROOT)/$(RUST_LIB))"
+	./scripts/split-debug.sh $(BINARY)
 	ln -sf $(BINARY) otelcol-rust
 
 ## build-testing: a collector with the test-only Rust processors (integration tests)
 build-testing: $(OCB) rust-testing
-	GOFLAGS=-tags=$(TESTING_TAG) $(OCB) --config builder-config-testing.yaml \
-		--ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))"
+	$(call hardened_env,-tags=$(TESTING_TAG)) $(OCB) --config builder-config-testing.yaml \
+		--ldflags "$(call hardened_ldflags,$(ROOT)/$(RUST_TEST_LIB))"
 
 ## run: generate, build and start the collector on testdata/config.yaml
 run: generate
 	$(MAKE) build
 	./$(BINARY) --config testdata/config.yaml
 
-## test: Rust tests, Go tests (bridge under -race), integration tests
-test: test-rust test-go test-integration
+## test: Rust tests, Go tests (bridge under -race), integration tests, the
+## shipped binary's hardening, the image
+test: test-rust test-go test-integration test-elf test-image
 
 test-rust:
 	cargo test --locked --workspace --all-features
@@ -134,6 +159,28 @@ test-integration: build build-testing
 		go test $(GO_TEST_FLAGS) -tags integration \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./integration/...
 
+## test-elf: fail unless the shipped binary is PIE, full RELRO, NX and has
+## stack canaries (scripts/check-elf.sh reads the ELF, as checksec does)
+test-elf: build
+	./scripts/test-check-elf.sh
+	./scripts/check-elf.sh $(BINARY)
+
+## image-rootfs: what the Dockerfile copies, under _build/image (the binary,
+## its shared libraries, CA certificates, the nonroot user)
+image-rootfs: build
+	./scripts/image-rootfs.sh $(BINARY) _build/image
+
+## image: the container image $(IMAGE), FROM scratch (podman, buildah or
+## docker; CONTAINER_ENGINE picks one)
+image: image-rootfs
+	IMAGE_VERSION=$(DIST_VERSION) IMAGE_REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+		./scripts/build-image.sh $(IMAGE)
+
+## test-image: build the image in a store of its own, report its size, run
+## the collector from it as uid 65532 (podman run, or a chroot of its layers)
+test-image: image-rootfs
+	./scripts/test-image.sh
+
 ## memcheck: the engine's and the bridge's unit tests (the unsafe code:
 ## buffer leases, the outcome ABI) under valgrind; any error fails
 memcheck:
@@ -144,8 +191,10 @@ memcheck:
 			$$bin --test-threads=1 || exit 1; \
 	done
 
-## lint: rustfmt, clippy -D warnings, gofmt, go vet
-lint: rust rust-testing
+## lint: rustfmt, clippy -D warnings, gofmt, go vet, actionlint (the
+## GitHub workflows, the release one included, which only runs on a tag)
+lint: rust rust-testing $(ACTIONLINT)
+	$(ACTIONLINT) .github/workflows/*.yaml
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 	@unformatted=$$(gofmt -l $(COMPONENTS) internal); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

@@ -33,6 +33,47 @@ type ChainConfig struct {
 	Stages []ChainStage `mapstructure:"stages"`
 }
 
+var (
+	_ confmap.Unmarshaler = (*ChainConfig)(nil)
+	_ confmap.Marshaler   = ChainConfig{}
+)
+
+// Unmarshal implements confmap.Unmarshaler: each processor's section is
+// held in its effective form, as the processor's own Config holds it, so
+// that print-config shows a chain's processors as it shows them alone.
+func (c *ChainConfig) Unmarshal(conf *confmap.Conf) error {
+	if err := conf.Unmarshal(c); err != nil {
+		return err
+	}
+	for i, s := range c.Stages {
+		typ := s.ID.Type().String()
+		if _, ok := LookupProcessor(typ); !ok {
+			// Validate names it.
+			continue
+		}
+		cfg := NewDefaultConfig(typ)
+		if err := cfg.Unmarshal(confmap.NewFromStringMap(s.Config)); err != nil {
+			return fmt.Errorf("stages[%d]: %s: %w", i, s.ID, err)
+		}
+		c.Stages[i].Config = cfg.settings
+	}
+	return nil
+}
+
+// Marshal implements confmap.Marshaler: each processor's secrets are
+// configopaque values, as in its own Config.
+func (c ChainConfig) Marshal(conf *confmap.Conf) error {
+	stages := make([]any, len(c.Stages))
+	for i, s := range c.Stages {
+		section := confmap.New()
+		if err := (Config{processorType: s.ID.Type().String(), settings: s.Config}).Marshal(section); err != nil {
+			return err
+		}
+		stages[i] = map[string]any{"id": s.ID.String(), "config": section.ToStringMap()}
+	}
+	return conf.Merge(confmap.NewFromStringMap(map[string]any{"stages": stages}))
+}
+
 // stages turns the configuration into the processors to create, each
 // configured as its own component would be.
 func (c *ChainConfig) stages() ([]stage, error) {

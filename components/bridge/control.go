@@ -10,24 +10,34 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/processor"
 )
 
-// Config is the configuration of a Rust processor: the YAML section as a
-// map, defaults from Rust merged under it. Rust owns the schema: Validate
-// hands the section to the processor's serde types, whose errors name the
-// offending field.
+// Config is the configuration of a Rust processor. Rust owns the schema:
+// Unmarshal merges the user's section over the defaults Rust declares and
+// asks Rust for the effective configuration (every default written out,
+// names normalized), which the Config then holds. So print-config and
+// confmap marshalling show what the processor runs with, and the
+// configuration round-trips through confmap as a Go component's does. A
+// section Rust refuses is kept as written: Validate then reports why,
+// naming the offending field.
 type Config struct {
 	processorType string
 	settings      map[string]any
 }
 
-var _ confmap.Unmarshaler = (*Config)(nil)
+var (
+	_ confmap.Unmarshaler = (*Config)(nil)
+	_ confmap.Marshaler   = (*Config)(nil)
+)
 
 // NewDefaultConfig returns the default configuration Rust declares for a
 // processor type.
@@ -38,19 +48,38 @@ func NewDefaultConfig(processorType string) *Config {
 		return cfg
 	}
 	// The registry's JSON comes from serde_json; it always parses.
-	_ = json.Unmarshal([]byte(info.DefaultConfigJSON), &cfg.settings)
+	settings, _ := decodeJSON(info.DefaultConfigJSON)
+	cfg.settings = settings
 	return cfg
 }
 
 // Unmarshal implements confmap.Unmarshaler: the user's section is merged
-// over the defaults.
+// over the defaults, then replaced by its effective form when Rust
+// accepts it.
 func (c *Config) Unmarshal(conf *confmap.Conf) error {
 	merged := confmap.NewFromStringMap(c.settings)
 	if err := merged.Merge(conf); err != nil {
 		return err
 	}
 	c.settings = merged.ToStringMap()
+	if effective, err := c.effective(); err == nil {
+		c.settings = effective
+	}
 	return nil
+}
+
+// Marshal implements confmap.Marshaler. The fields the processor declares
+// secret are configopaque.String values, so the Collector prints them as
+// [REDACTED] unless asked for the unredacted configuration.
+func (c Config) Marshal(conf *confmap.Conf) error {
+	settings := any(c.settings)
+	if info, ok := LookupProcessor(c.processorType); ok {
+		for _, path := range info.OpaqueFields {
+			settings = maskOpaque(settings, strings.Split(path, "."))
+		}
+	}
+	m, _ := settings.(map[string]any)
+	return conf.Merge(confmap.NewFromStringMap(m))
 }
 
 // Validate implements xconfmap.Validator by asking Rust.
@@ -69,12 +98,130 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// effective asks Rust for the configuration with every default written
+// out; an error when Rust refuses the configuration.
+func (c *Config) effective() (map[string]any, error) {
+	configJSON, err := c.json()
+	if err != nil {
+		return nil, err
+	}
+	resp := RustBridgeImpl{}.effective_config(&ValidateRequest{
+		processor_type: c.processorType,
+		config_json:    configJSON,
+	})
+	if resp.error != "" {
+		return nil, errors.New(resp.error)
+	}
+	return decodeJSON(resp.config_json)
+}
+
 func (c *Config) json() (string, error) {
-	b, err := json.Marshal(c.settings)
+	b, err := json.Marshal(plain(c.settings))
 	if err != nil {
 		return "", fmt.Errorf("%s configuration cannot be expressed as JSON: %w", c.processorType, err)
 	}
 	return string(b), nil
+}
+
+// decodeJSON reads a JSON object from Rust as confmap holds YAML: integers
+// stay integers (a float would turn an integer attribute value into a
+// double on the way back), other numbers are float64.
+func decodeJSON(text string) (map[string]any, error) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	return numbers(m).(map[string]any), nil
+}
+
+func numbers(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = numbers(e)
+		}
+	case json.Number:
+		if !strings.ContainsAny(t.String(), ".eE") {
+			if i, err := t.Int64(); err == nil {
+				return i
+			}
+			if u, err := strconv.ParseUint(t.String(), 10, 64); err == nil {
+				return u
+			}
+		}
+		f, _ := t.Float64()
+		return f
+	}
+	return v
+}
+
+// maskOpaque returns v with the values at path (dotted; "*" is any map key
+// or list index) made configopaque.String: a string itself, or every
+// string under a map or list. v is not modified.
+func maskOpaque(v any, path []string) any {
+	if len(path) == 0 {
+		return opaque(v)
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			if path[0] == "*" || path[0] == k {
+				e = maskOpaque(e, path[1:])
+			}
+			out[k] = e
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			if path[0] == "*" || path[0] == strconv.Itoa(i) {
+				e = maskOpaque(e, path[1:])
+			}
+			out[i] = e
+		}
+		return out
+	}
+	return v
+}
+
+func opaque(v any) any {
+	switch t := v.(type) {
+	case string:
+		return configopaque.String(t)
+	case map[string]any:
+		return maskOpaque(t, []string{"*"})
+	case []any:
+		return maskOpaque(t, []string{"*"})
+	}
+	return v
+}
+
+// plain undoes opaque: Rust gets the secrets themselves.
+func plain(v any) any {
+	switch t := v.(type) {
+	case configopaque.String:
+		return string(t)
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = plain(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = plain(e)
+		}
+		return out
+	}
+	return v
 }
 
 // Stabilities gives the stability of each signal a processor supports; a
@@ -140,6 +287,9 @@ type RegisteredProcessor struct {
 	ExampleConfigJSON string
 	README            string
 	Metrics           []RegisteredMetric
+	// OpaqueFields are the dotted paths of the configuration fields that
+	// hold secrets ("*": any map key or list index).
+	OpaqueFields []string
 }
 
 // RegisteredMetric is a counter a Rust processor declares.
@@ -170,6 +320,7 @@ func RegisteredProcessors() []RegisteredProcessor {
 				DefaultConfigJSON: p.default_config_json,
 				ExampleConfigJSON: p.example_config_json,
 				README:            p.readme,
+				OpaqueFields:      p.opaque_fields,
 			}
 			for _, m := range p.metrics {
 				info.Metrics = append(info.Metrics, RegisteredMetric{Name: m.name, Description: m.description, Unit: m.unit})

@@ -16,9 +16,10 @@
 //
 // The request path's structs and constants come from the generated C
 // header otelcol_rust_bridge.h (cbindgen, from rust/bridge/src/abi.rs);
-// the control plane (registry, validate, create, start, shutdown, destroy)
-// goes through rust2go-generated code in ffi_gen.go. rust/bridge/README.md
-// maps each file here to its Rust counterpart.
+// the control plane (registry, validate, effective configuration, create,
+// start, shutdown, destroy) goes through rust2go-generated code in
+// ffi_gen.go. rust/bridge/README.md maps each file here to its Rust
+// counterpart.
 package bridge
 
 // rustLibrary is set at link time (-ldflags -X) to a hash of the Rust

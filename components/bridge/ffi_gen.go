@@ -45,6 +45,11 @@ typedef struct CreateRequestRef {
   struct ListRef stages;
 } CreateRequestRef;
 
+typedef struct EffectiveConfigRef {
+  struct StringRef config_json;
+  struct StringRef error;
+} EffectiveConfigRef;
+
 typedef struct HandleRequestRef {
   uint64_t handle;
 } HandleRequestRef;
@@ -86,6 +91,7 @@ typedef struct ProcessorInfoRef {
   struct StringRef example_config_json;
   struct StringRef readme;
   struct ListRef metrics;
+  struct ListRef opaque_fields;
 } ProcessorInfoRef;
 
 typedef struct RegistryRef {
@@ -138,6 +144,7 @@ typedef struct WakeRef {
 const void c_rust2go_internal_drop(void*);
 const void c_RustBridge_registry(const void*);
 const void c_RustBridge_validate(const void*, const void*);
+const void c_RustBridge_effective_config(const void*, const void*);
 const void c_RustBridge_create(const void*, const void*);
 const void c_RustBridge_start(const void*, const void*);
 const void c_RustBridge_shutdown(const void*, const void*);
@@ -472,6 +479,35 @@ func refControlResponse(p *ControlResponse, buffer *[]byte) C.ControlResponseRef
 	}
 }
 
+type EffectiveConfig struct {
+	config_json string
+	error       string
+}
+
+func newEffectiveConfig(p C.EffectiveConfigRef) EffectiveConfig {
+	return EffectiveConfig{
+		config_json: newString(p.config_json),
+		error:       newString(p.error),
+	}
+}
+func ownEffectiveConfig(p C.EffectiveConfigRef) EffectiveConfig {
+	return EffectiveConfig{
+		config_json: ownString(p.config_json),
+		error:       ownString(p.error),
+	}
+}
+func cntEffectiveConfig(s *EffectiveConfig, cnt *uint) [0]C.EffectiveConfigRef {
+	_ = s
+	_ = cnt
+	return [0]C.EffectiveConfigRef{}
+}
+func refEffectiveConfig(p *EffectiveConfig, buffer *[]byte) C.EffectiveConfigRef {
+	return C.EffectiveConfigRef{
+		config_json: refString(&p.config_json, buffer),
+		error:       refString(&p.error, buffer),
+	}
+}
+
 type HandleRequest struct {
 	handle uint64
 }
@@ -571,6 +607,7 @@ type ProcessorInfo struct {
 	example_config_json string
 	readme              string
 	metrics             []MetricInfo
+	opaque_fields       []string
 }
 
 func newProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
@@ -586,6 +623,7 @@ func newProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
 		example_config_json: newString(p.example_config_json),
 		readme:              newString(p.readme),
 		metrics:             new_list_mapper(newMetricInfo)(p.metrics),
+		opaque_fields:       new_list_mapper(newString)(p.opaque_fields),
 	}
 }
 func ownProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
@@ -601,10 +639,12 @@ func ownProcessorInfo(p C.ProcessorInfoRef) ProcessorInfo {
 		example_config_json: ownString(p.example_config_json),
 		readme:              ownString(p.readme),
 		metrics:             new_list_mapper(ownMetricInfo)(p.metrics),
+		opaque_fields:       new_list_mapper(ownString)(p.opaque_fields),
 	}
 }
 func cntProcessorInfo(s *ProcessorInfo, cnt *uint) [0]C.ProcessorInfoRef {
 	cnt_list_mapper(cntMetricInfo)(&s.metrics, cnt)
+	cnt_list_mapper(cntString)(&s.opaque_fields, cnt)
 	return [0]C.ProcessorInfoRef{}
 }
 func refProcessorInfo(p *ProcessorInfo, buffer *[]byte) C.ProcessorInfoRef {
@@ -620,6 +660,7 @@ func refProcessorInfo(p *ProcessorInfo, buffer *[]byte) C.ProcessorInfoRef {
 		example_config_json: refString(&p.example_config_json, buffer),
 		readme:              refString(&p.readme, buffer),
 		metrics:             ref_list_mapper(refMetricInfo)(&p.metrics, buffer),
+		opaque_fields:       ref_list_mapper(refString)(&p.opaque_fields, buffer),
 	}
 }
 
@@ -996,6 +1037,19 @@ func (RustBridgeImpl) validate(req *ValidateRequest) ControlResponse {
 	runtime.KeepAlive(_internal_params)
 	runtime.KeepAlive(req_buffer)
 	val := ownControlResponse(*(*C.ControlResponseRef)(_internal_slot[0]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	return val
+}
+func (RustBridgeImpl) effective_config(req *ValidateRequest) EffectiveConfig {
+	_internal_slot := [2]unsafe.Pointer{}
+	_internal_params := [1]unsafe.Pointer{}
+	req_ref, req_buffer := cvt_ref(cntValidateRequest, refValidateRequest)(req)
+	_internal_params[0] = unsafe.Pointer(&req_ref)
+	cgocall.CallFuncG0P2(unsafe.Pointer(C.c_RustBridge_effective_config), unsafe.Pointer(&_internal_slot), unsafe.Pointer(&_internal_params))
+	runtime.KeepAlive(_internal_slot)
+	runtime.KeepAlive(_internal_params)
+	runtime.KeepAlive(req_buffer)
+	val := ownEffectiveConfig(*(*C.EffectiveConfigRef)(_internal_slot[0]))
 	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
 	return val
 }

@@ -31,6 +31,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -461,4 +462,67 @@ func TestComponentsListsRustProcessors(t *testing.T) {
 	for _, name := range []string{"rust_attributes", "attributes", "batch", "otlp", "debug"} {
 		assert.Contains(t, text, "name: "+name)
 	}
+}
+
+// print-config shows a Rust processor's effective settings, as it shows a
+// Go processor's: every default written out, names normalized.
+func TestPrintConfigShowsRustSettings(t *testing.T) {
+	cfg := `
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:0
+processors:
+  rust_attributes:
+    actions:
+      - key: env
+        value: prod
+        action: INSERT
+  rust_ratelimit:
+    rate: 100
+    burst: 10
+    retry_delay: 1500ms
+exporters:
+  debug: {}
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [rust_ratelimit, rust_attributes]
+      exporters: [debug]
+`
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	out, err := exec.Command(binary(t), "print-config", "--config", path).CombinedOutput()
+	require.NoError(t, err, string(out))
+	var printed struct {
+		Processors map[string]map[string]any `yaml:"processors"`
+	}
+	require.NoError(t, yaml.Unmarshal(out, &printed), string(out))
+	assert.Equal(t, []any{map[string]any{"key": "env", "value": "prod", "action": "insert"}},
+		printed.Processors["rust_attributes"]["actions"])
+	rl := printed.Processors["rust_ratelimit"]
+	assert.Equal(t, 100, rl["rate"])
+	assert.Equal(t, "1500ms", rl["retry_delay"])
+	// Defaults nobody wrote.
+	assert.Equal(t, "requests", rl["strategy"])
+	assert.Equal(t, "error", rl["throttle_behavior"])
+	assert.Equal(t, 10000, rl["max_buckets"])
+	assert.Equal(t, "local", rl["type"])
+
+	// The two neighbours are fused into a rust_chain, which prints them
+	// the same way.
+	var chain map[string]any
+	for id, p := range printed.Processors {
+		if strings.HasPrefix(id, "rust_chain/") {
+			chain = p
+		}
+	}
+	require.NotNil(t, chain, string(out))
+	stages := chain["stages"].([]any)
+	require.Len(t, stages, 2)
+	first := stages[0].(map[string]any)
+	assert.Equal(t, "rust_ratelimit", first["id"])
+	assert.Equal(t, "requests", first["config"].(map[string]any)["strategy"])
 }

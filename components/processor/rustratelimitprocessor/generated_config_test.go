@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-rust/otelcol-rust/components/processor/rustratelimitprocessor/internal/metadata"
 )
@@ -24,6 +25,31 @@ func TestLoadConfig(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, sub.Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
+}
+
+// The configuration marshals as print-config shows it, with every default
+// Rust applied, and reads back to the same configuration.
+func TestConfigRoundTripsThroughConfmap(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewID(metadata.Type).String())
+	require.NoError(t, err)
+	factory := NewFactory()
+	cfg := factory.CreateDefaultConfig()
+	require.NoError(t, sub.Unmarshal(cfg))
+
+	printed := confmap.New()
+	require.NoError(t, printed.Marshal(cfg, xconfmap.WithUnredacted()))
+	defaults := confmap.New()
+	require.NoError(t, defaults.Marshal(factory.CreateDefaultConfig(), xconfmap.WithUnredacted()))
+	for key := range defaults.ToStringMap() {
+		require.True(t, printed.IsSet(key), "default %q missing from %v", key, printed.ToStringMap())
+	}
+
+	again := factory.CreateDefaultConfig()
+	require.NoError(t, printed.Unmarshal(again))
+	require.Equal(t, cfg, again)
+	require.NoError(t, confmap.Validate(again))
 }
 
 func TestUnknownFieldIsRejectedByRust(t *testing.T) {

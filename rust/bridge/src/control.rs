@@ -1,5 +1,5 @@
-//! The control plane Go calls through rust2go: registry, validate, create,
-//! start, shutdown, destroy, counters, stats.
+//! The control plane Go calls through rust2go: registry, validate, the
+//! effective configuration, create, start, shutdown, destroy, counters, stats.
 //!
 //! Every entry point contains panics (a panicking config validation becomes
 //! an error text) because unwinding into Go would abort the collector.
@@ -12,9 +12,9 @@ use otelcol_rust_engine::{ConfigError, InstanceFactory, ProcessorFactory, Signal
 use crate::buffer::RETAINED_BUFFERS;
 use crate::component::{self, StageSpec, PROCESSOR_INSTANCES};
 use crate::ffi::{
-    BridgeStats, ControlResponse, CounterValues, CreateRequest, HandleRequest, LabeledValue,
-    LogLevelRequest, MetricInfo, ProcessorInfo, Registry, RustBridge, RustBridgeImpl, StageRequest,
-    ValidateRequest,
+    BridgeStats, ControlResponse, CounterValues, CreateRequest, EffectiveConfig, HandleRequest,
+    LabeledValue, LogLevelRequest, MetricInfo, ProcessorInfo, Registry, RustBridge, RustBridgeImpl,
+    StageRequest, ValidateRequest,
 };
 use crate::registry;
 use crate::request::{IN_FLIGHT, SLOW_PATH_TOTAL};
@@ -55,6 +55,16 @@ pub fn build(
     Ok((factory, instances))
 }
 
+/// Validates a configuration as `create` would, then writes it out with
+/// every default: the form Go keeps and `print-config` shows.
+pub fn effective(processor_type: &str, config_json: &str) -> Result<String, String> {
+    let (factory, _) = build(processor_type, config_json)?;
+    let config: serde_json::Value = serde_json::from_str(config_json)
+        .map_err(|e| format!("configuration is not valid JSON: {e}"))?;
+    let effective = (factory.effective_config)(&config).map_err(|e| e.to_string())?;
+    Ok(effective.to_string())
+}
+
 impl RustBridge for RustBridgeImpl {
     fn registry() -> Registry {
         install_panic_hook();
@@ -81,8 +91,33 @@ impl RustBridge for RustBridgeImpl {
                             unit: m.unit.to_string(),
                         })
                         .collect(),
+                    opaque_fields: f.opaque_fields.iter().map(|p| p.to_string()).collect(),
                 })
                 .collect(),
+        }
+    }
+
+    fn effective_config(req: ValidateRequest) -> EffectiveConfig {
+        install_panic_hook();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            effective(&req.processor_type, &req.config_json)
+        }))
+        .unwrap_or_else(|payload| {
+            Err(format!(
+                "reading the {} configuration panicked: {}",
+                req.processor_type,
+                panic_message(payload.as_ref())
+            ))
+        });
+        match result {
+            Ok(config_json) => EffectiveConfig {
+                config_json,
+                error: String::new(),
+            },
+            Err(error) => EffectiveConfig {
+                config_json: String::new(),
+                error,
+            },
         }
     }
 

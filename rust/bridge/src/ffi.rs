@@ -7,10 +7,11 @@
 //! file on its own.
 //!
 //! * `RustBridge` (Go -> Rust, `g2r`) is the control plane: registry,
-//!   validate, create, start, shutdown, destroy, stats. rust2go passes the
-//!   arguments as Go pointers to Go memory; the Go shim that makes the call
-//!   (`components/bridge/internal/cgocall`) keeps them on the heap and alive
-//!   for the call, and Rust copies what it needs before returning.
+//!   validate, effective_config, create, start, shutdown, destroy, stats.
+//!   rust2go passes the arguments as Go pointers to Go memory; the Go shim
+//!   that makes the call (`components/bridge/internal/cgocall`) keeps them
+//!   on the heap and alive for the call, and Rust copies what it needs
+//!   before returning.
 //! * `GoBridge` (Rust -> Go, `r2g`) carries the short callbacks: logs, span
 //!   start and end, releases of Go buffers and errors, and wake-ups of
 //!   pending requests. Each is a bounded, non-blocking Go function; none of
@@ -61,6 +62,16 @@ pub struct ControlResponse {
     /// The new component's handle (create only; 0 on error).
     pub handle: u64,
     /// Empty on success, otherwise what went wrong.
+    pub error: String,
+}
+
+/// A configuration as the processor understands it, every default written
+/// out.
+#[derive(rust2go::R2G, Clone, Debug, Default)]
+pub struct EffectiveConfig {
+    /// The configuration as JSON; empty on error.
+    pub config_json: String,
+    /// Empty on success, otherwise what is wrong with the configuration.
     pub error: String,
 }
 
@@ -119,6 +130,9 @@ pub struct ProcessorInfo {
     pub readme: String,
     /// The counters it reports.
     pub metrics: Vec<MetricInfo>,
+    /// Paths of the configuration fields that hold secrets (`*`: any key
+    /// or index).
+    pub opaque_fields: Vec<String>,
 }
 
 /// Every registered processor.
@@ -182,6 +196,10 @@ pub trait RustBridge {
     /// Validates a configuration.
     #[cgo_call]
     fn validate(req: ValidateRequest) -> ControlResponse;
+    /// Validates a configuration and returns it with every default
+    /// written out.
+    #[cgo_call]
+    fn effective_config(req: ValidateRequest) -> EffectiveConfig;
     /// Creates a component instance (validating its configuration).
     #[cgo_call]
     fn create(req: CreateRequest) -> ControlResponse;

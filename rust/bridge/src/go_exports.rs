@@ -15,10 +15,10 @@ use std::ffi::c_void;
 
 #[allow(unused_imports)]
 pub use super::ffi::{
-    BridgeStatsRef, ControlResponseRef, CounterValuesRef, CreateRequestRef, HandleRequestRef,
-    LabeledValueRef, LogLevelRequestRef, LogRecordRef, MetricInfoRef, ProcessorInfoRef,
-    RegistryRef, ReleaseRef, SpanEndRef, SpanStartRef, SpanStartedRef, StageConfigRef,
-    StageRequestRef, ValidateRequestRef, WakeRef,
+    BridgeStatsRef, ControlResponseRef, CounterValuesRef, CreateRequestRef, EffectiveConfigRef,
+    HandleRequestRef, LabeledValueRef, LogLevelRequestRef, LogRecordRef, MetricInfoRef,
+    ProcessorInfoRef, RegistryRef, ReleaseRef, SpanEndRef, SpanStartRef, SpanStartedRef,
+    StageConfigRef, StageRequestRef, ValidateRequestRef, WakeRef,
 };
 
 extern "C" {

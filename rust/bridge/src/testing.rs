@@ -14,8 +14,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use otelcol_rust_engine::proto::common::{any_value, AnyValue, KeyValue};
 use otelcol_rust_engine::{
-    parse_config, ConfigError, DataAccess, EffectHandler, GrpcCode, InstanceFactory, Message,
-    PData, ProcessingError, Processor, ProcessorFactory, Select, Signal, Stability, ValueRef,
+    effective_config, parse_config, ConfigError, DataAccess, EffectHandler, GrpcCode,
+    InstanceFactory, Message, PData, ProcessingError, Processor, ProcessorFactory, Select, Signal,
+    Stability, ValueRef,
 };
 use serde::Deserialize;
 
@@ -38,9 +39,11 @@ pub static NOOP: ProcessorFactory = ProcessorFactory {
         let _: NoopConfig = parse_config(config)?;
         Ok(Arc::new(|| Box::new(Noop) as Box<dyn Processor<PData>>) as InstanceFactory)
     },
+    effective_config: effective_config::<NoopConfig>,
+    opaque_fields: &[],
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct NoopConfig {}
 
@@ -94,6 +97,8 @@ pub static SCRIPTED: ProcessorFactory = ProcessorFactory {
             }) as Box<dyn Processor<PData>>
         }) as InstanceFactory)
     },
+    effective_config: effective_config::<Script>,
+    opaque_fields: &["token", "set_metadata.*"],
 };
 
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
@@ -142,6 +147,8 @@ struct Script {
     log_warning: Option<String>,
     /// Start a span with this name around the emissions.
     span: Option<String>,
+    /// Unused: a secret, declared opaque, for the tests of print-config.
+    token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, serde::Serialize)]

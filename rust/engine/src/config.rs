@@ -5,6 +5,7 @@
 //! (`actions[1].pattern`) so that `otelcol-rust validate` points at it.
 
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// A configuration the processor cannot accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +35,16 @@ pub fn parse_config<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T,
         let path = if path == "." { String::new() } else { path };
         ConfigError::at(path, err.into_inner().to_string())
     })
+}
+
+/// The effective configuration of a processor whose configuration type is
+/// `T`: the section read into `T` (defaults applied, names normalized)
+/// and written back. Fields `T` leaves out when unset (`None`) stay out.
+pub fn effective_config<T: DeserializeOwned + Serialize>(
+    value: &serde_json::Value,
+) -> Result<serde_json::Value, ConfigError> {
+    let config: T = parse_config(value)?;
+    serde_json::to_value(&config).map_err(|e| ConfigError::at("", e.to_string()))
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ mod pdata;
 mod processor;
 pub mod testing;
 
-pub use config::{parse_config, ConfigError};
+pub use config::{effective_config, parse_config, ConfigError};
 pub use context::{AuthInfo, AuthValue, ClientInfo, Context, Metadata, RequestContext, RequestId};
 pub use effect_handler::{EffectHandler, LabeledCounters, MessageSink, ProcessorSpan, SpanSink};
 pub use error::{DownstreamError, ForeignError, GrpcCode, ProcessingError, Status};

@@ -126,6 +126,18 @@ pub struct ProcessorFactory {
     pub metrics: &'static [MetricDescriptor],
     /// Validates a configuration and returns a maker of instances.
     pub create: fn(&serde_json::Value) -> Result<InstanceFactory, ConfigError>,
+    /// The configuration as the processor understands it, every default
+    /// written out: what `otelcol-rust print-config` shows. Usually
+    /// [`effective_config::<Config>`](crate::effective_config), a serde
+    /// round trip through the processor's own configuration type. Only
+    /// called on a configuration `create` accepted; its result must give
+    /// itself back.
+    pub effective_config: fn(&serde_json::Value) -> Result<serde_json::Value, ConfigError>,
+    /// Fields whose values are secrets, as dotted paths into the JSON
+    /// form (`auth.token`; `*` stands for any map key or list index:
+    /// `headers.*`). The Collector prints them as `[REDACTED]`, as it
+    /// prints a `configopaque.String`.
+    pub opaque_fields: &'static [&'static str],
 }
 
 impl std::fmt::Debug for ProcessorFactory {

@@ -19,55 +19,66 @@ use std::fmt;
 use otelcol_rust_engine::go_regex::GoRegex;
 use otelcol_rust_engine::{ConfigError, Value};
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::action::{CompiledAction, CompiledActions, ContextKey, Source, ValueSource};
 
-/// The processor's configuration section.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// The processor's configuration section. Serializing it gives the
+/// effective configuration (`print-config`): unset optional fields are left
+/// out, `action` is written in lowercase; the contrib fields it refuses are
+/// never set in a configuration it accepts.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The actions, applied in order to every span, log record and metric
     /// data point. At least one is required.
     #[serde(default)]
     pub actions: Vec<ActionConfig>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "present", skip_serializing)]
     include: Option<Unsupported>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "present", skip_serializing)]
     exclude: Option<Unsupported>,
 }
 
 /// One entry of `actions`, as written in the configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionConfig {
     /// The attribute the action targets.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// The value `insert`, `update` and `upsert` write.
-    #[serde(default, deserialize_with = "some_value")]
+    #[serde(
+        default,
+        deserialize_with = "some_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub value: Option<AttributeValue>,
     /// The attribute of the same record whose value `insert`, `update` and
     /// `upsert` copy.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_attribute: Option<String>,
     /// Where in the request context `insert`, `update` and `upsert` take
     /// the value from: `metadata.<key>`, `auth.<name>`, `client.address`,
     /// or a bare metadata key.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_context: Option<String>,
     /// The value `insert`, `update` and `upsert` write when `from_context`
     /// or `from_attribute` finds nothing, or when it is the only source.
-    #[serde(default, deserialize_with = "some_value")]
+    #[serde(
+        default,
+        deserialize_with = "some_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_value: Option<AttributeValue>,
     /// A regular expression (Go's `regexp` syntax and matching) selecting,
     /// by key, more attributes for `delete` and `hash`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     /// What to do. Required.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<ActionKind>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "present", skip_serializing)]
     converted_type: Option<Unsupported>,
 }
 
@@ -139,6 +150,17 @@ impl<'de> Deserialize<'de> for AttributeValue {
         }
 
         deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+impl Serialize for AttributeValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AttributeValue::String(s) => serializer.serialize_str(s),
+            AttributeValue::Int(i) => serializer.serialize_i64(*i),
+            AttributeValue::Double(d) => serializer.serialize_f64(*d),
+            AttributeValue::Bool(b) => serializer.serialize_bool(*b),
+        }
     }
 }
 
@@ -224,6 +246,12 @@ impl<'de> Deserialize<'de> for ActionKind {
         }
 
         deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+impl Serialize for ActionKind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -24,9 +24,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use otelcol_rust_engine::{
-    parse_config, ConfigError, Context, DataAccess, EffectHandler, InstanceFactory, Message,
-    MetricDescriptor, PData, ProcessingError, Processor, ProcessorFactory, Select, Signal,
-    Stability,
+    effective_config, parse_config, ConfigError, Context, DataAccess, EffectHandler,
+    InstanceFactory, Message, MetricDescriptor, PData, ProcessingError, Processor,
+    ProcessorFactory, Select, Signal, Stability,
 };
 
 use action::CompiledActions;
@@ -62,6 +62,8 @@ pub static FACTORY: ProcessorFactory = ProcessorFactory {
         unit: "{actions}",
     }],
     create,
+    effective_config: effective_config::<Config>,
+    opaque_fields: &[],
 };
 
 fn default_config() -> serde_json::Value {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use otelcol_rust_engine::{ConfigError, Metadata};
 use serde::de::{self, Deserializer};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::bucket::Limits;
 
@@ -20,7 +20,7 @@ pub const DEFAULT_KEY: &str = "default";
 pub const DEFAULT_MAX_BUCKETS: usize = 10_000;
 
 /// The `rust_ratelimit` configuration, as written in the Collector YAML.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Client metadata keys whose values make the limit key; one bucket per
@@ -39,7 +39,7 @@ pub struct Config {
     pub throttle_behavior: ThrottleBehavior,
     /// Fixed retry delay to suggest when throttling. Unset: the time until
     /// the bucket holds the request's tokens.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_delay: Option<GoDuration>,
     /// Per-key rate and burst, keyed by limit key (see the README).
     #[serde(default)]
@@ -61,20 +61,20 @@ pub struct Config {
     pub limiter_type: LimiterType,
     /// Accepted for compatibility; no effect (in elastic it applies to the
     /// gubernator type only).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttle_interval: Option<GoDuration>,
     /// elastic's gubernator-only dynamic limits: accepted only when not
     /// enabled.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dynamic_limits: Option<DynamicLimits>,
     /// elastic's gubernator-only classes: refused.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classes: Option<serde_json::Value>,
     /// elastic's gubernator-only default class: refused.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_class: Option<serde_json::Value>,
     /// elastic's gubernator-only class resolver: refused.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_resolver: Option<serde_json::Value>,
 }
 
@@ -83,50 +83,50 @@ fn default_max_buckets() -> usize {
 }
 
 /// Per-key settings; unset fields keep the top-level value.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Override {
     /// Refill rate for this key (> 0).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<f64>,
     /// Capacity for this key (>= 1).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burst: Option<u64>,
     /// Accepted for compatibility; no effect.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttle_interval: Option<GoDuration>,
     /// Accepted for compatibility; no effect (limits are always static here).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub static_only: Option<bool>,
     /// Accepted for compatibility; no effect (limits are always static here).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_dynamic: Option<bool>,
 }
 
 /// elastic's `dynamic_limits` section, accepted so that configurations
 /// written for elastic's processor load, as long as it is disabled.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DynamicLimits {
     /// Must be false (or absent).
     #[serde(default)]
     pub enabled: bool,
     /// Ignored.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_multiplier: Option<f64>,
     /// Ignored.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_window_multiplier: Option<f64>,
     /// Ignored.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_duration: Option<GoDuration>,
     /// Ignored.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_configurator: Option<String>,
 }
 
 /// What a token stands for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// One token per request.
@@ -150,7 +150,7 @@ impl Strategy {
 }
 
 /// What happens to a request over the limit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ThrottleBehavior {
     /// Refuse it at once with `RESOURCE_EXHAUSTED` / HTTP 429.
@@ -161,7 +161,7 @@ pub enum ThrottleBehavior {
 }
 
 /// elastic's limiter types.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LimiterType {
     /// In-memory buckets in this Collector.
@@ -174,6 +174,31 @@ pub enum LimiterType {
 /// A duration written the Go way (`"1s"`, `"250ms"`, `"1m30s"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GoDuration(pub Duration);
+
+/// Written back in the largest unit that keeps it exact (`"90s"`,
+/// `"1500ms"`), which parses to the same duration.
+impl Serialize for GoDuration {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let nanos = self.0.as_nanos();
+        let text = if nanos == 0 {
+            "0s".to_string()
+        } else {
+            let (per_unit, unit) = [
+                (3_600_000_000_000, "h"),
+                (60_000_000_000, "m"),
+                (1_000_000_000, "s"),
+                (1_000_000, "ms"),
+                (1_000, "us"),
+                (1, "ns"),
+            ]
+            .into_iter()
+            .find(|(per_unit, _)| nanos % per_unit == 0)
+            .unwrap_or((1, "ns"));
+            format!("{}{unit}", nanos / per_unit)
+        };
+        serializer.serialize_str(&text)
+    }
+}
 
 impl<'de> Deserialize<'de> for GoDuration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -34,8 +34,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use otelcol_rust_engine::{
-    parse_config, ConfigError, DataAccess, EffectHandler, InstanceFactory, Message, OtlpData,
-    PData, ProcessingError, Processor, ProcessorFactory, Signal, Stability,
+    effective_config, parse_config, ConfigError, DataAccess, EffectHandler, InstanceFactory,
+    Message, OtlpData, PData, ProcessingError, Processor, ProcessorFactory, Signal, Stability,
 };
 use stats::{Counter, METRICS};
 use tokio::time::Instant;
@@ -73,6 +73,8 @@ pub static FACTORY: ProcessorFactory = ProcessorFactory {
     readme: include_str!("README.md"),
     metrics: METRICS,
     create,
+    effective_config: effective_config::<Config>,
+    opaque_fields: &[],
 };
 
 /// The defaults. `rate` and `burst` have none (as in elastic's processor,
