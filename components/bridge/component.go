@@ -55,6 +55,9 @@ type Processor struct {
 	// attributesOnly: every processor reads only attribute maps, so Go
 	// sends only those (projection.go) instead of marshalling the batch.
 	attributesOnly bool
+	// logBodies: a processor also reads and replaces log bodies
+	// ("attributes_and_bodies"), so the projection of logs has them.
+	logBodies bool
 
 	telemetry *telemetry
 
@@ -109,7 +112,13 @@ func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Proces
 		stages[i].info, _ = LookupProcessor(stages[i].cfg.processorType)
 		p.needsAuth = p.needsAuth || stages[i].info.NeedsClientAuth
 		p.mutatesData = p.mutatesData || stages[i].info.MutatesData
-		p.attributesOnly = p.attributesOnly && stages[i].info.DataAccess == "attributes"
+		switch stages[i].info.DataAccess {
+		case "attributes":
+		case "attributes_and_bodies":
+			p.logBodies = true
+		default:
+			p.attributesOnly = false
+		}
 	}
 	resp := RustBridgeImpl{}.create(req)
 	if resp.error != "" {
@@ -252,7 +261,7 @@ func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	r := &request{ctx: ctx, proc: p, logs: ld}
 	if p.attributesOnly {
 		r.projection = getProjection()
-		r.projection.logs(ld)
+		r.projection.logs(ld, p.logBodies)
 		r.buf = r.projection.buf
 	} else {
 		buf, err := logsMarshaler.MarshalLogs(ld)

@@ -129,6 +129,16 @@ func applyEdits(list []byte, td ptrace.Traces, md pmetric.Metrics, ld plog.Logs,
 			if r.short {
 				break
 			}
+			if signal == signalLogs && t.kind == C.OTELCOL_RUST_TARGET_LOG_BODY {
+				body, ok := logBody(ld, t)
+				if !ok {
+					return outOfRange(t)
+				}
+				if err := applyBodyOps(r, body, nOps); err != nil {
+					return err
+				}
+				continue
+			}
 			var m pcommon.Map
 			var ok bool
 			switch signal {
@@ -205,6 +215,44 @@ func logMap(ld plog.Logs, t target) (pcommon.Map, bool) {
 		return sl.LogRecords().At(t.item).Attributes(), true
 	}
 	return pcommon.Map{}, false
+}
+
+// logBody is the body of the record a LOG_BODY target names.
+func logBody(ld plog.Logs, t target) (pcommon.Value, bool) {
+	rls := ld.ResourceLogs()
+	if t.resource >= rls.Len() {
+		return pcommon.Value{}, false
+	}
+	sls := rls.At(t.resource).ScopeLogs()
+	if t.scope >= sls.Len() {
+		return pcommon.Value{}, false
+	}
+	records := sls.At(t.scope).LogRecords()
+	if t.item >= records.Len() {
+		return pcommon.Value{}, false
+	}
+	return records.At(t.item).Body(), true
+}
+
+// applyBodyOps replays the operations of a body, a map of one entry: only
+// setting entry 0 (and skips) can occur.
+func applyBodyOps(r *editReader, body pcommon.Value, n int) error {
+	for i := 0; i < n && !r.short; i++ {
+		switch op := r.u8(); op {
+		case C.OTELCOL_RUST_EDIT_OP_SET_AT:
+			if index := r.u32(); index != 0 && !r.short {
+				return fmt.Errorf("edit list from Rust sets entry %d of a log body", index)
+			}
+			if err := readValue(r, body); err != nil {
+				return err
+			}
+		case C.OTELCOL_RUST_EDIT_OP_SKIP:
+			r.take(r.u32())
+		default:
+			return fmt.Errorf("edit list from Rust has operation %d on a log body", op)
+		}
+	}
+	return r.error()
 }
 
 func metricMap(md pmetric.Metrics, t target) (pcommon.Map, bool) {

@@ -226,8 +226,9 @@ func (w *projectionWriter) traces(td ptrace.Traces) {
 	}
 }
 
-// logs writes the projection of ld.
-func (w *projectionWriter) logs(ld plog.Logs) {
+// logs writes the projection of ld; with bodies, each record's body too
+// (field 5, written even when empty so that Rust sees every record's).
+func (w *projectionWriter) logs(ld plog.Logs, bodies bool) {
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
@@ -245,7 +246,13 @@ func (w *projectionWriter) logs(ld plog.Logs) {
 			records := sl.LogRecords()
 			for k := 0; k < records.Len(); k++ {
 				lr := w.open(2)
-				w.attributes(6, records.At(k).Attributes())
+				record := records.At(k)
+				if bodies {
+					body := w.open(5)
+					w.anyValue(record.Body())
+					w.close(body)
+				}
+				w.attributes(6, record.Attributes())
 				w.close(lr)
 			}
 			w.close(slAt)

@@ -165,6 +165,8 @@ pub const OTELCOL_RUST_TARGET_HISTOGRAM_DATA_POINT: u8 = 8;
 pub const OTELCOL_RUST_TARGET_EXPONENTIAL_HISTOGRAM_DATA_POINT: u8 = 9;
 /// Summary data point attributes.
 pub const OTELCOL_RUST_TARGET_SUMMARY_DATA_POINT: u8 = 10;
+/// A log record's body (a map of one entry: only `OP_SET_AT 0`).
+pub const OTELCOL_RUST_TARGET_LOG_BODY: u8 = 11;
 const _: () = {
     assert!(TargetKind::Resource as u8 == OTELCOL_RUST_TARGET_RESOURCE);
     assert!(TargetKind::Scope as u8 == OTELCOL_RUST_TARGET_SCOPE);
@@ -179,7 +181,15 @@ const _: () = {
             == OTELCOL_RUST_TARGET_EXPONENTIAL_HISTOGRAM_DATA_POINT
     );
     assert!(TargetKind::SummaryDataPoint as u8 == OTELCOL_RUST_TARGET_SUMMARY_DATA_POINT);
+    assert!(TargetKind::LogBody as u8 == OTELCOL_RUST_TARGET_LOG_BODY);
 };
+
+// What a request's data holds (`otelcol_rust_request_start`'s `projection`).
+
+/// Only the attribute maps of the batch.
+pub const OTELCOL_RUST_PROJECTION_ATTRIBUTES: u8 = 1;
+/// With `OTELCOL_RUST_PROJECTION_ATTRIBUTES`: the log bodies too.
+pub const OTELCOL_RUST_PROJECTION_LOG_BODIES: u8 = 2;
 
 /// How a request ended, or what the next consumer answered.
 #[repr(C)]

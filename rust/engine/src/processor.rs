@@ -65,6 +65,12 @@ pub enum DataAccess {
     /// for it ([`OtlpData::to_encoded`](crate::OtlpData::to_encoded), owned
     /// types) is an error.
     Attributes,
+    /// [`Attributes`](DataAccess::Attributes) and the body of every log
+    /// record, read and replaced through
+    /// [`OtlpData::edit_log_bodies`](crate::OtlpData::edit_log_bodies).
+    /// Bodies cross only for components with such a processor; for traces
+    /// and metrics this is the same as `Attributes`.
+    AttributesAndBodies,
     /// The whole batch, as OTLP.
     Full,
 }
@@ -74,6 +80,7 @@ impl DataAccess {
     pub fn as_str(self) -> &'static str {
         match self {
             DataAccess::Attributes => "attributes",
+            DataAccess::AttributesAndBodies => "attributes_and_bodies",
             DataAccess::Full => "full",
         }
     }

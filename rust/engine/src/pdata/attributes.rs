@@ -486,6 +486,38 @@ impl<'a> Attributes<'a> {
     }
 }
 
+/// The body of one log record, read and replaced as contrib's processors
+/// do with `LogRecord.Body()`. It is kept as a map of one entry (the body)
+/// so that a replaced body is an ordinary edit (`OP_SET_AT 0` on a
+/// `TargetKind::LogBody` target).
+#[derive(Debug)]
+pub struct LogBody<'m, 'a> {
+    pub(crate) attrs: &'m mut Attributes<'a>,
+}
+
+impl LogBody<'_, '_> {
+    /// The body (`Empty` when the record has none).
+    pub fn get(&self) -> ValueRef<'_> {
+        if self.attrs.is_empty() {
+            return ValueRef::Empty;
+        }
+        self.attrs.value(0)
+    }
+
+    /// Replaces the body. Setting the value it already has records
+    /// nothing.
+    pub fn set(&mut self, value: ValueRef<'_>) {
+        if !self.attrs.is_empty() {
+            self.attrs.set(0, value);
+        }
+    }
+
+    /// Whether this pass replaced the body.
+    pub fn is_changed(&self) -> bool {
+        self.attrs.is_changed()
+    }
+}
+
 pub(crate) fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
 }

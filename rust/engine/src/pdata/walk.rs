@@ -36,6 +36,8 @@ pub(crate) struct Child {
 pub(crate) struct Node {
     target: Option<TargetKind>,
     attrs_field: u32,
+    /// The field of the record's body (an `AnyValue`), 0 if none.
+    body_field: u32,
     children: &'static [Child],
 }
 
@@ -43,6 +45,7 @@ const fn leaf(kind: TargetKind, attrs_field: u32) -> Node {
     Node {
         target: Some(kind),
         attrs_field,
+        body_field: 0,
         children: &[],
     }
 }
@@ -51,6 +54,7 @@ const fn inner(children: &'static [Child]) -> Node {
     Node {
         target: None,
         attrs_field: 0,
+        body_field: 0,
         children,
     }
 }
@@ -67,6 +71,7 @@ static SPAN_LINK: Node = leaf(TargetKind::SpanLink, 4);
 static SPAN: Node = Node {
     target: Some(TargetKind::Span),
     attrs_field: 9,
+    body_field: 0,
     children: &[
         child(11, &SPAN_EVENT, Level::Sub),
         child(13, &SPAN_LINK, Level::Sub),
@@ -79,7 +84,15 @@ static RESOURCE_SPANS: Node = inner(&[
 ]);
 static TRACES_DATA: Node = inner(&[child(1, &RESOURCE_SPANS, Level::Resource)]);
 
-static LOG_RECORD: Node = leaf(TargetKind::LogRecord, 6);
+static LOG_RECORD: Node = Node {
+    target: Some(TargetKind::LogRecord),
+    attrs_field: 6,
+    body_field: LOG_BODY_FIELD,
+    children: &[],
+};
+
+/// `LogRecord.body`.
+pub(crate) const LOG_BODY_FIELD: u32 = 5;
 static SCOPE_LOGS: Node = inner(&[
     child(1, &SCOPE, Level::Same),
     child(2, &LOG_RECORD, Level::Item),
@@ -191,10 +204,13 @@ impl Path {
 type Kids<'a> = Vec<(usize, u32, &'a [u8])>;
 
 /// Finds every attribute map of an encoded batch, in target order, and
-/// records where its entries are.
+/// records where its entries are. With `bodies`, each log record's body
+/// is indexed too, as a map of one entry (an absent body is an empty
+/// value) right after the record's attributes.
 pub(crate) fn build_index(
     batch: &[u8],
     signal: Signal,
+    bodies: bool,
     index: &mut AttrIndex,
 ) -> Result<(), WireError> {
     let mut kids: Vec<Kids<'_>> = Vec::new();
@@ -204,17 +220,20 @@ pub(crate) fn build_index(
         root(signal),
         Path::default(),
         0,
+        bodies,
         &mut kids,
         index,
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn visit<'a>(
     batch: &'a [u8],
     msg: &'a [u8],
     node: &'static Node,
     path: Path,
     depth: usize,
+    bodies: bool,
     kids_by_depth: &mut Vec<Kids<'a>>,
     index: &mut AttrIndex,
 ) -> Result<(), WireError> {
@@ -227,9 +246,14 @@ fn visit<'a>(
         .target
         .map(|kind| index.open_map(path.target(kind), node.attrs_field));
     let mut counters = [0u32; 5];
+    let mut body: &[u8] = &[];
     for field in wire::fields(msg) {
         let field = field?;
-        if map.is_some() && field.number == node.attrs_field {
+        if bodies && node.body_field != 0 && field.number == node.body_field {
+            // Go writes the body once; a repeated one (which protobuf
+            // would merge) is taken as its last occurrence.
+            body = wire::expect_len(field.value, "log body with a wrong wire type")?;
+        } else if map.is_some() && field.number == node.attrs_field {
             let kv = wire::expect_len(field.value, "attribute with a wrong wire type")?;
             let (key, value) = split_key_value(kv)?;
             index.push_entry(RawEntry {
@@ -245,6 +269,14 @@ fn visit<'a>(
     if let Some(map) = map {
         index.close_map(map);
     }
+    if bodies && node.body_field != 0 {
+        let map = index.open_map(path.target(TargetKind::LogBody), node.body_field);
+        index.push_entry(RawEntry {
+            key: Span::default(),
+            value: Span::of(batch, body),
+        });
+        index.close_map(map);
+    }
     // Children in target order, whatever the field order was.
     kids.sort_by_key(|(ci, idx, _)| (*ci, *idx));
     for &(ci, idx, payload) in &kids {
@@ -255,6 +287,7 @@ fn visit<'a>(
             c.node,
             path.descend(c.level, idx, c.node.target),
             depth + 1,
+            bodies,
             kids_by_depth,
             index,
         )?;
@@ -290,7 +323,11 @@ fn splice_node(
     let replacement = node
         .target
         .and_then(|k| finals.get(&path.target(k).sort_key()));
+    let body = (node.body_field != 0)
+        .then(|| finals.get(&path.target(TargetKind::LogBody).sort_key()))
+        .flatten();
     let mut replaced = false;
+    let mut body_replaced = false;
     let mut counters = [0u32; 5];
     let mut tmp = Vec::new();
     for field in wire::fields(msg) {
@@ -300,6 +337,15 @@ fn splice_node(
                 if !replaced {
                     out.extend_from_slice(new_attrs);
                     replaced = true;
+                }
+                continue;
+            }
+        }
+        if let Some(new_body) = body {
+            if field.number == node.body_field {
+                if !body_replaced {
+                    out.extend_from_slice(new_body);
+                    body_replaced = true;
                 }
                 continue;
             }
@@ -318,6 +364,9 @@ fn splice_node(
     }
     if let (Some(new_attrs), false) = (replacement, replaced) {
         out.extend_from_slice(new_attrs);
+    }
+    if let (Some(new_body), false) = (body, body_replaced) {
+        out.extend_from_slice(new_body);
     }
     Ok(())
 }
