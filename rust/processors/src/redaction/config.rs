@@ -1,0 +1,251 @@
+//! Configuration of `rust_redaction`: contrib `redactionprocessor`
+//! v0.161.0's configuration, field for field.
+//!
+//! A section written for contrib loads unchanged. Two of contrib's
+//! features are not in this processor yet, the database sanitizer
+//! (DataDog's SQL, Redis, Memcached and JSON obfuscators) and the URL
+//! sanitizer: their fields are accepted, but enabling one is refused with
+//! the path of the `enabled` field, never silently ignored.
+//!
+//! Checks run in contrib's order, so the first complaint is the one the Go
+//! processor would give: the HMAC key, then the pattern lists in the order
+//! `newRedaction` compiles them (`ignored_key_patterns`, `blocked_values`,
+//! `blocked_key_patterns`, `allowed_values`).
+
+use std::collections::HashSet;
+
+use otelcol_rust_engine::ConfigError;
+use serde::{Deserialize, Deserializer};
+
+use super::hash::Hasher;
+use super::patterns::{mask_all_regex, BlockedValues, PatternSet};
+use super::redact::{Redactor, Summary};
+
+/// The processor's configuration section.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Keep every key: only values are checked.
+    #[serde(deserialize_with = "or_default")]
+    pub allow_all_keys: bool,
+    /// The keys kept; every other key (not ignored) is removed. Empty
+    /// removes every key unless `allow_all_keys`.
+    #[serde(deserialize_with = "or_default")]
+    pub allowed_keys: Vec<String>,
+    /// Keys whose value is masked (or hashed) whole.
+    #[serde(deserialize_with = "or_default")]
+    pub blocked_key_patterns: Vec<String>,
+    /// `md5`, `sha1`, `sha3`, `hmac-sha256`, `hmac-sha512` (any case), or
+    /// empty for the `****` mask.
+    #[serde(deserialize_with = "or_default")]
+    pub hash_function: String,
+    /// The HMAC key, at least 32 bytes for hmac-sha256 and 64 for
+    /// hmac-sha512.
+    #[serde(deserialize_with = "or_default")]
+    pub hmac_key: String,
+    /// Keys left as they are, kept even when not allowed.
+    #[serde(deserialize_with = "or_default")]
+    pub ignored_keys: Vec<String>,
+    /// Patterns of keys left as they are.
+    #[serde(deserialize_with = "or_default")]
+    pub ignored_key_patterns: Vec<String>,
+    /// Check values of every type through their string form, not only
+    /// strings.
+    #[serde(deserialize_with = "or_default")]
+    pub redact_all_types: bool,
+    /// Patterns masked (or hashed) wherever they match in a value.
+    #[serde(deserialize_with = "or_default")]
+    pub blocked_values: Vec<String>,
+    /// Patterns that leave a value they match untouched.
+    #[serde(deserialize_with = "or_default")]
+    pub allowed_values: Vec<String>,
+    /// Contrib's database sanitizer: not supported yet.
+    #[serde(deserialize_with = "or_default")]
+    pub db_sanitizer: DbSanitizerConfig,
+    /// `debug`, `info`; anything else writes no summary attributes.
+    #[serde(deserialize_with = "or_default")]
+    pub summary: String,
+    /// Contrib's URL sanitizer: not supported yet.
+    #[serde(deserialize_with = "or_default")]
+    pub url_sanitizer: UrlSanitizerConfig,
+}
+
+/// `db_sanitizer`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DbSanitizerConfig {
+    #[serde(deserialize_with = "or_default")]
+    pub sql: DbSection,
+    #[serde(deserialize_with = "or_default")]
+    pub redis: DbSection,
+    #[serde(deserialize_with = "or_default")]
+    pub valkey: DbSection,
+    #[serde(deserialize_with = "or_default")]
+    pub memcached: DbSection,
+    #[serde(deserialize_with = "or_default")]
+    pub mongo: DbSection,
+    #[serde(deserialize_with = "or_default")]
+    pub opensearch: DbSection,
+    #[serde(deserialize_with = "or_default")]
+    pub es: DbSection,
+    pub sanitize_span_name: Option<bool>,
+}
+
+/// One obfuscator of `db_sanitizer`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DbSection {
+    #[serde(deserialize_with = "or_default")]
+    pub enabled: bool,
+    #[serde(deserialize_with = "or_default")]
+    pub attributes: Vec<String>,
+}
+
+/// `url_sanitizer`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UrlSanitizerConfig {
+    #[serde(deserialize_with = "or_default")]
+    pub enabled: bool,
+    #[serde(deserialize_with = "or_default")]
+    pub attributes: Vec<String>,
+    pub sanitize_span_name: Option<bool>,
+}
+
+/// A YAML key with no value (`allowed_keys:`) arrives as JSON `null`;
+/// mapstructure leaves the Go field at its zero value, and so does this.
+fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// The keys contrib adds to `allowed_keys`, so that a second pass keeps
+/// the summary of the first. `redaction.allowed.*` and the body summary
+/// are not among them (contrib's choice, reproduced).
+pub(crate) const SUMMARY_ALLOW_LIST: [&str; 5] = [
+    "redaction.redacted.keys",
+    "redaction.redacted.count",
+    "redaction.masked.keys",
+    "redaction.masked.count",
+    "redaction.ignored.count",
+];
+
+impl Config {
+    /// Checks the configuration and compiles it.
+    pub(crate) fn compile(&self) -> Result<Redactor, ConfigError> {
+        self.check_unsupported()?;
+        let hasher = self.hasher()?;
+        let ignored_key_patterns =
+            PatternSet::compile("ignored_key_patterns", &self.ignored_key_patterns)?;
+        let blocked_values = BlockedValues::compile("blocked_values", &self.blocked_values)?;
+        let blocked_key_patterns =
+            PatternSet::compile("blocked_key_patterns", &self.blocked_key_patterns)?;
+        let allowed_values = PatternSet::compile("allowed_values", &self.allowed_values)?;
+        let mut allowed_keys: HashSet<Box<[u8]>> = self
+            .allowed_keys
+            .iter()
+            .map(|k| k.as_bytes().into())
+            .collect();
+        allowed_keys.extend(SUMMARY_ALLOW_LIST.iter().map(|k| k.as_bytes().into()));
+        Ok(Redactor {
+            allow_all_keys: self.allow_all_keys,
+            allowed_keys,
+            ignored_keys: self
+                .ignored_keys
+                .iter()
+                .map(|k| k.as_bytes().into())
+                .collect(),
+            ignored_key_patterns,
+            blocked_key_patterns,
+            blocked_values,
+            allowed_values,
+            hasher,
+            redact_all_types: self.redact_all_types,
+            summary: match self.summary.as_str() {
+                "debug" => Summary::Debug,
+                "info" => Summary::Info,
+                // Contrib compares exactly: "DEBUG", "silent", "" and
+                // anything else write nothing.
+                _ => Summary::Silent,
+            },
+            mask_all: mask_all_regex(),
+        })
+    }
+
+    fn check_unsupported(&self) -> Result<(), ConfigError> {
+        let db = &self.db_sanitizer;
+        for (name, section) in [
+            ("sql", &db.sql),
+            ("redis", &db.redis),
+            ("valkey", &db.valkey),
+            ("memcached", &db.memcached),
+            ("mongo", &db.mongo),
+            ("opensearch", &db.opensearch),
+            ("es", &db.es),
+        ] {
+            if section.enabled {
+                return Err(ConfigError::at(
+                    format!("db_sanitizer.{name}.enabled"),
+                    "database sanitization is not supported by rust_redaction yet: \
+                     use contrib's redaction processor for it, or set this to false",
+                ));
+            }
+        }
+        if self.url_sanitizer.enabled {
+            return Err(ConfigError::at(
+                "url_sanitizer.enabled",
+                "URL sanitization is not supported by rust_redaction yet: \
+                 use contrib's redaction processor for it, or set this to false",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `hash_function` and `hmac_key`, checked as contrib's `UnmarshalText`
+    /// and `Validate` check them.
+    fn hasher(&self) -> Result<Hasher, ConfigError> {
+        let name = self.hash_function.to_lowercase();
+        let hasher = match name.as_str() {
+            "" => return Ok(Hasher::None),
+            "md5" => Hasher::Md5,
+            "sha1" => Hasher::Sha1,
+            "sha3" => Hasher::Sha3,
+            "hmac-sha256" | "hmac-sha512" => {
+                let key = self.hmac_key.as_bytes();
+                if key.is_empty() {
+                    return Err(ConfigError::at(
+                        "hmac_key",
+                        format!("hmac_key must not be empty when hash_function is {name:?}"),
+                    ));
+                }
+                let min = if name == "hmac-sha256" { 32 } else { 64 };
+                if key.len() < min {
+                    return Err(ConfigError::at(
+                        "hmac_key",
+                        format!(
+                            "hmac_key must be at least {min} bytes long for {name:?}, got {} bytes",
+                            key.len()
+                        ),
+                    ));
+                }
+                if name == "hmac-sha256" {
+                    Hasher::hmac_sha256(key)
+                } else {
+                    Hasher::hmac_sha512(key)
+                }
+            }
+            _ => {
+                return Err(ConfigError::at(
+                    "hash_function",
+                    format!(
+                        "unknown HashFunction {name}, allowed functions are sha1, sha3, md5, hmac-sha256 and hmac-sha512"
+                    ),
+                ))
+            }
+        };
+        Ok(hasher)
+    }
+}
