@@ -129,7 +129,7 @@ func pipelines() []pipeline {
 		add("rust_attributes, changes nothing", "rust_attributes", noMatch, 1)
 		if batch == 1000 {
 			for _, r := range []struct{ name, typ string }{
-				{"no processor, sensitive data", ""},
+				{"no processor, redaction data", ""},
 				{"redaction (contrib)", "redaction"},
 				{"rust_redaction", "rust_redaction"},
 			} {
@@ -543,7 +543,7 @@ func run(o options) error {
 	}
 	var report strings.Builder
 	w := io.MultiWriter(os.Stdout, &report)
-	fmt.Fprintf(w, "# otelcol-rust load test\n\n%s, %d clients, OTLP/gRPC traces, 7 attributes per span (9 for \"sensitive data\", a third of them values the ten redaction patterns match), exporter debug (basic);\n"+
+	fmt.Fprintf(w, "# otelcol-rust load test\n\n%s, %d clients, OTLP/gRPC traces, 7 attributes per span (9 for \"redaction data\", a third of them values the ten redaction patterns match), exporter debug (basic);\n"+
 		"collector CPU from /proc over %s after %s of warm-up at a fixed offered rate, median of %d interleaved rounds.\n\n",
 		machine(), o.clients, o.duration, o.warmup, o.rounds)
 
@@ -589,7 +589,7 @@ func run(o options) error {
 		baseName, contribName := "no processor"+batch, "attributes (contrib)"+batch
 		switch {
 		case p.sensitive:
-			baseName, contribName = "no processor, sensitive data"+batch, "redaction (contrib)"+batch
+			baseName, contribName = "no processor, redaction data"+batch, "redaction (contrib)"+batch
 		case strings.HasPrefix(p.name, "3 x"):
 			contribName = "3 x attributes (contrib)" + batch
 		}

@@ -249,3 +249,105 @@ impl Config {
         Ok(hasher)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use otelcol_rust_engine::parse_config;
+    use serde_json::json;
+
+    use super::*;
+
+    fn check(value: serde_json::Value) -> Result<Redactor, ConfigError> {
+        parse_config::<Config>(&value)?.compile()
+    }
+
+    fn error(value: serde_json::Value) -> ConfigError {
+        check(value).expect_err("refused")
+    }
+
+    #[test]
+    fn contrib_defaults_and_empty_values_load() {
+        assert!(check(json!({})).is_ok());
+        assert!(check(json!({
+            "allowed_keys": null, "summary": null, "db_sanitizer": null,
+            "url_sanitizer": {"attributes": null, "sanitize_span_name": null},
+        }))
+        .is_ok());
+        assert!(check((super::super::FACTORY.example_config)()).is_ok());
+        assert!(check((super::super::FACTORY.default_config)()).is_ok());
+    }
+
+    #[test]
+    fn hash_functions_as_contrib_names_them() {
+        for name in ["md5", "MD5", "Sha1", "sha3", "", "SHA3"] {
+            assert!(check(json!({"hash_function": name})).is_ok(), "{name}");
+        }
+        let err = error(json!({"hash_function": "Sha256"}));
+        assert_eq!(err.path, "hash_function");
+        assert_eq!(
+            err.message,
+            "unknown HashFunction sha256, allowed functions are sha1, sha3, md5, hmac-sha256 and hmac-sha512"
+        );
+    }
+
+    #[test]
+    fn hmac_keys_are_checked_as_contrib_validates_them() {
+        let err = error(json!({"hash_function": "hmac-sha256"}));
+        assert_eq!(
+            err.to_string(),
+            "hmac_key: hmac_key must not be empty when hash_function is \"hmac-sha256\""
+        );
+        let err = error(json!({"hash_function": "hmac-sha512", "hmac_key": "short"}));
+        assert_eq!(
+            err.message,
+            "hmac_key must be at least 64 bytes long for \"hmac-sha512\", got 5 bytes"
+        );
+        assert!(check(json!({"hash_function": "HMAC-SHA256", "hmac_key": "k".repeat(32)})).is_ok());
+    }
+
+    #[test]
+    fn patterns_fail_in_contribs_order_with_their_path() {
+        let err = error(json!({"blocked_values": ["("], "ignored_key_patterns": ["["]}));
+        assert_eq!(err.path, "ignored_key_patterns[0]");
+        let err = error(json!({"blocked_values": ["ok", "("], "allowed_values": ["["]}));
+        assert_eq!(err.path, "blocked_values[1]");
+        assert!(err.message.starts_with("error compiling regex in list:"), "{err}");
+        let err = error(json!({"blocked_key_patterns": ["("]}));
+        assert_eq!(err.path, "blocked_key_patterns[0]");
+        let err = error(json!({"allowed_values": ["a{2,1}"]}));
+        assert_eq!(err.path, "allowed_values[0]");
+        assert!(check(json!({"blocked_key_patterns": ["(?<name>x)"], "summary": "verbose"})).is_ok());
+    }
+
+    #[test]
+    fn unknown_and_unsupported_fields_are_refused_with_their_path() {
+        let err = error(json!({"unknown_field": 1}));
+        assert!(err.message.contains("unknown field `unknown_field`"), "{err}");
+        let err = error(json!({"db_sanitizer": {"allow_fallback_without_system": true}}));
+        assert_eq!(err.path, "db_sanitizer.allow_fallback_without_system");
+        for section in ["sql", "redis", "valkey", "memcached", "mongo", "opensearch", "es"] {
+            let err = error(json!({"db_sanitizer": {section: {"enabled": true}}}));
+            assert_eq!(err.path, format!("db_sanitizer.{section}.enabled"));
+            assert!(err.message.contains("not supported"), "{err}");
+        }
+        let err = error(json!({"url_sanitizer": {"enabled": true, "attributes": ["http.url"]}}));
+        assert_eq!(err.path, "url_sanitizer.enabled");
+        // Disabled sanitizers, with their other fields, load.
+        assert!(check(json!({
+            "url_sanitizer": {"enabled": false, "attributes": ["http.url"], "sanitize_span_name": false},
+            "db_sanitizer": {"sql": {"enabled": false, "attributes": ["db.statement"]}, "sanitize_span_name": true},
+        }))
+        .is_ok());
+    }
+
+    #[test]
+    fn the_summary_keys_are_allowed_and_levels_are_exact() {
+        let r = check(json!({"summary": "DEBUG"})).unwrap();
+        assert_eq!(r.summary, Summary::Silent);
+        assert_eq!(check(json!({"summary": "info"})).unwrap().summary, Summary::Info);
+        for k in SUMMARY_ALLOW_LIST {
+            assert!(r.allowed_keys.contains(k.as_bytes()));
+        }
+        assert!(!r.allowed_keys.contains(&b"redaction.allowed.keys"[..]));
+    }
+}
