@@ -55,9 +55,10 @@ type Processor struct {
 	// attributesOnly: every processor reads only attribute maps, so Go
 	// sends only those (projection.go) instead of marshalling the batch.
 	attributesOnly bool
-	// logBodies: a processor also reads and replaces log bodies
-	// ("attributes_and_bodies"), so the projection of logs has them.
-	logBodies bool
+	// recordFields: a processor also reads and replaces log bodies and
+	// span names ("attributes_and_record_fields"), so the projection has
+	// them.
+	recordFields bool
 
 	telemetry *telemetry
 
@@ -114,8 +115,8 @@ func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Proces
 		p.mutatesData = p.mutatesData || stages[i].info.MutatesData
 		switch stages[i].info.DataAccess {
 		case "attributes":
-		case "attributes_and_bodies":
-			p.logBodies = true
+		case "attributes_and_record_fields":
+			p.recordFields = true
 		default:
 			p.attributesOnly = false
 		}
@@ -221,7 +222,7 @@ func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 	r := &request{ctx: ctx, proc: p, traces: td}
 	if p.attributesOnly {
 		r.projection = getProjection()
-		r.projection.traces(td)
+		r.projection.traces(td, p.recordFields)
 		r.buf = r.projection.buf
 	} else {
 		buf, err := tracesMarshaler.MarshalTraces(td)
@@ -261,7 +262,7 @@ func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	r := &request{ctx: ctx, proc: p, logs: ld}
 	if p.attributesOnly {
 		r.projection = getProjection()
-		r.projection.logs(ld, p.logBodies)
+		r.projection.logs(ld, p.recordFields)
 		r.buf = r.projection.buf
 	} else {
 		buf, err := logsMarshaler.MarshalLogs(ld)

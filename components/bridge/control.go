@@ -134,7 +134,7 @@ type RegisteredProcessor struct {
 	MutatesData     bool
 	NeedsClientAuth bool
 	// DataAccess is what of a batch it reads: "attributes" (Go sends only
-	// the attribute maps), "attributes_and_bodies" (and the log bodies) or
+	// the attribute maps), "attributes_and_record_fields" (and the log bodies) or
 	// "full".
 	DataAccess        string
 	DefaultConfigJSON string

@@ -134,7 +134,17 @@ func applyEdits(list []byte, td ptrace.Traces, md pmetric.Metrics, ld plog.Logs,
 				if !ok {
 					return outOfRange(t)
 				}
-				if err := applyBodyOps(r, body, nOps); err != nil {
+				if err := applyFieldOps(r, nOps, func() error { return readValue(r, body) }); err != nil {
+					return err
+				}
+				continue
+			}
+			if signal == signalTraces && t.kind == C.OTELCOL_RUST_TARGET_SPAN_NAME {
+				span, ok := spanOf(td, t)
+				if !ok {
+					return outOfRange(t)
+				}
+				if err := applyFieldOps(r, nOps, func() error { return readName(r, span) }); err != nil {
 					return err
 				}
 				continue
@@ -234,22 +244,51 @@ func logBody(ld plog.Logs, t target) (pcommon.Value, bool) {
 	return records.At(t.item).Body(), true
 }
 
-// applyBodyOps replays the operations of a body, a map of one entry: only
-// setting entry 0 (and skips) can occur.
-func applyBodyOps(r *editReader, body pcommon.Value, n int) error {
+// spanOf is the span a SPAN_NAME target names.
+func spanOf(td ptrace.Traces, t target) (ptrace.Span, bool) {
+	rss := td.ResourceSpans()
+	if t.resource >= rss.Len() {
+		return ptrace.Span{}, false
+	}
+	sss := rss.At(t.resource).ScopeSpans()
+	if t.scope >= sss.Len() {
+		return ptrace.Span{}, false
+	}
+	spans := sss.At(t.scope).Spans()
+	if t.item >= spans.Len() {
+		return ptrace.Span{}, false
+	}
+	return spans.At(t.item), true
+}
+
+// readName reads a span name (a string value) into span.
+func readName(r *editReader, span ptrace.Span) error {
+	if tag := r.u8(); tag != C.OTELCOL_RUST_EDIT_VALUE_STR {
+		return fmt.Errorf("edit list from Rust sets a span name to a value of type %d", tag)
+	}
+	if b := r.bytes(); !r.short {
+		span.SetName(r.str(b))
+	}
+	return r.error()
+}
+
+// applyFieldOps replays the operations on a record field (a log body, a
+// span name), a map of one entry: only setting entry 0, with set, and
+// skips can occur.
+func applyFieldOps(r *editReader, n int, set func() error) error {
 	for i := 0; i < n && !r.short; i++ {
 		switch op := r.u8(); op {
 		case C.OTELCOL_RUST_EDIT_OP_SET_AT:
 			if index := r.u32(); index != 0 && !r.short {
-				return fmt.Errorf("edit list from Rust sets entry %d of a log body", index)
+				return fmt.Errorf("edit list from Rust sets entry %d of a record field", index)
 			}
-			if err := readValue(r, body); err != nil {
+			if err := set(); err != nil {
 				return err
 			}
 		case C.OTELCOL_RUST_EDIT_OP_SKIP:
 			r.take(r.u32())
 		default:
-			return fmt.Errorf("edit list from Rust has operation %d on a log body", op)
+			return fmt.Errorf("edit list from Rust has operation %d on a record field", op)
 		}
 	}
 	return r.error()

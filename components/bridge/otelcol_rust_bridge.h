@@ -163,11 +163,15 @@
 // A log record's body (a map of one entry: only `OP_SET_AT 0`).
 #define OTELCOL_RUST_TARGET_LOG_BODY 11
 
+// A span's name (a map of one entry: only `OP_SET_AT 0` with a string).
+#define OTELCOL_RUST_TARGET_SPAN_NAME 12
+
 // Only the attribute maps of the batch.
 #define OTELCOL_RUST_PROJECTION_ATTRIBUTES 1
 
-// With `OTELCOL_RUST_PROJECTION_ATTRIBUTES`: the log bodies too.
-#define OTELCOL_RUST_PROJECTION_LOG_BODIES 2
+// With `OTELCOL_RUST_PROJECTION_ATTRIBUTES`: the record fields too (log
+// bodies, span names and kinds).
+#define OTELCOL_RUST_PROJECTION_RECORD_FIELDS 2
 
 // The buffer has a span context.
 #define OTELCOL_RUST_CONTEXT_HAS_SPAN 1
@@ -385,8 +389,8 @@ void otelcol_rust_stage_outcomes_free(OtelcolRustStageOutcome *outcomes, size_t 
 // ends. `projection` says what `data` holds: 0, the batch;
 // `OTELCOL_RUST_PROJECTION_ATTRIBUTES`, only its attribute maps (the
 // component's processors read nothing else); with
-// `OTELCOL_RUST_PROJECTION_LOG_BODIES` too, the log records' bodies as
-// well.
+// `OTELCOL_RUST_PROJECTION_RECORD_FIELDS` too, the log records' bodies and
+// the spans' names and kinds as well.
 //
 // # Safety
 // `data..data+len` must stay readable and unchanged until the request

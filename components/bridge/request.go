@@ -113,8 +113,8 @@ func (p *Processor) run(r *request) error {
 	projection := C.uint8_t(0)
 	if r.projection != nil {
 		projection = C.OTELCOL_RUST_PROJECTION_ATTRIBUTES
-		if p.logBodies && p.signal == signalLogs {
-			projection |= C.OTELCOL_RUST_PROJECTION_LOG_BODIES
+		if p.recordFields {
+			projection |= C.OTELCOL_RUST_PROJECTION_RECORD_FIELDS
 		}
 	}
 	step := C.otelcol_rust_request_start(C.uint64_t(p.handle), C.uint64_t(r.id), C.uint8_t(p.signal),

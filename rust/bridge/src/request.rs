@@ -42,7 +42,7 @@ use otelcol_rust_engine::{
 use crate::abi::{
     OtelcolRustError, OtelcolRustStep, OTELCOL_RUST_FORM_EDITS, OTELCOL_RUST_FORM_ENCODED,
     OTELCOL_RUST_FORM_ORIGINAL, OTELCOL_RUST_PROJECTION_ATTRIBUTES,
-    OTELCOL_RUST_PROJECTION_LOG_BODIES, OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT,
+    OTELCOL_RUST_PROJECTION_RECORD_FIELDS, OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT,
     OTELCOL_RUST_STEP_PENDING, OTELCOL_RUST_WAKE_REQUEST,
 };
 use crate::buffer::{go_bytes, release_buffer, BufferLease};
@@ -324,8 +324,8 @@ fn contained(what: &str, f: impl FnOnce() -> OtelcolRustStep) -> OtelcolRustStep
 /// ends. `projection` says what `data` holds: 0, the batch;
 /// `OTELCOL_RUST_PROJECTION_ATTRIBUTES`, only its attribute maps (the
 /// component's processors read nothing else); with
-/// `OTELCOL_RUST_PROJECTION_LOG_BODIES` too, the log records' bodies as
-/// well.
+/// `OTELCOL_RUST_PROJECTION_RECORD_FIELDS` too, the log records' bodies and
+/// the spans' names and kinds as well.
 ///
 /// # Safety
 /// `data..data+len` must stay readable and unchanged until the request
@@ -399,8 +399,8 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
         let bytes = unsafe { go_bytes(data, len, lease.clone()) };
         let otlp = if projection & OTELCOL_RUST_PROJECTION_ATTRIBUTES == 0 {
             OtlpData::from_original(signal, bytes)
-        } else if projection & OTELCOL_RUST_PROJECTION_LOG_BODIES != 0 {
-            OtlpData::from_attributes_and_bodies_of_original(signal, bytes)
+        } else if projection & OTELCOL_RUST_PROJECTION_RECORD_FIELDS != 0 {
+            OtlpData::from_attributes_and_record_fields_of_original(signal, bytes)
         } else {
             OtlpData::from_attributes_of_original(signal, bytes)
         };

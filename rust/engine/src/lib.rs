@@ -45,7 +45,7 @@ pub use error::{DownstreamError, ForeignError, GrpcCode, ProcessingError, Status
 pub use message::{ControlMsg, Message};
 pub use pdata::{
     edit_format, wire, Attributes, LogBody, OtlpData, Outgoing, RawAnyValue, Select, Signal,
-    Target, TargetKind, Value, ValueRef,
+    SpanName, Target, TargetKind, Value, ValueRef,
 };
 pub use processor::{
     DataAccess, InstanceFactory, MetricDescriptor, Processor, ProcessorFactory, Stability,

@@ -70,7 +70,7 @@ pub enum DataAccess {
     /// [`OtlpData::edit_log_bodies`](crate::OtlpData::edit_log_bodies).
     /// Bodies cross only for components with such a processor; for traces
     /// and metrics this is the same as `Attributes`.
-    AttributesAndBodies,
+    AttributesAndRecordFields,
     /// The whole batch, as OTLP.
     Full,
 }
@@ -80,7 +80,7 @@ impl DataAccess {
     pub fn as_str(self) -> &'static str {
         match self {
             DataAccess::Attributes => "attributes",
-            DataAccess::AttributesAndBodies => "attributes_and_bodies",
+            DataAccess::AttributesAndRecordFields => "attributes_and_record_fields",
             DataAccess::Full => "full",
         }
     }

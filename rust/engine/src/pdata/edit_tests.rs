@@ -859,8 +859,83 @@ fn log_bodies_are_read_replaced_and_spliced() {
     // Bodies of an attributes-only projection are not there to edit.
     let mut projected = OtlpData::from_attributes_of_original(Signal::Logs, bytes.clone());
     assert!(projected.edit_log_bodies(|_, _| {}).is_err());
-    let mut with_bodies = OtlpData::from_attributes_and_bodies_of_original(Signal::Logs, bytes);
+    let mut with_bodies =
+        OtlpData::from_attributes_and_record_fields_of_original(Signal::Logs, bytes);
     let mut n = 0;
     with_bodies.edit_log_bodies(|_, _| n += 1).unwrap();
     assert_eq!(n, 3);
+}
+
+#[test]
+fn span_names_and_kinds_are_read_renamed_and_spliced() {
+    let span = |name: &str, kind: span::SpanKind| Span {
+        name: name.into(),
+        kind: kind as i32,
+        events: vec![span::Event {
+            name: "e".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let traces = TracesData {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: vec![
+                    span("/users/123", span::SpanKind::Server),
+                    span("", span::SpanKind::Unspecified),
+                    span("GET /x", span::SpanKind::Client),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let bytes = Bytes::from(traces.encode_to_vec());
+    let mut data = OtlpData::from_original(Signal::Traces, bytes.clone());
+    let mut seen = Vec::new();
+    data.edit_span_names(|t, name| {
+        assert_eq!(t.kind, TargetKind::SpanName);
+        seen.push((t.item, name.get().to_vec(), name.kind()));
+        if t.item == 0 {
+            name.set(b"/users/*");
+        }
+        if t.item == 2 {
+            name.set(b"GET /x");
+        }
+    })
+    .unwrap();
+    assert_eq!(
+        seen,
+        vec![
+            (0, b"/users/123".to_vec(), 2),
+            (1, vec![], 0),
+            (2, b"GET /x".to_vec(), 3),
+        ]
+    );
+    let mut want = traces.clone();
+    want.resource_spans[0].scope_spans[0].spans[0].name = "/users/*".into();
+    let spliced = TracesData::decode(data.to_encoded().unwrap().as_ref()).unwrap();
+    assert_eq!(spliced, want);
+    let Outgoing::Edits(list) = data.outgoing(true).unwrap() else {
+        panic!("edits expected")
+    };
+    let mut expected = Vec::new();
+    put_u32(&mut expected, 1);
+    target(TargetKind::SpanName, 0, 0, 0, 0).write(&mut expected);
+    put_u32(&mut expected, 1);
+    expected.push(edit_format::OP_SET_AT);
+    put_u32(&mut expected, 0);
+    expected.push(edit_format::VALUE_STR);
+    put_u32(&mut expected, 8);
+    expected.extend_from_slice(b"/users/*");
+    assert_eq!(&*list, &expected[..]);
+
+    // Attribute passes see neither names nor bodies; an attributes-only
+    // projection has no names to edit.
+    let mut kinds = Vec::new();
+    data.visit_attributes(Select::ALL, |t, _| kinds.push(t.kind))
+        .unwrap();
+    assert!(!kinds.contains(&TargetKind::SpanName), "{kinds:?}");
+    let mut projected = OtlpData::from_attributes_of_original(Signal::Traces, bytes);
+    assert!(projected.edit_span_names(|_, _| {}).is_err());
 }

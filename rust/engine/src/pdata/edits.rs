@@ -23,9 +23,10 @@
 //! ```
 //!
 //! A `TargetKind::LogBody` target is a log record's body seen as a map of
-//! one entry (its key empty): its only operation is `OP_SET_AT 0`, which
-//! replaces the body. Bodies are in the list only for processors that
-//! declared `DataAccess::AttributesAndBodies`.
+//! one entry: its only operation is `OP_SET_AT 0`, which replaces the
+//! body. A `TargetKind::SpanName` target is a span's name, the same way
+//! (`OP_SET_AT 0` with a string). They are in the list only for
+//! processors that declared `DataAccess::AttributesAndRecordFields`.
 //!
 //! A target names one attribute map: `resource` is the index in
 //! `ResourceSpans`/`ResourceLogs`/`ResourceMetrics`, `scope` the index of
@@ -98,6 +99,8 @@ pub enum TargetKind {
     SummaryDataPoint = 10,
     /// `LogRecord.body`, as a map of one entry with an empty key.
     LogBody = 11,
+    /// `Span.name`, as a map of one entry (a string).
+    SpanName = 12,
 }
 
 impl TargetKind {
@@ -184,6 +187,8 @@ impl Select {
     pub const ALL: Select = Select(31);
     /// Log bodies (only through `OtlpData::edit_log_bodies`).
     pub(crate) const LOG_BODIES: Select = Select(32);
+    /// Span names (only through `OtlpData::edit_span_names`).
+    pub(crate) const SPAN_NAMES: Select = Select(64);
 
     /// Both selections.
     pub const fn union(self, other: Select) -> Select {
@@ -198,6 +203,7 @@ impl Select {
             TargetKind::SpanEvent => Self::SPAN_EVENTS,
             TargetKind::SpanLink => Self::SPAN_LINKS,
             TargetKind::LogBody => Self::LOG_BODIES,
+            TargetKind::SpanName => Self::SPAN_NAMES,
             _ => Self::RECORDS,
         };
         self.0 & bit.0 != 0

@@ -24,7 +24,7 @@ use std::sync::Mutex;
 
 use super::attributes::{put_u32, Attributes, EditArena, MapState, RawEntry};
 use super::edits::{Select, Target, TargetKind};
-use super::value::put_key_value;
+use super::value::{put_key_value, ValueRef};
 use super::wire::{self, WireError};
 use super::{walk, Signal};
 
@@ -63,15 +63,15 @@ impl AttrIndex {
             + self.arena.capacity_bytes()
     }
 
-    /// Indexes `batch`, with log bodies when `bodies` (the batch holds
-    /// them).
+    /// Indexes `batch`, with its record fields (log bodies, span names)
+    /// when `fields` (the batch holds them).
     pub(crate) fn build(
         batch: &[u8],
         signal: Signal,
-        bodies: bool,
+        fields: bool,
     ) -> Result<PooledIndex, WireError> {
         let mut index = PooledIndex::take();
-        walk::build_index(batch, signal, bodies, index.get_mut())?;
+        walk::build_index(batch, signal, fields, index.get_mut())?;
         Ok(index)
     }
 
@@ -169,15 +169,30 @@ impl AttrIndex {
                 continue;
             }
             let mut fields = Vec::new();
-            if map.target.kind == TargetKind::LogBody {
-                // A body is one `AnyValue`, not a list of `KeyValue`s.
-                if let Some((_, v)) = self.arena.entries(batch, *state).next() {
-                    scratch.clear();
-                    v.encode(&mut scratch);
-                    wire::put_len_field(&mut fields, map.attrs_field, &scratch);
+            match map.target.kind {
+                TargetKind::LogBody => {
+                    // A body is one `AnyValue`, not a list of `KeyValue`s.
+                    if let Some((_, v)) = self.arena.entries(batch, *state).next() {
+                        scratch.clear();
+                        v.encode(&mut scratch);
+                        wire::put_len_field(&mut fields, map.attrs_field, &scratch);
+                    }
+                    out.insert(map.target.sort_key(), fields);
+                    continue;
                 }
-                out.insert(map.target.sort_key(), fields);
-                continue;
+                TargetKind::SpanName => {
+                    // A name is a string field; one that is not a string
+                    // (a processor's mistake) is written as absent.
+                    if let Some((_, ValueRef::Str(name))) = self.arena.entries(batch, *state).next()
+                    {
+                        if !name.is_empty() {
+                            wire::put_len_field(&mut fields, map.attrs_field, name);
+                        }
+                    }
+                    out.insert(map.target.sort_key(), fields);
+                    continue;
+                }
+                _ => {}
             }
             for (k, v) in self.arena.entries(batch, *state) {
                 put_key_value(&mut fields, map.attrs_field, k, v, &mut scratch);
