@@ -22,7 +22,7 @@ import (
 // The same section configures contrib's redaction processor and
 // rust_redaction.
 const redactionSection = `
-    allowed_keys: [id, name, email, user.email, credit_card, client.ip, nested, list, deep, token_x, redaction.body.masked.keys]
+    allowed_keys: [id, name, email, user.email, credit_card, client.ip, nested, list, deep, token_x, http.url, redaction.body.masked.keys]
     ignored_keys: [safe]
     ignored_key_patterns: ["^ign_"]
     blocked_key_patterns: ["token", "^api_"]
@@ -33,6 +33,9 @@ const redactionSection = `
       - "\\b(?:[0-9]{1,3}\\.){3}[0-9]{1,3}\\b"
     allowed_values: ["@mycompany\\.com$"]
     hash_function: sha1
+    url_sanitizer:
+      enabled: true
+      attributes: [http.url]
     summary: debug`
 
 func sensitiveAttrs(m pcommon.Map, via string) {
@@ -50,6 +53,7 @@ func sensitiveAttrs(m pcommon.Map, via string) {
 	nested.PutStr("email", "carol@example.com")
 	nested.PutInt("n", 1)
 	m.PutEmptySlice("list").AppendEmpty().SetStr("10.1.2.3")
+	m.PutStr("http.url", "https://shop.example.com/users/12345/cart?item=42")
 	m.PutStr("redaction.masked.keys", "earlier")
 	m.PutInt("redaction.masked.count", 3)
 }
@@ -99,6 +103,7 @@ exporters:
 		for i := 0; i < 3; i++ {
 			s := ss.Spans().AppendEmpty()
 			s.SetName(fmt.Sprintf("GET /users/%d", i))
+			s.SetKind(ptrace.SpanKind(i + 1))
 			sensitiveAttrs(s.Attributes(), via)
 			sensitiveAttrs(s.Events().AppendEmpty().Attributes(), via)
 			sensitiveAttrs(s.Links().AppendEmpty().Attributes(), via)
@@ -159,6 +164,10 @@ exporters:
 				require.Equal(t, string(contrib[i]), string(rust[i]), "%s batch %d, byte for byte", signal, i)
 			}
 			require.Contains(t, string(rust[0]), "redaction.masked.count", "the summary is there")
+			if signal == "traces" {
+				require.Contains(t, string(rust[0]), `"name":"GET /users/*"`, "server and client span names are sanitized")
+				require.Contains(t, string(rust[0]), `"name":"GET /users/0"`, "internal ones are not")
+			}
 		})
 	}
 }

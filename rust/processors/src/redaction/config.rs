@@ -1,11 +1,11 @@
 //! Configuration of `rust_redaction`: contrib `redactionprocessor`
 //! v0.161.0's configuration, field for field.
 //!
-//! A section written for contrib loads unchanged. Two of contrib's
-//! features are not in this processor yet, the database sanitizer
-//! (DataDog's SQL, Redis, Memcached and JSON obfuscators) and the URL
-//! sanitizer: their fields are accepted, but enabling one is refused with
-//! the path of the `enabled` field, never silently ignored.
+//! A section written for contrib loads unchanged. One of contrib's
+//! features is not in this processor yet, the database sanitizer
+//! (DataDog's SQL, Redis, Memcached and JSON obfuscators): its fields are
+//! accepted, but enabling an obfuscator is refused with the path of its
+//! `enabled` field, never silently ignored.
 //!
 //! Checks run in contrib's order, so the first complaint is the one the Go
 //! processor would give: the HMAC key, then the pattern lists in the order
@@ -20,6 +20,7 @@ use serde::{Deserialize, Deserializer};
 use super::hash::Hasher;
 use super::patterns::{mask_all_regex, BlockedValues, PatternSet};
 use super::redact::{Redactor, Summary};
+use super::url::UrlSanitizer;
 
 /// The processor's configuration section.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -65,7 +66,7 @@ pub struct Config {
     /// `debug`, `info`; anything else writes no summary attributes.
     #[serde(deserialize_with = "or_default")]
     pub summary: String,
-    /// Contrib's URL sanitizer: not supported yet.
+    /// Contrib's URL sanitizer.
     #[serde(deserialize_with = "or_default")]
     pub url_sanitizer: UrlSanitizerConfig,
 }
@@ -172,6 +173,12 @@ impl Config {
                 _ => Summary::Silent,
             },
             mask_all: mask_all_regex(),
+            url: self.url_sanitizer.enabled.then(|| {
+                UrlSanitizer::new(
+                    &self.url_sanitizer.attributes,
+                    self.url_sanitizer.sanitize_span_name.unwrap_or(true),
+                )
+            }),
         })
     }
 
@@ -193,13 +200,6 @@ impl Config {
                      use contrib's redaction processor for it, or set this to false",
                 ));
             }
-        }
-        if self.url_sanitizer.enabled {
-            return Err(ConfigError::at(
-                "url_sanitizer.enabled",
-                "URL sanitization is not supported by rust_redaction yet: \
-                 use contrib's redaction processor for it, or set this to false",
-            ));
         }
         Ok(())
     }
@@ -311,28 +311,45 @@ mod tests {
         assert_eq!(err.path, "ignored_key_patterns[0]");
         let err = error(json!({"blocked_values": ["ok", "("], "allowed_values": ["["]}));
         assert_eq!(err.path, "blocked_values[1]");
-        assert!(err.message.starts_with("error compiling regex in list:"), "{err}");
+        assert!(
+            err.message.starts_with("error compiling regex in list:"),
+            "{err}"
+        );
         let err = error(json!({"blocked_key_patterns": ["("]}));
         assert_eq!(err.path, "blocked_key_patterns[0]");
         let err = error(json!({"allowed_values": ["a{2,1}"]}));
         assert_eq!(err.path, "allowed_values[0]");
-        assert!(check(json!({"blocked_key_patterns": ["(?<name>x)"], "summary": "verbose"})).is_ok());
+        assert!(
+            check(json!({"blocked_key_patterns": ["(?<name>x)"], "summary": "verbose"})).is_ok()
+        );
     }
 
     #[test]
     fn unknown_and_unsupported_fields_are_refused_with_their_path() {
         let err = error(json!({"unknown_field": 1}));
-        assert!(err.message.contains("unknown field `unknown_field`"), "{err}");
+        assert!(
+            err.message.contains("unknown field `unknown_field`"),
+            "{err}"
+        );
         let err = error(json!({"db_sanitizer": {"allow_fallback_without_system": true}}));
         assert_eq!(err.path, "db_sanitizer.allow_fallback_without_system");
-        for section in ["sql", "redis", "valkey", "memcached", "mongo", "opensearch", "es"] {
+        for section in [
+            "sql",
+            "redis",
+            "valkey",
+            "memcached",
+            "mongo",
+            "opensearch",
+            "es",
+        ] {
             let err = error(json!({"db_sanitizer": {section: {"enabled": true}}}));
             assert_eq!(err.path, format!("db_sanitizer.{section}.enabled"));
             assert!(err.message.contains("not supported"), "{err}");
         }
-        let err = error(json!({"url_sanitizer": {"enabled": true, "attributes": ["http.url"]}}));
-        assert_eq!(err.path, "url_sanitizer.enabled");
-        // Disabled sanitizers, with their other fields, load.
+        // URL sanitizing, and disabled database sanitizers, load.
+        assert!(
+            check(json!({"url_sanitizer": {"enabled": true, "attributes": ["http.url"]}})).is_ok()
+        );
         assert!(check(json!({
             "url_sanitizer": {"enabled": false, "attributes": ["http.url"], "sanitize_span_name": false},
             "db_sanitizer": {"sql": {"enabled": false, "attributes": ["db.statement"]}, "sanitize_span_name": true},
@@ -344,7 +361,10 @@ mod tests {
     fn the_summary_keys_are_allowed_and_levels_are_exact() {
         let r = check(json!({"summary": "DEBUG"})).unwrap();
         assert_eq!(r.summary, Summary::Silent);
-        assert_eq!(check(json!({"summary": "info"})).unwrap().summary, Summary::Info);
+        assert_eq!(
+            check(json!({"summary": "info"})).unwrap().summary,
+            Summary::Info
+        );
         for k in SUMMARY_ALLOW_LIST {
             assert!(r.allowed_keys.contains(k.as_bytes()));
         }

@@ -10,9 +10,9 @@
 //!
 //! Where the time goes, and why it is cheaper here:
 //!
-//! - only the attribute maps (and, for logs, the bodies) cross from Go,
+//! - only the attribute maps (and log bodies and span names) cross from Go,
 //!   and only what changed goes back, as an edit list Go replays on its
-//!   own data ([`DataAccess::AttributesAndBodies`]);
+//!   own data ([`DataAccess::AttributesAndRecordFields`]);
 //! - each pattern list is one automaton ([`regex::RegexSet`]) asked once
 //!   per value, where contrib runs each pattern in turn; only a value that
 //!   matches is masked pattern by pattern, exactly as contrib masks it.
@@ -26,6 +26,7 @@ mod config;
 mod hash;
 mod patterns;
 mod redact;
+mod url;
 
 #[cfg(test)]
 mod tests;
@@ -36,11 +37,12 @@ use async_trait::async_trait;
 use otelcol_rust_engine::{
     parse_config, ConfigError, Context, DataAccess, EffectHandler, InstanceFactory, Message,
     MetricDescriptor, PData, ProcessingError, Processor, ProcessorFactory, Select, Signal,
-    Stability, ValueRef,
+    Stability, TargetKind, ValueRef,
 };
 
 pub use config::{Config, DbSanitizerConfig, DbSection, UrlSanitizerConfig};
 use redact::{Changes, Lists, Redactor, BODY};
+use url::UrlSanitizer;
 
 /// Index of the `values_redacted` counter in [`FACTORY`]'s metrics.
 const VALUES_REDACTED: usize = 0;
@@ -55,7 +57,7 @@ pub static FACTORY: ProcessorFactory = ProcessorFactory {
     signals: &[Signal::Traces, Signal::Metrics, Signal::Logs],
     mutates_data: true,
     needs_client_auth: false,
-    data: DataAccess::AttributesAndBodies,
+    data: DataAccess::AttributesAndRecordFields,
     default_config: || serde_json::json!({}),
     example_config: || {
         serde_json::json!({
@@ -87,6 +89,7 @@ fn create(value: &serde_json::Value) -> Result<InstanceFactory, ConfigError> {
             redactor: redactor.clone(),
             lists: Lists::default(),
             bodies: Vec::new(),
+            http_spans: Vec::new(),
         }) as Box<dyn Processor<PData>>
     }))
 }
@@ -99,6 +102,9 @@ struct RedactionProcessor {
     /// The body summaries of a logs batch, in record order, waiting to be
     /// written into the records' attributes.
     bodies: Vec<Lists>,
+    /// Per span of a traces batch, in order: whether its attributes (after
+    /// redaction) name it an HTTP span, for span name sanitizing.
+    http_spans: Vec<bool>,
 }
 
 #[async_trait]
@@ -138,9 +144,27 @@ impl RedactionProcessor {
             .union(Select::SCOPE)
             .union(Select::RECORDS)
             .union(Select::SPAN_EVENTS);
-        otlp.edit_attributes(select, |_, attrs| {
+        let names = otlp.signal() == Signal::Traces && redactor.sanitizes_span_names();
+        let http_spans = &mut self.http_spans;
+        http_spans.clear();
+        otlp.edit_attributes(select, |target, attrs| {
             changes += redactor.redact_attributes(attrs, lists);
+            if names && target.kind == TargetKind::Span {
+                http_spans.push(UrlSanitizer::is_http(attrs));
+            }
         })?;
+        if names {
+            // Contrib renames a span after redacting its attributes and
+            // events; names are a pass of their own here, in the same order.
+            let mut i = 0;
+            otlp.edit_span_names(|_, name| {
+                let http = http_spans.get(i).copied().unwrap_or(false);
+                i += 1;
+                if let Some(new_name) = redactor.span_name(name.get(), name.kind(), http) {
+                    name.set(&new_name);
+                }
+            })?;
+        }
         if otlp.signal() != Signal::Logs {
             return Ok(changes);
         }

@@ -20,6 +20,7 @@ use regex::Regex;
 use super::as_string::as_string;
 use super::hash::Hasher;
 use super::patterns::{replace_all, BlockedValues, PatternSet};
+use super::url::UrlSanitizer;
 
 /// `summary`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +83,8 @@ pub(crate) struct Redactor {
     pub(crate) summary: Summary,
     /// `.*`, which masks a value whose key is blocked.
     pub(crate) mask_all: Regex,
+    /// `url_sanitizer`, when enabled.
+    pub(crate) url: Option<UrlSanitizer>,
 }
 
 /// What one map or body lost: values masked, keys removed.
@@ -172,6 +175,23 @@ impl Redactor {
             && self.blocked_key_patterns.is_empty()
             && self.blocked_values.is_empty()
             && self.allowed_values.is_empty()
+            && self.url.is_none()
+    }
+
+    /// Whether span names are sanitized (URL sanitizer enabled, with
+    /// `sanitize_span_name` not false).
+    pub(crate) fn sanitizes_span_names(&self) -> bool {
+        self.url.as_ref().is_some_and(|u| u.span_names)
+    }
+
+    /// Contrib's `sanitizeSpanName` (its URL half): the new name, if any.
+    /// `http`: the span's attributes, after redaction, have an HTTP key.
+    pub(crate) fn span_name(&self, name: &[u8], kind: i32, http: bool) -> Option<Vec<u8>> {
+        let url = self.url.as_ref().filter(|u| u.span_names)?;
+        if self.allowed_values.is_match(name) {
+            return None;
+        }
+        url.span_name(name, kind, http)
     }
 
     /// Contrib's `processAttrs` on one map.
@@ -217,7 +237,14 @@ impl Redactor {
                 attrs.set(i, ValueRef::Str(new_value));
                 continue;
             }
-            if let Some(processed) = self.blocked_values.apply(&text, &self.hasher) {
+            let mut processed = self.blocked_values.apply(&text, &self.hasher);
+            if let Some(url) = self.url.as_ref().filter(|u| u.applies_to(key)) {
+                let current = processed.as_deref().unwrap_or(&text);
+                if !current.is_empty() {
+                    processed = Some(url.cluster_url(current));
+                }
+            }
+            if let Some(processed) = processed {
                 if *processed != *text {
                     Lists::push(buf, masked, &[key]);
                     attrs.set(i, ValueRef::Str(&processed));
@@ -472,13 +499,16 @@ impl Redactor {
         }
     }
 
-    /// Contrib's `processStringValueForLogBody` without the sanitizers
-    /// (refused in the configuration): the blocked values, `None` when the
-    /// string stays the same.
+    /// Contrib's `processStringValueForLogBody` without the database
+    /// sanitizer (refused in the configuration): the blocked values, then
+    /// the URL sanitizer on every string; `None` when the string stays the
+    /// same.
     fn process_body_string(&self, text: &[u8]) -> Option<Vec<u8>> {
-        self.blocked_values
-            .apply(text, &self.hasher)
-            .filter(|p| p.as_slice() != text)
+        let mut processed = self.blocked_values.apply(text, &self.hasher);
+        if let Some(url) = &self.url {
+            processed = Some(url.cluster_url(processed.as_deref().unwrap_or(text)));
+        }
+        processed.filter(|p| p.as_slice() != text)
     }
 }
 

@@ -682,3 +682,117 @@ async fn a_batch_nothing_matches_stays_original_and_counters_count() {
     // Resource and span: one value masked and two keys removed each.
     assert_eq!(handler.counter_values(), vec![2, 4]);
 }
+
+#[tokio::test]
+async fn golden_url_sanitizer_on_attributes_and_bodies() {
+    attrs_case(
+        "G26",
+        debug_all(json!({"url_sanitizer": {"enabled": true, "attributes": ["u1", "u2", "u3", "u4", "u5", "u6", "u7"]}})),
+    )
+    .await;
+    // Every body string, whatever the attribute list says.
+    body_case(
+        "L09",
+        debug_all(json!({"url_sanitizer": {"enabled": true, "attributes": ["nothing"]}})),
+    )
+    .await;
+}
+
+async fn span_name(
+    config: &Json,
+    name: &str,
+    kind: span::SpanKind,
+    attrs: Vec<KeyValue>,
+) -> String {
+    let mut traces = one_span(attrs);
+    let span = &mut traces.resource_spans[0].scope_spans[0].spans[0];
+    span.name = name.into();
+    span.kind = kind as i32;
+    let mut out = run(config, OtlpData::from_traces(traces)).await;
+    out.traces_mut().unwrap().resource_spans[0].scope_spans[0].spans[0]
+        .name
+        .clone()
+}
+
+#[tokio::test]
+async fn golden_span_names() {
+    use span::SpanKind::{Client, Internal, Server};
+    let url = json!({"allow_all_keys": true, "url_sanitizer": {"enabled": true}});
+    for id in ["N01", "N02", "N03", "N09"] {
+        let lines = golden(id);
+        let header = GOLDEN
+            .lines()
+            .find(|l| l.starts_with(&format!("### {id} ")))
+            .unwrap();
+        let kind = if header.contains("kind=Server") {
+            Server
+        } else {
+            Client
+        };
+        let attrs = if header.contains("http.route") {
+            vec![kv("http.route", s("x"))]
+        } else {
+            vec![]
+        };
+        let config = if id == "N09" {
+            json!({"allow_all_keys": true, "blocked_values": ["SECRET"]})
+        } else {
+            url.clone()
+        };
+        let input = Parser {
+            s: field(&lines, "in").as_bytes(),
+            at: 0,
+        }
+        .quoted();
+        let want = Parser {
+            s: field(&lines, "out").as_bytes(),
+            at: 0,
+        }
+        .quoted();
+        assert_eq!(span_name(&config, &input, kind, attrs).await, want, "{id}");
+    }
+    // Only server and client spans; the name needs a `/` or an HTTP
+    // attribute that survived redaction; allowed values protect it;
+    // sanitize_span_name: false turns it off.
+    assert_eq!(
+        span_name(&url, "/users/123", Internal, vec![]).await,
+        "/users/123"
+    );
+    assert_eq!(
+        span_name(
+            &url,
+            "GET users?id=1",
+            Server,
+            vec![kv("http.method", s("GET"))]
+        )
+        .await,
+        "GET users",
+        "an HTTP span's name without a slash"
+    );
+    assert_eq!(
+        span_name(&url, "GET users?id=1", Server, vec![]).await,
+        "GET users?id=1"
+    );
+    let dropped = json!({"allowed_keys": ["a"], "url_sanitizer": {"enabled": true}});
+    assert_eq!(
+        span_name(
+            &dropped,
+            "GET users?id=1",
+            Server,
+            vec![kv("http.method", s("GET"))]
+        )
+        .await,
+        "GET users?id=1",
+        "the HTTP attribute was removed first"
+    );
+    let allowed = json!({"allow_all_keys": true, "allowed_values": ["^/users"], "url_sanitizer": {"enabled": true}});
+    assert_eq!(
+        span_name(&allowed, "/users/123", Server, vec![]).await,
+        "/users/123"
+    );
+    let off = json!({"allow_all_keys": true, "url_sanitizer": {"enabled": true, "sanitize_span_name": false}});
+    assert_eq!(
+        span_name(&off, "/users/123", Server, vec![]).await,
+        "/users/123"
+    );
+}
