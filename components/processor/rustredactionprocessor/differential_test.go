@@ -44,6 +44,8 @@ var values = []string{
 	"aaaa", "mystery ****", "token=abcdef0123456789",
 	"/users/123/profile", "https://shop.example.com/api/cart?item=42", "/api/v1/orders/4f9a2c1e-1111/items",
 	"GET /users/xkcdqwrtz?x=1", "user 42 logged in", "/products//org/3", "/é",
+	// Not UTF-8: Go carries such strings, and both must match them alike.
+	"a\xff 4111111111111111 \xe2\x80", "\xffbob@example.com", "/users/\xff1",
 }
 
 var spanNames = []string{
@@ -370,6 +372,7 @@ func TestConfigurationsAsContrib(t *testing.T) {
 		{map[string]any{"allowed_values": []any{"ok", "a{2,1}"}}, false, "allowed_values[1]"},
 		{map[string]any{"blocked_key_patterns": []any{"(?<name>x)"}}, true, ""},
 		{map[string]any{"blocked_values": []any{`\d{3}`, `(?i)bearer\s+\S+`, `\bfoo\b`}}, true, ""},
+		{map[string]any{"blocked_values": []any{`\Qa.b\E`, "a{", "x{,3}"}}, true, ""},
 		{map[string]any{"summary": "verbose"}, true, ""},
 		{map[string]any{"unknown_field": 1}, false, "unknown_field"},
 		{map[string]any{"db_sanitizer": map[string]any{"allow_fallback_without_system": true}}, false, "allow_fallback_without_system"},

@@ -112,39 +112,73 @@ impl BlockedValues {
     /// matches (the value is then what it was).
     pub(crate) fn apply(&self, subject: &[u8], hasher: &Hasher) -> Option<Vec<u8>> {
         let set = self.set.as_ref()?;
-        let text = go_decode(subject);
-        if !set.is_match(&text) {
+        if !set.is_match(&go_decode(subject)) {
             return None;
         }
-        let mut current: Cow<'_, str> = text;
-        let mut out = Vec::new();
+        let mut current: Cow<'_, [u8]> = Cow::Borrowed(subject);
         for re in &self.regexes {
-            if !re.is_match(&current) {
+            if !re.is_match(&go_decode(&current)) {
                 continue;
             }
-            out.clear();
+            let mut out = Vec::with_capacity(current.len() + 16);
             replace_all(re, &current, hasher, &mut out);
-            current = Cow::Owned(String::from_utf8(std::mem::take(&mut out)).unwrap_or_else(
-                // Masks are ASCII and matches end on character boundaries,
-                // so the output of valid text is valid text.
-                |e| String::from_utf8_lossy(e.as_bytes()).into_owned(),
-            ));
+            current = Cow::Owned(out);
         }
-        Some(current.into_owned().into_bytes())
+        Some(current.into_owned())
     }
 }
 
-/// Replaces every match of `re` in `text` (Go's `ReplaceAllStringFunc`:
+/// Replaces every match of `re` in `subject` (Go's `ReplaceAllStringFunc`:
 /// leftmost-first, non-overlapping, an empty match right after a match
-/// skipped), appending the result to `out`.
-pub(crate) fn replace_all(re: &Regex, text: &str, hasher: &Hasher, out: &mut Vec<u8>) {
+/// skipped), appending the result to `out`. Bytes that are not valid
+/// UTF-8 match as Go reads them (each one a U+FFFD) and are copied, or
+/// hashed, as they are, as Go does.
+pub(crate) fn replace_all(re: &Regex, subject: &[u8], hasher: &Hasher, out: &mut Vec<u8>) {
     let mut last = 0;
-    for m in re.find_iter(text) {
-        out.extend_from_slice(&text.as_bytes()[last..m.start()]);
-        hasher.mask_into(m.as_str().as_bytes(), out);
-        last = m.end();
+    match std::str::from_utf8(subject) {
+        Ok(text) => {
+            for m in re.find_iter(text) {
+                out.extend_from_slice(&subject[last..m.start()]);
+                hasher.mask_into(&subject[m.start()..m.end()], out);
+                last = m.end();
+            }
+        }
+        Err(_) => {
+            let (text, offsets) = decode_with_offsets(subject);
+            for m in re.find_iter(&text) {
+                let (start, end) = (offsets[m.start()], offsets[m.end()]);
+                out.extend_from_slice(&subject[last..start]);
+                hasher.mask_into(&subject[start..end], out);
+                last = end;
+            }
+        }
     }
-    out.extend_from_slice(&text.as_bytes()[last..]);
+    out.extend_from_slice(&subject[last..]);
+}
+
+/// Go's reading of bytes that are not all valid UTF-8 (each invalid byte a
+/// U+FFFD), with the offset in `subject` of every offset of the text.
+fn decode_with_offsets(subject: &[u8]) -> (String, Vec<usize>) {
+    let mut text = String::with_capacity(subject.len() + 8);
+    let mut offsets = Vec::with_capacity(subject.len() + 9);
+    let mut at = 0;
+    while at < subject.len() {
+        let rest = &subject[at..];
+        let valid = match std::str::from_utf8(rest) {
+            Ok(v) => v,
+            Err(e) => std::str::from_utf8(&rest[..e.valid_up_to()]).expect("valid up to here"),
+        };
+        text.push_str(valid);
+        offsets.extend(at..at + valid.len());
+        at += valid.len();
+        if at < subject.len() {
+            text.push(char::REPLACEMENT_CHARACTER);
+            offsets.extend([at; 3]);
+            at += 1;
+        }
+    }
+    offsets.push(subject.len());
+    (text, offsets)
 }
 
 /// `.*`: what contrib masks a whole value with when its key is blocked.
@@ -177,7 +211,7 @@ mod tests {
             ("\n", "****\n****"),
         ] {
             let mut out = Vec::new();
-            replace_all(&all, s, &Hasher::None, &mut out);
+            replace_all(&all, s.as_bytes(), &Hasher::None, &mut out);
             assert_eq!(String::from_utf8(out).unwrap(), want, "{s:?}");
         }
     }
@@ -203,6 +237,23 @@ mod tests {
             Some("١٢٣********")
         );
         assert_eq!(apply(&[r"\s"], "a\u{b}b\u{a0}c"), None);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_kept_as_go_keeps_them() {
+        let blocked =
+            BlockedValues::compile("blocked_values", &["4[0-9]{15}".into(), "^.b".into()]).unwrap();
+        assert_eq!(
+            blocked.apply(b"a\xff 4111111111111111 \xe2\x80", &Hasher::None),
+            Some(b"a\xff **** \xe2\x80".to_vec())
+        );
+        // An invalid byte is one character: `^.b` matches it, and the
+        // match hashed is the bytes themselves.
+        let mut want = Vec::new();
+        Hasher::Md5.mask_into(b"\xffb", &mut want);
+        want.extend_from_slice(b"c");
+        assert_eq!(blocked.apply(b"\xffbc", &Hasher::Md5), Some(want));
+        assert_eq!(blocked.apply(b"\xff\xfe", &Hasher::None), None);
     }
 
     #[test]

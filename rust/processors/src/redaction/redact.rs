@@ -12,7 +12,6 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use otelcol_rust_engine::go_regex::go_decode;
 use otelcol_rust_engine::wire::{self, put_len_field};
 use otelcol_rust_engine::{Attributes, ValueRef};
 use regex::Regex;
@@ -162,7 +161,7 @@ impl Redactor {
     /// The whole value masked (or hashed) with `.*`.
     fn mask_whole(&self, value: &[u8], out: &mut Vec<u8>) {
         out.clear();
-        replace_all(&self.mask_all, &go_decode(value), &self.hasher, out);
+        replace_all(&self.mask_all, value, &self.hasher, out);
     }
 
     /// Whether there is anything to do with attribute maps at all: with
