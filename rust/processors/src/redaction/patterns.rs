@@ -112,17 +112,34 @@ impl BlockedValues {
     /// matches (the value is then what it was).
     pub(crate) fn apply(&self, subject: &[u8], hasher: &Hasher) -> Option<Vec<u8>> {
         let set = self.set.as_ref()?;
-        if !set.is_match(&go_decode(subject)) {
+        let text = go_decode(subject);
+        // Which patterns match the value as it is now: one pass of the
+        // automaton, again after each replacement, instead of asking each
+        // pattern in turn.
+        let mut matched = [false; 64];
+        let mut matched_vec;
+        let matched: &mut [bool] = if self.regexes.len() <= matched.len() {
+            &mut matched[..self.regexes.len()]
+        } else {
+            matched_vec = vec![false; self.regexes.len()];
+            &mut matched_vec
+        };
+        if !set.matches_read_at(matched, &text, 0) {
             return None;
         }
+        drop(text);
         let mut current: Cow<'_, [u8]> = Cow::Borrowed(subject);
-        for re in &self.regexes {
-            if !re.is_match(&go_decode(&current)) {
+        for (i, re) in self.regexes.iter().enumerate() {
+            if !matched[i] {
                 continue;
             }
             let mut out = Vec::with_capacity(current.len() + 16);
             replace_all(re, &current, hasher, &mut out);
             current = Cow::Owned(out);
+            if i + 1 < self.regexes.len() {
+                matched.fill(false);
+                set.matches_read_at(matched, &go_decode(&current), 0);
+            }
         }
         Some(current.into_owned())
     }

@@ -796,3 +796,82 @@ async fn golden_span_names() {
         "/users/123"
     );
 }
+
+/// The loadtest's batch and configuration, timed in Rust alone (index,
+/// redaction passes, edit list): `cargo test --release -p
+/// otelcol-rust-processors redaction_cost -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn redaction_cost() {
+    let config = json!({
+        "allow_all_keys": true,
+        "summary": "info",
+        "blocked_values": [
+            "4[0-9]{12}(?:[0-9]{3})?", "5[1-5][0-9]{14}", "3[47][0-9]{13}",
+            "[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,}",
+            "(?i)bearer\\s+[a-z0-9._~+/-]+=*",
+            "eyJ[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]+",
+            "\\b(?:[0-9]{1,3}\\.){3}[0-9]{1,3}\\b",
+            "\\b[0-9]{3}-[0-9]{2}-[0-9]{4}\\b",
+            "(?i)api[_-]?key[=:][a-z0-9]{16,}",
+            "\\+[0-9]{1,3} [0-9]{3} [0-9]{3} [0-9]{4}",
+        ],
+    });
+    let spans: Vec<Span> = (0..1000)
+        .map(|i| {
+            let mut attributes = vec![
+                kv("http.method", s("POST")),
+                kv("http.url", s("https://shop.example.com/api/checkout?cart=42&step=payment")),
+                kv("http.status_code", V::IntValue(200)),
+                kv("user.email", s(&format!("customer{}@example.com", i % 97))),
+                kv("client.address", s(&format!("10.1.{}.{}", i % 7, i % 251))),
+            ];
+            attributes.push(kv(
+                "http.request.header.authorization",
+                s(if i % 4 == 0 {
+                    "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+                } else {
+                    "none"
+                }),
+            ));
+            attributes.push(if i % 10 == 0 {
+                kv("payment.card", s("4111111111111111"))
+            } else {
+                kv("payment.method", s("wallet"))
+            });
+            attributes.push(kv(
+                "message",
+                s(&format!("order {} accepted for shipping to warehouse north-{}", 100000 + i, i % 5)),
+            ));
+            attributes.push(kv("thread.id", V::IntValue(i % 16)));
+            Span {
+                name: "POST /api/checkout".into(),
+                kind: span::SpanKind::Server as i32,
+                attributes,
+                ..Default::default()
+            }
+        })
+        .collect();
+    let mut traces = one_span(vec![]);
+    traces.resource_spans[0].scope_spans[0].spans = spans;
+    let bytes = bytes::Bytes::from(prost::Message::encode_to_vec(&traces));
+    let make = (FACTORY.create)(&config).unwrap();
+    let mut processor = make();
+    let sink = CollectSink::new();
+    let mut handler = effect_handler(&FACTORY, sink.clone());
+    let rounds = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        let data = OtlpData::from_original(otelcol_rust_engine::Signal::Traces, bytes.clone());
+        processor
+            .process(
+                Message::PData(Context::new(RequestContext::new(1), data)),
+                &mut handler,
+            )
+            .await
+            .unwrap();
+        sink.take();
+    }
+    let per_span = start.elapsed().as_secs_f64() * 1e6 / f64::from(rounds * 1000);
+    println!("rust_redaction in Rust: {per_span:.3} µs/span");
+}
