@@ -265,7 +265,7 @@ func BenchmarkProjection1k(b *testing.B) {
 		w := &projectionWriter{}
 		for b.Loop() {
 			w.buf = w.buf[:0]
-			w.traces(td)
+			w.traces(td, false)
 		}
 	})
 }

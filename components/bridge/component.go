@@ -55,6 +55,10 @@ type Processor struct {
 	// attributesOnly: every processor reads only attribute maps, so Go
 	// sends only those (projection.go) instead of marshalling the batch.
 	attributesOnly bool
+	// recordFields: a processor also reads and replaces log bodies and
+	// span names ("attributes_and_record_fields"), so the projection has
+	// them.
+	recordFields bool
 
 	telemetry *telemetry
 
@@ -109,7 +113,13 @@ func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Proces
 		stages[i].info, _ = LookupProcessor(stages[i].cfg.processorType)
 		p.needsAuth = p.needsAuth || stages[i].info.NeedsClientAuth
 		p.mutatesData = p.mutatesData || stages[i].info.MutatesData
-		p.attributesOnly = p.attributesOnly && stages[i].info.DataAccess == "attributes"
+		switch stages[i].info.DataAccess {
+		case "attributes":
+		case "attributes_and_record_fields":
+			p.recordFields = true
+		default:
+			p.attributesOnly = false
+		}
 	}
 	resp := RustBridgeImpl{}.create(req)
 	if resp.error != "" {
@@ -212,7 +222,7 @@ func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 	r := &request{ctx: ctx, proc: p, traces: td}
 	if p.attributesOnly {
 		r.projection = getProjection()
-		r.projection.traces(td)
+		r.projection.traces(td, p.recordFields)
 		r.buf = r.projection.buf
 	} else {
 		buf, err := tracesMarshaler.MarshalTraces(td)
@@ -252,7 +262,7 @@ func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	r := &request{ctx: ctx, proc: p, logs: ld}
 	if p.attributesOnly {
 		r.projection = getProjection()
-		r.projection.logs(ld)
+		r.projection.logs(ld, p.recordFields)
 		r.buf = r.projection.buf
 	} else {
 		buf, err := logsMarshaler.MarshalLogs(ld)

@@ -281,7 +281,8 @@ type RegisteredProcessor struct {
 	MutatesData     bool
 	NeedsClientAuth bool
 	// DataAccess is what of a batch it reads: "attributes" (Go sends only
-	// the attribute maps) or "full".
+	// the attribute maps), "attributes_and_record_fields" (and the log bodies) or
+	// "full".
 	DataAccess        string
 	DefaultConfigJSON string
 	ExampleConfigJSON string

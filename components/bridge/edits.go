@@ -129,6 +129,26 @@ func applyEdits(list []byte, td ptrace.Traces, md pmetric.Metrics, ld plog.Logs,
 			if r.short {
 				break
 			}
+			if signal == signalLogs && t.kind == C.OTELCOL_RUST_TARGET_LOG_BODY {
+				body, ok := logBody(ld, t)
+				if !ok {
+					return outOfRange(t)
+				}
+				if err := applyFieldOps(r, nOps, func() error { return readValue(r, body) }); err != nil {
+					return err
+				}
+				continue
+			}
+			if signal == signalTraces && t.kind == C.OTELCOL_RUST_TARGET_SPAN_NAME {
+				span, ok := spanOf(td, t)
+				if !ok {
+					return outOfRange(t)
+				}
+				if err := applyFieldOps(r, nOps, func() error { return readName(r, span) }); err != nil {
+					return err
+				}
+				continue
+			}
 			var m pcommon.Map
 			var ok bool
 			switch signal {
@@ -205,6 +225,73 @@ func logMap(ld plog.Logs, t target) (pcommon.Map, bool) {
 		return sl.LogRecords().At(t.item).Attributes(), true
 	}
 	return pcommon.Map{}, false
+}
+
+// logBody is the body of the record a LOG_BODY target names.
+func logBody(ld plog.Logs, t target) (pcommon.Value, bool) {
+	rls := ld.ResourceLogs()
+	if t.resource >= rls.Len() {
+		return pcommon.Value{}, false
+	}
+	sls := rls.At(t.resource).ScopeLogs()
+	if t.scope >= sls.Len() {
+		return pcommon.Value{}, false
+	}
+	records := sls.At(t.scope).LogRecords()
+	if t.item >= records.Len() {
+		return pcommon.Value{}, false
+	}
+	return records.At(t.item).Body(), true
+}
+
+// spanOf is the span a SPAN_NAME target names.
+func spanOf(td ptrace.Traces, t target) (ptrace.Span, bool) {
+	rss := td.ResourceSpans()
+	if t.resource >= rss.Len() {
+		return ptrace.Span{}, false
+	}
+	sss := rss.At(t.resource).ScopeSpans()
+	if t.scope >= sss.Len() {
+		return ptrace.Span{}, false
+	}
+	spans := sss.At(t.scope).Spans()
+	if t.item >= spans.Len() {
+		return ptrace.Span{}, false
+	}
+	return spans.At(t.item), true
+}
+
+// readName reads a span name (a string value) into span.
+func readName(r *editReader, span ptrace.Span) error {
+	if tag := r.u8(); tag != C.OTELCOL_RUST_EDIT_VALUE_STR {
+		return fmt.Errorf("edit list from Rust sets a span name to a value of type %d", tag)
+	}
+	if b := r.bytes(); !r.short {
+		span.SetName(r.str(b))
+	}
+	return r.error()
+}
+
+// applyFieldOps replays the operations on a record field (a log body, a
+// span name), a map of one entry: only setting entry 0, with set, and
+// skips can occur.
+func applyFieldOps(r *editReader, n int, set func() error) error {
+	for i := 0; i < n && !r.short; i++ {
+		switch op := r.u8(); op {
+		case C.OTELCOL_RUST_EDIT_OP_SET_AT:
+			if index := r.u32(); index != 0 && !r.short {
+				return fmt.Errorf("edit list from Rust sets entry %d of a record field", index)
+			}
+			if err := set(); err != nil {
+				return err
+			}
+		case C.OTELCOL_RUST_EDIT_OP_SKIP:
+			r.take(r.u32())
+		default:
+			return fmt.Errorf("edit list from Rust has operation %d on a record field", op)
+		}
+	}
+	return r.error()
 }
 
 func metricMap(md pmetric.Metrics, t target) (pcommon.Map, bool) {

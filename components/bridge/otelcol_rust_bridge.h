@@ -160,6 +160,19 @@
 // Summary data point attributes.
 #define OTELCOL_RUST_TARGET_SUMMARY_DATA_POINT 10
 
+// A log record's body (a map of one entry: only `OP_SET_AT 0`).
+#define OTELCOL_RUST_TARGET_LOG_BODY 11
+
+// A span's name (a map of one entry: only `OP_SET_AT 0` with a string).
+#define OTELCOL_RUST_TARGET_SPAN_NAME 12
+
+// Only the attribute maps of the batch.
+#define OTELCOL_RUST_PROJECTION_ATTRIBUTES 1
+
+// With `OTELCOL_RUST_PROJECTION_ATTRIBUTES`: the record fields too (log
+// bodies, span names and kinds).
+#define OTELCOL_RUST_PROJECTION_RECORD_FIELDS 2
+
 // The buffer has a span context.
 #define OTELCOL_RUST_CONTEXT_HAS_SPAN 1
 
@@ -373,15 +386,18 @@ void otelcol_rust_error_free(void *details);
 void otelcol_rust_stage_outcomes_free(OtelcolRustStageOutcome *outcomes, size_t len);
 
 // Starts a request of `component` and runs it until it emits, waits or
-// ends. With `attributes_only` set, `data` holds only the attribute maps
-// of the batch (the component's processors read nothing else).
+// ends. `projection` says what `data` holds: 0, the batch;
+// `OTELCOL_RUST_PROJECTION_ATTRIBUTES`, only its attribute maps (the
+// component's processors read nothing else); with
+// `OTELCOL_RUST_PROJECTION_RECORD_FIELDS` too, the log records' bodies and
+// the spans' names and kinds as well.
 //
 // # Safety
 // `data..data+len` must stay readable and unchanged until the request
 // ends without retaining it (`buffer_retained` 0 in the DONE step, or the
 // return of `otelcol_rust_request_cancel`), or until a release for
 // `request_id` arrives. `ctx..ctx+ctx_len` must be readable for the call.
-OtelcolRustStep otelcol_rust_request_start(uint64_t component, uint64_t request_id, uint8_t signal, int64_t timeout_nanos, const uint8_t *data, size_t len, const uint8_t *ctx, size_t ctx_len, uint8_t attributes_only);
+OtelcolRustStep otelcol_rust_request_start(uint64_t component, uint64_t request_id, uint8_t signal, int64_t timeout_nanos, const uint8_t *data, size_t len, const uint8_t *ctx, size_t ctx_len, uint8_t projection);
 
 // Resumes a request after an EMIT step with the next consumer's answer.
 //

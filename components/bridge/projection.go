@@ -185,8 +185,9 @@ func (w *projectionWriter) anyValue(v pcommon.Value) {
 	}
 }
 
-// traces writes the projection of td.
-func (w *projectionWriter) traces(td ptrace.Traces) {
+// traces writes the projection of td; with names, each span's name and
+// kind too (fields 5 and 6).
+func (w *projectionWriter) traces(td ptrace.Traces, names bool) {
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
@@ -205,6 +206,15 @@ func (w *projectionWriter) traces(td ptrace.Traces) {
 			for k := 0; k < spans.Len(); k++ {
 				span := spans.At(k)
 				spAt := w.open(2)
+				if names {
+					if name := span.Name(); name != "" {
+						w.bytesField(5, name)
+					}
+					if kind := span.Kind(); kind != 0 {
+						w.tag(6, 0)
+						w.varint(uint64(kind))
+					}
+				}
 				w.attributes(9, span.Attributes())
 				events := span.Events()
 				for e := 0; e < events.Len(); e++ {
@@ -226,8 +236,9 @@ func (w *projectionWriter) traces(td ptrace.Traces) {
 	}
 }
 
-// logs writes the projection of ld.
-func (w *projectionWriter) logs(ld plog.Logs) {
+// logs writes the projection of ld; with bodies, each record's body too
+// (field 5, written even when empty so that Rust sees every record's).
+func (w *projectionWriter) logs(ld plog.Logs, bodies bool) {
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
@@ -245,7 +256,13 @@ func (w *projectionWriter) logs(ld plog.Logs) {
 			records := sl.LogRecords()
 			for k := 0; k < records.Len(); k++ {
 				lr := w.open(2)
-				w.attributes(6, records.At(k).Attributes())
+				record := records.At(k)
+				if bodies {
+					body := w.open(5)
+					w.anyValue(record.Body())
+					w.close(body)
+				}
+				w.attributes(6, record.Attributes())
 				w.close(lr)
 			}
 			w.close(slAt)

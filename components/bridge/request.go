@@ -110,12 +110,15 @@ func (p *Processor) run(r *request) error {
 	if testHookPinned != nil {
 		testHookPinned(buf)
 	}
-	attributesOnly := C.uint8_t(0)
+	projection := C.uint8_t(0)
 	if r.projection != nil {
-		attributesOnly = 1
+		projection = C.OTELCOL_RUST_PROJECTION_ATTRIBUTES
+		if p.recordFields {
+			projection |= C.OTELCOL_RUST_PROJECTION_RECORD_FIELDS
+		}
 	}
 	step := C.otelcol_rust_request_start(C.uint64_t(p.handle), C.uint64_t(r.id), C.uint8_t(p.signal),
-		C.int64_t(timeout), data, C.size_t(len(buf)), ctxPtr, C.size_t(len(encodedCtx)), attributesOnly)
+		C.int64_t(timeout), data, C.size_t(len(buf)), ctxPtr, C.size_t(len(encodedCtx)), projection)
 	for {
 		switch step.kind {
 		case C.OTELCOL_RUST_STEP_EMIT:

@@ -165,6 +165,10 @@ pub const OTELCOL_RUST_TARGET_HISTOGRAM_DATA_POINT: u8 = 8;
 pub const OTELCOL_RUST_TARGET_EXPONENTIAL_HISTOGRAM_DATA_POINT: u8 = 9;
 /// Summary data point attributes.
 pub const OTELCOL_RUST_TARGET_SUMMARY_DATA_POINT: u8 = 10;
+/// A log record's body (a map of one entry: only `OP_SET_AT 0`).
+pub const OTELCOL_RUST_TARGET_LOG_BODY: u8 = 11;
+/// A span's name (a map of one entry: only `OP_SET_AT 0` with a string).
+pub const OTELCOL_RUST_TARGET_SPAN_NAME: u8 = 12;
 const _: () = {
     assert!(TargetKind::Resource as u8 == OTELCOL_RUST_TARGET_RESOURCE);
     assert!(TargetKind::Scope as u8 == OTELCOL_RUST_TARGET_SCOPE);
@@ -179,7 +183,17 @@ const _: () = {
             == OTELCOL_RUST_TARGET_EXPONENTIAL_HISTOGRAM_DATA_POINT
     );
     assert!(TargetKind::SummaryDataPoint as u8 == OTELCOL_RUST_TARGET_SUMMARY_DATA_POINT);
+    assert!(TargetKind::LogBody as u8 == OTELCOL_RUST_TARGET_LOG_BODY);
+    assert!(TargetKind::SpanName as u8 == OTELCOL_RUST_TARGET_SPAN_NAME);
 };
+
+// What a request's data holds (`otelcol_rust_request_start`'s `projection`).
+
+/// Only the attribute maps of the batch.
+pub const OTELCOL_RUST_PROJECTION_ATTRIBUTES: u8 = 1;
+/// With `OTELCOL_RUST_PROJECTION_ATTRIBUTES`: the record fields too (log
+/// bodies, span names and kinds).
+pub const OTELCOL_RUST_PROJECTION_RECORD_FIELDS: u8 = 2;
 
 /// How a request ended, or what the next consumer answered.
 #[repr(C)]

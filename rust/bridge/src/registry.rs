@@ -12,6 +12,7 @@ use otelcol_rust_engine::ProcessorFactory;
 pub static PROCESSORS: &[&ProcessorFactory] = &[
     &otelcol_rust_processors::attributes::FACTORY,
     &otelcol_rust_processors::ratelimit::FACTORY,
+    &otelcol_rust_processors::redaction::FACTORY,
     #[cfg(feature = "testing")]
     &crate::testing::NOOP,
     #[cfg(feature = "testing")]

@@ -41,7 +41,8 @@ use otelcol_rust_engine::{
 
 use crate::abi::{
     OtelcolRustError, OtelcolRustStep, OTELCOL_RUST_FORM_EDITS, OTELCOL_RUST_FORM_ENCODED,
-    OTELCOL_RUST_FORM_ORIGINAL, OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT,
+    OTELCOL_RUST_FORM_ORIGINAL, OTELCOL_RUST_PROJECTION_ATTRIBUTES,
+    OTELCOL_RUST_PROJECTION_RECORD_FIELDS, OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT,
     OTELCOL_RUST_STEP_PENDING, OTELCOL_RUST_WAKE_REQUEST,
 };
 use crate::buffer::{go_bytes, release_buffer, BufferLease};
@@ -320,8 +321,11 @@ fn contained(what: &str, f: impl FnOnce() -> OtelcolRustStep) -> OtelcolRustStep
 }
 
 /// Starts a request of `component` and runs it until it emits, waits or
-/// ends. With `attributes_only` set, `data` holds only the attribute maps
-/// of the batch (the component's processors read nothing else).
+/// ends. `projection` says what `data` holds: 0, the batch;
+/// `OTELCOL_RUST_PROJECTION_ATTRIBUTES`, only its attribute maps (the
+/// component's processors read nothing else); with
+/// `OTELCOL_RUST_PROJECTION_RECORD_FIELDS` too, the log records' bodies and
+/// the spans' names and kinds as well.
 ///
 /// # Safety
 /// `data..data+len` must stay readable and unchanged until the request
@@ -339,7 +343,7 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
     len: usize,
     ctx: *const u8,
     ctx_len: usize,
-    attributes_only: u8,
+    projection: u8,
 ) -> OtelcolRustStep {
     contained("start", || {
         let Some(component) = component::lookup(component) else {
@@ -393,10 +397,12 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
         let lease = BufferLease::new(request_id, release_buffer);
         // SAFETY: forwarded from this function's contract.
         let bytes = unsafe { go_bytes(data, len, lease.clone()) };
-        let otlp = if attributes_only != 0 {
-            OtlpData::from_attributes_of_original(signal, bytes)
-        } else {
+        let otlp = if projection & OTELCOL_RUST_PROJECTION_ATTRIBUTES == 0 {
             OtlpData::from_original(signal, bytes)
+        } else if projection & OTELCOL_RUST_PROJECTION_RECORD_FIELDS != 0 {
+            OtlpData::from_attributes_and_record_fields_of_original(signal, bytes)
+        } else {
+            OtlpData::from_attributes_of_original(signal, bytes)
         };
         let pdata = Context::new(request, otlp);
         let wake = WakeCell::new(OTELCOL_RUST_WAKE_REQUEST, request_id);

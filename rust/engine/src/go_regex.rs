@@ -7,13 +7,16 @@
 //! 1000 and `x**`, accepts `\Q...\E` and a lone `{`, and treats each byte
 //! that is not valid UTF-8 as U+FFFD.
 //!
-//! So the pattern is parsed by Go itself: the bridge installs a normalizer
-//! ([`set_normalizer`]) that runs Go's `regexp/syntax` parser and returns
-//! the pattern in Go's canonical syntax (classes spelled out as ranges) or
-//! Go's own error. The canonical form is then compiled by the `regex` crate,
-//! and subjects that are not valid UTF-8 are matched through Go's decoding
-//! of them. Without a normalizer (unit tests of processors, outside the
-//! collector) a small translation of the Perl classes stands in.
+//! A normalizer ([`set_normalizer`]) can have the pattern parsed by Go
+//! itself: it runs Go's `regexp/syntax` parser and returns the pattern in
+//! Go's canonical syntax (classes spelled out as ranges) or Go's own
+//! error. The canonical form is then compiled by the `regex` crate, and
+//! subjects that are not valid UTF-8 are matched through Go's decoding of
+//! them. No build installs one yet: a translation stands in, of the Perl
+//! classes and word boundaries to ASCII, and of Go's literal spellings
+//! (`\Q...\E`, a `{` that starts no repeat) to Rust's. What it leaves
+//! different: Rust accepts `x**` and repeat counts over 1000, which Go
+//! refuses.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -55,7 +58,7 @@ impl GoRegex {
     pub fn new(pattern: &str) -> Result<Self, String> {
         let canonical = match NORMALIZER.get() {
             Some(normalize) => normalize(pattern)?,
-            None => translate_perl_classes(pattern),
+            None => translate_perl_classes(&go_literals(pattern)),
         };
         let rust = ascii_word_boundaries(&canonical);
         let re = regex::RegexBuilder::new(&rust)
@@ -164,6 +167,82 @@ fn ascii_word_boundaries(pattern: &str) -> String {
     out
 }
 
+/// Go spellings of literal text that Rust's parser refuses: `\Q...\E`
+/// (quoted text) and a `{` that does not start a repeat (`a{`, `a{,3}`,
+/// `{x}`), which Go reads as a literal brace.
+fn go_literals(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut rest = pattern;
+    let mut in_class = false;
+    while let Some(c) = rest.chars().next() {
+        let after = &rest[c.len_utf8()..];
+        match c {
+            '\\' if !in_class && after.starts_with('Q') => {
+                let quoted = &after[1..];
+                let (text, next) = match quoted.find("\\E") {
+                    Some(end) => (&quoted[..end], &quoted[end + 2..]),
+                    None => (quoted, ""),
+                };
+                out.push_str(&regex::escape(text));
+                rest = next;
+                continue;
+            }
+            '\\' => {
+                // An escape pair is copied whole (`\{` stays `\{`).
+                out.push(c);
+                if let Some(n) = after.chars().next() {
+                    out.push(n);
+                    rest = &after[n.len_utf8()..];
+                } else {
+                    rest = after;
+                }
+                continue;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                rest = after;
+                // A `]` right after `[` or `[^` is a literal.
+                for lead in ["^]", "^", "]"] {
+                    if let Some(r) = rest.strip_prefix(lead) {
+                        out.push_str(lead);
+                        rest = r;
+                        break;
+                    }
+                }
+                continue;
+            }
+            ']' if in_class => in_class = false,
+            '{' if !in_class && !starts_repeat(after) => {
+                out.push_str("\\{");
+                rest = after;
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+        rest = after;
+    }
+    out
+}
+
+/// Whether the text after a `{` makes a repeat: `n}`, `n,}` or `n,m}`.
+fn starts_repeat(after: &str) -> bool {
+    let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let n = digits(after);
+    if n == 0 {
+        return false;
+    }
+    let rest = &after[n..];
+    if rest.starts_with('}') {
+        return true;
+    }
+    let Some(rest) = rest.strip_prefix(',') else {
+        return false;
+    };
+    rest[digits(rest)..].starts_with('}')
+}
+
 /// Go's ASCII Perl classes, for when no Go parser is at hand.
 fn translate_perl_classes(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 16);
@@ -248,6 +327,23 @@ mod tests {
         let re = GoRegex::new(r"^.{3}$").unwrap();
         assert!(re.is_match(b"\xf0\x9f\x98"));
         assert_eq!(go_decode(b"a\xffb"), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn go_literal_spellings_are_accepted() {
+        let re = GoRegex::new(r"\Qa.b*\E+").unwrap();
+        assert!(re.is_match(b"a.b*b*"));
+        assert!(!re.is_match(b"axb"));
+        assert!(GoRegex::new(r"a{").unwrap().is_match(b"xa{"));
+        assert!(GoRegex::new(r"a{,3}").unwrap().is_match(b"a{,3}"));
+        assert!(GoRegex::new(r"x{y}").unwrap().is_match(b"x{y}"));
+        assert!(GoRegex::new(r"^a{2}$").unwrap().is_match(b"aa"));
+        assert!(GoRegex::new(r"^a{2,}$").unwrap().is_match(b"aaa"));
+        assert!(GoRegex::new(r"^a{1,2}$").unwrap().is_match(b"aa"));
+        assert!(GoRegex::new(r"[{]\{").unwrap().is_match(b"{{"));
+        assert!(GoRegex::new(r"\Qunterminated")
+            .unwrap()
+            .is_match(b"unterminated"));
     }
 
     #[test]

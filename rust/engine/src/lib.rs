@@ -44,8 +44,8 @@ pub use effect_handler::{EffectHandler, LabeledCounters, MessageSink, ProcessorS
 pub use error::{DownstreamError, ForeignError, GrpcCode, ProcessingError, Status};
 pub use message::{ControlMsg, Message};
 pub use pdata::{
-    edit_format, wire, Attributes, OtlpData, Outgoing, RawAnyValue, Select, Signal, Target,
-    TargetKind, Value, ValueRef,
+    edit_format, wire, Attributes, LogBody, OtlpData, Outgoing, RawAnyValue, Select, Signal,
+    SpanName, Target, TargetKind, Value, ValueRef,
 };
 pub use processor::{
     DataAccess, InstanceFactory, MetricDescriptor, Processor, ProcessorFactory, Stability,

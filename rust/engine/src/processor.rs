@@ -65,6 +65,14 @@ pub enum DataAccess {
     /// for it ([`OtlpData::to_encoded`](crate::OtlpData::to_encoded), owned
     /// types) is an error.
     Attributes,
+    /// [`Attributes`](DataAccess::Attributes) and the record fields
+    /// processors rewrite whole: the body of every log record and the name
+    /// (with the kind) of every span, read and replaced through
+    /// [`OtlpData::edit_log_bodies`](crate::OtlpData::edit_log_bodies) and
+    /// [`OtlpData::edit_span_names`](crate::OtlpData::edit_span_names).
+    /// They cross only for components with such a processor; for metrics
+    /// this is the same as `Attributes`.
+    AttributesAndRecordFields,
     /// The whole batch, as OTLP.
     Full,
 }
@@ -74,6 +82,7 @@ impl DataAccess {
     pub fn as_str(self) -> &'static str {
         match self {
             DataAccess::Attributes => "attributes",
+            DataAccess::AttributesAndRecordFields => "attributes_and_record_fields",
             DataAccess::Full => "full",
         }
     }

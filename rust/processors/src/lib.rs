@@ -6,3 +6,4 @@
 
 pub mod attributes;
 pub mod ratelimit;
+pub mod redaction;

@@ -74,11 +74,32 @@ const (
         - {key: no.such.attribute, action: delete}`
 )
 
+// Ten blocked_values patterns of the kind security teams configure: card
+// numbers, e-mail addresses, bearer tokens, JWTs, IP addresses and the
+// like. Both redaction processors get exactly this section.
+const redactionConfig = `
+      allow_all_keys: true
+      summary: info
+      blocked_values:
+        - "4[0-9]{12}(?:[0-9]{3})?"
+        - "5[1-5][0-9]{14}"
+        - "3[47][0-9]{13}"
+        - "[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,}"
+        - "(?i)bearer\\s+[a-z0-9._~+/-]+=*"
+        - "eyJ[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]+"
+        - "\\b(?:[0-9]{1,3}\\.){3}[0-9]{1,3}\\b"
+        - "\\b[0-9]{3}-[0-9]{2}-[0-9]{4}\\b"
+        - "(?i)api[_-]?key[=:][a-z0-9]{16,}"
+        - "\\+[0-9]{1,3} [0-9]{3} [0-9]{3} [0-9]{4}"`
+
 type pipeline struct {
 	name       string
 	processors map[string]string // id -> config body
 	order      []string
 	batch      int
+	// sensitive: the spans carry values the redaction patterns match
+	// (batchWithSecrets) instead of batchOf's.
+	sensitive bool
 }
 
 func chain(typ, body string, n int) (map[string]string, []string) {
@@ -107,6 +128,17 @@ func pipelines() []pipeline {
 		add("rust_attributes", "rust_attributes", actions, 1)
 		add("rust_attributes, changes nothing", "rust_attributes", noMatch, 1)
 		if batch == 1000 {
+			for _, r := range []struct{ name, typ string }{
+				{"no processor, redaction data", ""},
+				{"redaction (contrib)", "redaction"},
+				{"rust_redaction", "rust_redaction"},
+			} {
+				p := pipeline{name: fmt.Sprintf("%s, batch %d", r.name, batch), batch: batch, sensitive: true}
+				if r.typ != "" {
+					p.processors, p.order = chain(r.typ, redactionConfig, 1)
+				}
+				out = append(out, p)
+			}
 			add("3 x attributes (contrib)", "attributes", actions, 3)
 			add("3 x rust_attributes", "rust_attributes", actions, 3)
 			add("3 x rust_attributes, changes nothing", "rust_attributes", noMatch, 3)
@@ -291,6 +323,47 @@ func batchOf(n int) ptraceotlp.ExportRequest {
 	return ptraceotlp.NewExportRequestFromTraces(td)
 }
 
+// batchWithSecrets builds one OTLP request of n spans with 9 attributes
+// each, about a third of whose values hold something a redaction
+// processor masks: e-mail addresses, client IPs, bearer tokens (JWTs),
+// now and then a card number.
+func batchWithSecrets(n int) ptraceotlp.ExportRequest {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "checkout")
+	rs.Resource().Attributes().PutStr("host.name", "node-7")
+	ss := rs.ScopeSpans().AppendEmpty()
+	ss.Scope().SetName("loadtest")
+	for i := 0; i < n; i++ {
+		s := ss.Spans().AppendEmpty()
+		s.SetName("POST /api/checkout")
+		s.SetKind(ptrace.SpanKindServer)
+		s.SetTraceID([16]byte{1, 2, 3, 4, 5, 6, 7, 8, byte(i), byte(i >> 8)})
+		s.SetSpanID([8]byte{9, 8, 7, 6, 5, byte(i), byte(i >> 8), 1})
+		s.SetStartTimestamp(1_700_000_000_000_000_000)
+		s.SetEndTimestamp(1_700_000_000_001_000_000)
+		a := s.Attributes()
+		a.PutStr("http.method", "POST")
+		a.PutStr("http.url", "https://shop.example.com/api/checkout?cart=42&step=payment")
+		a.PutInt("http.status_code", 200)
+		a.PutStr("user.email", fmt.Sprintf("customer%d@example.com", i%97))
+		a.PutStr("client.address", fmt.Sprintf("10.1.%d.%d", i%7, i%251))
+		if i%4 == 0 {
+			a.PutStr("http.request.header.authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U")
+		} else {
+			a.PutStr("http.request.header.authorization", "none")
+		}
+		if i%10 == 0 {
+			a.PutStr("payment.card", "4111111111111111")
+		} else {
+			a.PutStr("payment.method", "wallet")
+		}
+		a.PutStr("message", fmt.Sprintf("order %d accepted for shipping to warehouse north-%d", 100000+i, i%5))
+		a.PutInt("thread.id", int64(i%16))
+	}
+	return ptraceotlp.NewExportRequestFromTraces(td)
+}
+
 // load sends pre-encoded batches from `clients` goroutines until ctx
 // ends, at `perSecond` requests a second (0: as fast as the collector
 // answers), counting the spans and requests the collector accepted inside
@@ -311,14 +384,18 @@ func (rawCodec) Name() string                  { return "proto" }
 
 const exportMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
-func (l *load) run(ctx context.Context, addr string, clients, batch int, perSecond float64) error {
+func (l *load) run(ctx context.Context, addr string, clients, batch int, sensitive bool, perSecond float64) error {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{})))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	body, err := batchOf(batch).MarshalProto()
+	request := batchOf(batch)
+	if sensitive {
+		request = batchWithSecrets(batch)
+	}
+	body, err := request.MarshalProto()
 	if err != nil {
 		return err
 	}
@@ -401,7 +478,7 @@ type result struct {
 
 // measure runs one collector configuration under load and returns its
 // figures for the window.
-func measure(o options, name, config, addr string, clients, batch int, perSecond float64) (result, error) {
+func measure(o options, name, config, addr string, clients, batch int, sensitive bool, perSecond float64) (result, error) {
 	c, err := startCollector(o.binary, config)
 	if err != nil {
 		return result{}, err
@@ -413,7 +490,7 @@ func measure(o options, name, config, addr string, clients, batch int, perSecond
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &load{}
 	done := make(chan error, 1)
-	go func() { done <- l.run(ctx, addr, clients, batch, perSecond) }()
+	go func() { done <- l.run(ctx, addr, clients, batch, sensitive, perSecond) }()
 	time.Sleep(o.warmup)
 	pid := c.cmd.Process.Pid
 	before, err := readProc(pid)
@@ -466,7 +543,7 @@ func run(o options) error {
 	}
 	var report strings.Builder
 	w := io.MultiWriter(os.Stdout, &report)
-	fmt.Fprintf(w, "# otelcol-rust load test\n\n%s, %d clients, OTLP/gRPC traces, 7 attributes per span, exporter debug (basic);\n"+
+	fmt.Fprintf(w, "# otelcol-rust load test\n\n%s, %d clients, OTLP/gRPC traces, 7 attributes per span (9 for \"redaction data\", a third of them values the ten redaction patterns match), exporter debug (basic);\n"+
 		"collector CPU from /proc over %s after %s of warm-up at a fixed offered rate, median of %d interleaved rounds.\n\n",
 		machine(), o.clients, o.duration, o.warmup, o.rounds)
 
@@ -494,7 +571,7 @@ func run(o options) error {
 			_, port, _ := net.SplitHostPort(metricsAddr)
 			cfg := configYAML(addr, port, p.processors, p.order, "exporters:\n  debug:\n    verbosity: basic\n", "debug")
 			perSecond := float64(spansPerSecond(o, p.batch)) / float64(p.batch)
-			r, err := measure(o, p.name, cfg, addr, o.clients, p.batch, perSecond)
+			r, err := measure(o, p.name, cfg, addr, o.clients, p.batch, p.sensitive, perSecond)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
@@ -504,21 +581,24 @@ func run(o options) error {
 	}
 	results := map[string]result{}
 	costs := map[string]float64{}
-	fmt.Fprintf(w, "| pipeline | offered spans/s | CPU µs/span | processor cost µs/span | vs contrib attributes | spans/s | RSS MB | peak RSS MB | threads |\n|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| pipeline | offered spans/s | CPU µs/span | processor cost µs/span | vs contrib | spans/s | RSS MB | peak RSS MB | threads |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range selected {
 		r := median(append([]result(nil), runs[p.name]...))
 		results[p.name] = r
 		batch := fmt.Sprintf(", batch %d", p.batch)
-		base, hasBase := runs["no processor"+batch]
+		baseName, contribName := "no processor"+batch, "attributes (contrib)"+batch
+		switch {
+		case p.sensitive:
+			baseName, contribName = "no processor, redaction data"+batch, "redaction (contrib)"+batch
+		case strings.HasPrefix(p.name, "3 x"):
+			contribName = "3 x attributes (contrib)" + batch
+		}
+		base, hasBase := runs[baseName]
 		cost, vs := "", ""
 		if hasBase && !strings.HasPrefix(p.name, "no processor") {
 			c := pairedCost(runs[p.name], base)
 			costs[p.name] = c
 			cost = fmt.Sprintf("%.2f", c)
-			contribName := "attributes (contrib)" + batch
-			if strings.HasPrefix(p.name, "3 x") {
-				contribName = "3 x attributes (contrib)" + batch
-			}
 			if cc, ok := costs[contribName]; ok && !strings.Contains(p.name, "(contrib)") && cc > 0 {
 				vs = fmt.Sprintf("%.2fx", c/cc)
 			}

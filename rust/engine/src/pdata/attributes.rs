@@ -381,6 +381,25 @@ impl<'a> Attributes<'a> {
         if self.value(i) == value {
             return;
         }
+        self.set_always(i, value);
+    }
+
+    /// The bytes of entry `i`'s value as the batch holds them, or the
+    /// string a processor wrote there: for maps whose values are not
+    /// encoded `AnyValue`s (span names).
+    pub(crate) fn raw_str(&self, i: usize) -> &[u8] {
+        match self.changed_entries() {
+            None => self.raw[i].value.get(self.batch),
+            Some(e) if !e[i].value_written => e[i].value.get(self.batch),
+            Some(e) => match e[i].value(self.batch, &self.arena.list) {
+                ValueRef::Str(s) => s,
+                _ => b"",
+            },
+        }
+    }
+
+    /// [`set`](Self::set) without comparing with the value there.
+    pub(crate) fn set_always(&mut self, i: usize, value: ValueRef<'_>) {
         let earlier = match self.changed_entries() {
             Some(e) if e[i].set_op != NO_SET => Some((e[i].set_op as usize, e[i].value.len)),
             _ => None,
@@ -490,6 +509,76 @@ impl<'a> Attributes<'a> {
         }
         entries.truncate(kept);
         removed
+    }
+}
+
+/// The body of one log record, read and replaced as contrib's processors
+/// do with `LogRecord.Body()`. It is kept as a map of one entry (the body)
+/// so that a replaced body is an ordinary edit (`OP_SET_AT 0` on a
+/// `TargetKind::LogBody` target).
+#[derive(Debug)]
+pub struct LogBody<'m, 'a> {
+    pub(crate) attrs: &'m mut Attributes<'a>,
+}
+
+impl LogBody<'_, '_> {
+    /// The body (`Empty` when the record has none).
+    pub fn get(&self) -> ValueRef<'_> {
+        if self.attrs.is_empty() {
+            return ValueRef::Empty;
+        }
+        self.attrs.value(0)
+    }
+
+    /// Replaces the body. Setting the value it already has records
+    /// nothing.
+    pub fn set(&mut self, value: ValueRef<'_>) {
+        if !self.attrs.is_empty() {
+            self.attrs.set(0, value);
+        }
+    }
+
+    /// Whether this pass replaced the body.
+    pub fn is_changed(&self) -> bool {
+        self.attrs.is_changed()
+    }
+}
+
+/// The name of one span, read and replaced as contrib's processors do
+/// with `Span.Name()` and `SetName`, with the span's kind beside it. Kept
+/// as a map of one entry (the name's bytes; its key holds the kind's
+/// varint) so
+/// that a replaced name is an ordinary edit (`OP_SET_AT 0` on a
+/// `TargetKind::SpanName` target).
+#[derive(Debug)]
+pub struct SpanName<'m, 'a> {
+    pub(crate) attrs: &'m mut Attributes<'a>,
+}
+
+impl SpanName<'_, '_> {
+    /// The name (empty when the span has none).
+    pub fn get(&self) -> &[u8] {
+        if self.attrs.is_empty() {
+            return b"";
+        }
+        self.attrs.raw_str(0)
+    }
+
+    /// The span's kind as OTLP numbers it (`SPAN_KIND_SERVER` is 2,
+    /// `SPAN_KIND_CLIENT` 3); 0 when absent.
+    pub fn kind(&self) -> i32 {
+        if self.attrs.is_empty() {
+            return 0;
+        }
+        let mut pos = 0;
+        super::wire::read_varint(self.attrs.key(0), &mut pos).map_or(0, |v| v as i32)
+    }
+
+    /// Replaces the name. Setting the name it already has records nothing.
+    pub fn set(&mut self, name: &[u8]) {
+        if !self.attrs.is_empty() && self.get() != name {
+            self.attrs.set_always(0, ValueRef::Str(name));
+        }
     }
 }
 

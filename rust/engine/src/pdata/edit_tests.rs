@@ -17,6 +17,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, TracesData};
 use prost::Message as _;
 
+use super::attributes::put_u32;
 use super::*;
 
 struct Rng(u64);
@@ -762,4 +763,173 @@ fn attributes_only_batches_edit_but_never_leave_encoded() {
     assert!(data.to_encoded().is_err());
     assert!(data.traces_mut().is_err());
     assert!(data.clone().into_encoded().is_err());
+}
+
+#[test]
+fn log_bodies_are_read_replaced_and_spliced() {
+    let record = |body: Option<any_value::Value>| LogRecord {
+        body: body.map(|v| AnyValue { value: Some(v) }),
+        attributes: vec![KeyValue {
+            key: "a".into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::IntValue(1)),
+            }),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let logs = LogsData {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![
+                    record(Some(any_value::Value::StringValue("one".into()))),
+                    record(None),
+                    record(Some(any_value::Value::IntValue(3))),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let bytes = Bytes::from(logs.encode_to_vec());
+
+    // Attribute passes do not see bodies.
+    let mut data = OtlpData::from_original(Signal::Logs, bytes.clone());
+    let mut kinds = Vec::new();
+    data.visit_attributes(Select::ALL, |t, _| kinds.push(t.kind))
+        .unwrap();
+    assert!(!kinds.contains(&TargetKind::LogBody), "{kinds:?}");
+
+    let mut seen = Vec::new();
+    data.edit_log_bodies(|t, body| {
+        assert_eq!(t.kind, TargetKind::LogBody);
+        seen.push((t.item, body.get().to_owned()));
+        match t.item {
+            0 => body.set(ValueRef::Str(b"ONE")),
+            // Setting the same value records nothing.
+            2 => body.set(ValueRef::Int(3)),
+            _ => {}
+        }
+    })
+    .unwrap();
+    assert_eq!(
+        seen,
+        vec![
+            (0, Value::str("one")),
+            (1, Value::Empty),
+            (2, Value::Int(3)),
+        ]
+    );
+    assert!(data.has_edits());
+    let Outgoing::Edits(list) = data.outgoing(true).unwrap() else {
+        panic!("edits expected")
+    };
+    // One layer, one map: the first record's body, one OP_SET_AT 0.
+    let mut expected = Vec::new();
+    put_u32(&mut expected, 1);
+    Target {
+        kind: TargetKind::LogBody,
+        resource: 0,
+        scope: 0,
+        item: 0,
+        sub: 0,
+    }
+    .write(&mut expected);
+    put_u32(&mut expected, 1);
+    expected.push(edit_format::OP_SET_AT);
+    put_u32(&mut expected, 0);
+    expected.push(edit_format::VALUE_STR);
+    put_u32(&mut expected, 3);
+    expected.extend_from_slice(b"ONE");
+    assert_eq!(&*list, &expected[..]);
+
+    let mut want = logs.clone();
+    want.resource_logs[0].scope_logs[0].log_records[0].body = Some(AnyValue {
+        value: Some(any_value::Value::StringValue("ONE".into())),
+    });
+    let spliced = LogsData::decode(data.to_encoded().unwrap().as_ref()).unwrap();
+    assert_eq!(spliced, want);
+
+    // Bodies of an attributes-only projection are not there to edit.
+    let mut projected = OtlpData::from_attributes_of_original(Signal::Logs, bytes.clone());
+    assert!(projected.edit_log_bodies(|_, _| {}).is_err());
+    let mut with_bodies =
+        OtlpData::from_attributes_and_record_fields_of_original(Signal::Logs, bytes);
+    let mut n = 0;
+    with_bodies.edit_log_bodies(|_, _| n += 1).unwrap();
+    assert_eq!(n, 3);
+}
+
+#[test]
+fn span_names_and_kinds_are_read_renamed_and_spliced() {
+    let span = |name: &str, kind: span::SpanKind| Span {
+        name: name.into(),
+        kind: kind as i32,
+        events: vec![span::Event {
+            name: "e".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let traces = TracesData {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: vec![
+                    span("/users/123", span::SpanKind::Server),
+                    span("", span::SpanKind::Unspecified),
+                    span("GET /x", span::SpanKind::Client),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let bytes = Bytes::from(traces.encode_to_vec());
+    let mut data = OtlpData::from_original(Signal::Traces, bytes.clone());
+    let mut seen = Vec::new();
+    data.edit_span_names(|t, name| {
+        assert_eq!(t.kind, TargetKind::SpanName);
+        seen.push((t.item, name.get().to_vec(), name.kind()));
+        if t.item == 0 {
+            name.set(b"/users/*");
+        }
+        if t.item == 2 {
+            name.set(b"GET /x");
+        }
+    })
+    .unwrap();
+    assert_eq!(
+        seen,
+        vec![
+            (0, b"/users/123".to_vec(), 2),
+            (1, vec![], 0),
+            (2, b"GET /x".to_vec(), 3),
+        ]
+    );
+    let mut want = traces.clone();
+    want.resource_spans[0].scope_spans[0].spans[0].name = "/users/*".into();
+    let spliced = TracesData::decode(data.to_encoded().unwrap().as_ref()).unwrap();
+    assert_eq!(spliced, want);
+    let Outgoing::Edits(list) = data.outgoing(true).unwrap() else {
+        panic!("edits expected")
+    };
+    let mut expected = Vec::new();
+    put_u32(&mut expected, 1);
+    target(TargetKind::SpanName, 0, 0, 0, 0).write(&mut expected);
+    put_u32(&mut expected, 1);
+    expected.push(edit_format::OP_SET_AT);
+    put_u32(&mut expected, 0);
+    expected.push(edit_format::VALUE_STR);
+    put_u32(&mut expected, 8);
+    expected.extend_from_slice(b"/users/*");
+    assert_eq!(&*list, &expected[..]);
+
+    // Attribute passes see neither names nor bodies; an attributes-only
+    // projection has no names to edit.
+    let mut kinds = Vec::new();
+    data.visit_attributes(Select::ALL, |t, _| kinds.push(t.kind))
+        .unwrap();
+    assert!(!kinds.contains(&TargetKind::SpanName), "{kinds:?}");
+    let mut projected = OtlpData::from_attributes_of_original(Signal::Traces, bytes);
+    assert!(projected.edit_span_names(|_, _| {}).is_err());
 }

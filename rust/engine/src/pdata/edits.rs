@@ -22,6 +22,12 @@
 //! bytes  := u32 len, u8{len}
 //! ```
 //!
+//! A `TargetKind::LogBody` target is a log record's body seen as a map of
+//! one entry: its only operation is `OP_SET_AT 0`, which replaces the
+//! body. A `TargetKind::SpanName` target is a span's name, the same way
+//! (`OP_SET_AT 0` with a string). They are in the list only for
+//! processors that declared `DataAccess::AttributesAndRecordFields`.
+//!
 //! A target names one attribute map: `resource` is the index in
 //! `ResourceSpans`/`ResourceLogs`/`ResourceMetrics`, `scope` the index of
 //! the scope in it, `item` the span, log record or metric, `sub` the span
@@ -91,6 +97,10 @@ pub enum TargetKind {
     ExponentialHistogramDataPoint = 9,
     /// `SummaryDataPoint.attributes`.
     SummaryDataPoint = 10,
+    /// `LogRecord.body`, as a map of one entry with an empty key.
+    LogBody = 11,
+    /// `Span.name`, as a map of one entry (a string).
+    SpanName = 12,
 }
 
 impl TargetKind {
@@ -175,6 +185,10 @@ impl Select {
     pub const SPAN_LINKS: Select = Select(16);
     /// Every attribute map.
     pub const ALL: Select = Select(31);
+    /// Log bodies (only through `OtlpData::edit_log_bodies`).
+    pub(crate) const LOG_BODIES: Select = Select(32);
+    /// Span names (only through `OtlpData::edit_span_names`).
+    pub(crate) const SPAN_NAMES: Select = Select(64);
 
     /// Both selections.
     pub const fn union(self, other: Select) -> Select {
@@ -188,6 +202,8 @@ impl Select {
             TargetKind::Scope => Self::SCOPE,
             TargetKind::SpanEvent => Self::SPAN_EVENTS,
             TargetKind::SpanLink => Self::SPAN_LINKS,
+            TargetKind::LogBody => Self::LOG_BODIES,
+            TargetKind::SpanName => Self::SPAN_NAMES,
             _ => Self::RECORDS,
         };
         self.0 & bit.0 != 0

@@ -23,9 +23,9 @@ use std::ops::Range;
 use std::sync::Mutex;
 
 use super::attributes::{put_u32, Attributes, EditArena, MapState, RawEntry};
-use super::edits::{Select, Target};
-use super::value::put_key_value;
-use super::wire::WireError;
+use super::edits::{Select, Target, TargetKind};
+use super::value::{put_key_value, ValueRef};
+use super::wire::{self, WireError};
 use super::{walk, Signal};
 
 #[derive(Debug, Clone)]
@@ -63,10 +63,15 @@ impl AttrIndex {
             + self.arena.capacity_bytes()
     }
 
-    /// Indexes `batch`.
-    pub(crate) fn build(batch: &[u8], signal: Signal) -> Result<PooledIndex, WireError> {
+    /// Indexes `batch`, with its record fields (log bodies, span names)
+    /// when `fields` (the batch holds them).
+    pub(crate) fn build(
+        batch: &[u8],
+        signal: Signal,
+        fields: bool,
+    ) -> Result<PooledIndex, WireError> {
         let mut index = PooledIndex::take();
-        walk::build_index(batch, signal, index.get_mut())?;
+        walk::build_index(batch, signal, fields, index.get_mut())?;
         Ok(index)
     }
 
@@ -164,6 +169,31 @@ impl AttrIndex {
                 continue;
             }
             let mut fields = Vec::new();
+            match map.target.kind {
+                TargetKind::LogBody => {
+                    // A body is one `AnyValue`, not a list of `KeyValue`s.
+                    if let Some((_, v)) = self.arena.entries(batch, *state).next() {
+                        scratch.clear();
+                        v.encode(&mut scratch);
+                        wire::put_len_field(&mut fields, map.attrs_field, &scratch);
+                    }
+                    out.insert(map.target.sort_key(), fields);
+                    continue;
+                }
+                TargetKind::SpanName => {
+                    // A name is a string field; one that is not a string
+                    // (a processor's mistake) is written as absent.
+                    if let Some((_, ValueRef::Str(name))) = self.arena.entries(batch, *state).next()
+                    {
+                        if !name.is_empty() {
+                            wire::put_len_field(&mut fields, map.attrs_field, name);
+                        }
+                    }
+                    out.insert(map.target.sort_key(), fields);
+                    continue;
+                }
+                _ => {}
+            }
             for (k, v) in self.arena.entries(batch, *state) {
                 put_key_value(&mut fields, map.attrs_field, k, v, &mut scratch);
             }

@@ -33,7 +33,7 @@ use opentelemetry_proto::tonic::metrics::v1::MetricsData;
 use opentelemetry_proto::tonic::trace::v1::TracesData;
 use prost::Message as _;
 
-pub use attributes::Attributes;
+pub use attributes::{Attributes, LogBody, SpanName};
 pub use edits::{format as edit_format, Select, Target, TargetKind};
 pub use value::{RawAnyValue, Value, ValueRef};
 
@@ -102,6 +102,9 @@ pub struct OtlpData {
     /// The bytes hold only the batch's attribute maps (the processors
     /// declared [`DataAccess::Attributes`](crate::DataAccess)).
     attributes_only: bool,
+    /// The record fields (log bodies, span names and kinds) are in the
+    /// bytes: always, unless only the attribute maps were sent.
+    record_fields: bool,
 }
 
 /// How a batch leaves Rust: what the bridge tells Go.
@@ -160,6 +163,7 @@ impl OtlpData {
                 index: None,
             },
             attributes_only: false,
+            record_fields: true,
         }
     }
 
@@ -171,6 +175,21 @@ impl OtlpData {
     pub fn from_attributes_of_original(signal: Signal, bytes: Bytes) -> Self {
         OtlpData {
             attributes_only: true,
+            record_fields: false,
+            ..OtlpData::from_original(signal, bytes)
+        }
+    }
+
+    /// The attribute maps, log bodies and span names and kinds of a
+    /// request's batch, as the bridge sends them to processors that declared
+    /// [`DataAccess::AttributesAndRecordFields`](crate::DataAccess): the
+    /// projection of [`from_attributes_of_original`](Self::from_attributes_of_original)
+    /// with each log record's body (field 5) and each span's name and kind
+    /// (fields 1 and 6) in it.
+    pub fn from_attributes_and_record_fields_of_original(signal: Signal, bytes: Bytes) -> Self {
+        OtlpData {
+            attributes_only: true,
+            record_fields: true,
             ..OtlpData::from_original(signal, bytes)
         }
     }
@@ -191,6 +210,7 @@ impl OtlpData {
                 index: None,
             },
             attributes_only: false,
+            record_fields: true,
         }
     }
 
@@ -200,6 +220,7 @@ impl OtlpData {
             signal: Signal::Traces,
             repr: Repr::Traces(data),
             attributes_only: false,
+            record_fields: true,
         }
     }
 
@@ -209,6 +230,7 @@ impl OtlpData {
             signal: Signal::Metrics,
             repr: Repr::Metrics(data),
             attributes_only: false,
+            record_fields: true,
         }
     }
 
@@ -218,6 +240,7 @@ impl OtlpData {
             signal: Signal::Logs,
             repr: Repr::Logs(data),
             attributes_only: false,
+            record_fields: true,
         }
     }
 
@@ -258,17 +281,17 @@ impl OtlpData {
     ) -> Result<(), ProcessingError> {
         if !matches!(self.repr, Repr::Encoded { .. }) {
             let encoded = self.to_encoded()?;
-            let mut index =
-                AttrIndex::build(&encoded, self.signal).map_err(|e| invalid(self.signal, e))?;
+            let mut index = AttrIndex::build(&encoded, self.signal, true)
+                .map_err(|e| invalid(self.signal, e))?;
             index.get_mut().visit(&encoded, select, |t, a| f(t, a));
             return Ok(());
         }
-        let signal = self.signal;
+        let (signal, fields) = (self.signal, self.record_fields);
         let Repr::Encoded { bytes, index, .. } = &mut self.repr else {
             unreachable!("checked above")
         };
         if index.is_none() {
-            *index = Some(AttrIndex::build(bytes, signal).map_err(|e| invalid(signal, e))?);
+            *index = Some(AttrIndex::build(bytes, signal, fields).map_err(|e| invalid(signal, e))?);
         }
         index
             .as_mut()
@@ -295,16 +318,56 @@ impl OtlpData {
                 index: None,
             };
         }
-        let signal = self.signal;
+        let (signal, fields) = (self.signal, self.record_fields);
         let Repr::Encoded { bytes, index, .. } = &mut self.repr else {
             unreachable!("made encoded above")
         };
         if index.is_none() {
-            *index = Some(AttrIndex::build(bytes, signal).map_err(|e| invalid(signal, e))?);
+            *index = Some(AttrIndex::build(bytes, signal, fields).map_err(|e| invalid(signal, e))?);
         }
         let index = index.as_mut().expect("built above");
         index.get_mut().edit(bytes, select, |t, a| f(t, a));
         Ok(())
+    }
+
+    /// Visits the body of every log record, in batch order, for reading
+    /// and replacing ([`LogBody`]); the target names the record
+    /// ([`TargetKind::LogBody`], with the record's indexes). Like
+    /// attribute edits, a replaced body travels to Go as an edit, and a
+    /// pass that replaces nothing leaves the batch as it was. Batches of
+    /// other signals have no bodies: nothing is visited. An error when
+    /// only the attribute maps are in Rust (the processor declared
+    /// [`DataAccess::Attributes`](crate::DataAccess), not
+    /// `AttributesAndRecordFields`).
+    pub fn edit_log_bodies(
+        &mut self,
+        mut f: impl FnMut(Target, &mut LogBody<'_, '_>),
+    ) -> Result<(), ProcessingError> {
+        self.check_record_fields("log bodies")?;
+        self.edit_attributes(Select::LOG_BODIES, |t, attrs| f(t, &mut LogBody { attrs }))
+    }
+
+    /// Visits the name of every span, in batch order, for reading and
+    /// replacing ([`SpanName`], which also tells the span's kind); the
+    /// target names the span ([`TargetKind::SpanName`]). As
+    /// [`edit_log_bodies`](Self::edit_log_bodies) for bodies.
+    pub fn edit_span_names(
+        &mut self,
+        mut f: impl FnMut(Target, &mut SpanName<'_, '_>),
+    ) -> Result<(), ProcessingError> {
+        self.check_record_fields("span names")?;
+        self.edit_attributes(Select::SPAN_NAMES, |t, attrs| f(t, &mut SpanName { attrs }))
+    }
+
+    fn check_record_fields(&self, what: &str) -> Result<(), ProcessingError> {
+        if self.record_fields {
+            return Ok(());
+        }
+        Err(ProcessingError::permanent(format!(
+            "the {what} of this {} batch are not in Rust (the processor declared \
+             DataAccess::Attributes, not AttributesAndRecordFields)",
+            self.signal
+        )))
     }
 
     /// The number of spans, log records or metric data points, counted

@@ -120,6 +120,19 @@ impl<'a> ValueRef<'a> {
         }
     }
 
+    /// Reads an encoded `AnyValue` message (what
+    /// [`encode_to`](Self::encode_to) writes): strings and scalars as
+    /// they are, arrays and maps kept encoded. A processor that rebuilds
+    /// a nested value writes it with this.
+    pub fn from_encoded(encoded: &'a [u8]) -> Result<Self, WireError> {
+        parse_any_value(encoded)
+    }
+
+    /// Appends this value as an encoded `AnyValue` message body.
+    pub fn encode_to(&self, out: &mut Vec<u8>) {
+        self.encode(out)
+    }
+
     /// Appends this value as an encoded `AnyValue` message body.
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         match *self {

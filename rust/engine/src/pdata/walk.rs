@@ -36,13 +36,28 @@ pub(crate) struct Child {
 pub(crate) struct Node {
     target: Option<TargetKind>,
     attrs_field: u32,
+    /// A field of the record read and replaced whole (a log body, a span
+    /// name), indexed as a map of one entry.
+    field: Option<RecordField>,
     children: &'static [Child],
+}
+
+/// How a record field is indexed: its one entry's value is the field's
+/// payload (an encoded `AnyValue` for a log body, the string itself for a
+/// span name, which `SpanName` reads as such); the entry's key is the
+/// payload of `key_field` if any (a span's kind, a varint).
+#[derive(Clone, Copy)]
+pub(crate) struct RecordField {
+    pub(crate) kind: TargetKind,
+    pub(crate) field: u32,
+    key_field: u32,
 }
 
 const fn leaf(kind: TargetKind, attrs_field: u32) -> Node {
     Node {
         target: Some(kind),
         attrs_field,
+        field: None,
         children: &[],
     }
 }
@@ -51,6 +66,7 @@ const fn inner(children: &'static [Child]) -> Node {
     Node {
         target: None,
         attrs_field: 0,
+        field: None,
         children,
     }
 }
@@ -67,6 +83,11 @@ static SPAN_LINK: Node = leaf(TargetKind::SpanLink, 4);
 static SPAN: Node = Node {
     target: Some(TargetKind::Span),
     attrs_field: 9,
+    field: Some(RecordField {
+        kind: TargetKind::SpanName,
+        field: 5,
+        key_field: 6,
+    }),
     children: &[
         child(11, &SPAN_EVENT, Level::Sub),
         child(13, &SPAN_LINK, Level::Sub),
@@ -79,7 +100,16 @@ static RESOURCE_SPANS: Node = inner(&[
 ]);
 static TRACES_DATA: Node = inner(&[child(1, &RESOURCE_SPANS, Level::Resource)]);
 
-static LOG_RECORD: Node = leaf(TargetKind::LogRecord, 6);
+static LOG_RECORD: Node = Node {
+    target: Some(TargetKind::LogRecord),
+    attrs_field: 6,
+    field: Some(RecordField {
+        kind: TargetKind::LogBody,
+        field: 5,
+        key_field: 0,
+    }),
+    children: &[],
+};
 static SCOPE_LOGS: Node = inner(&[
     child(1, &SCOPE, Level::Same),
     child(2, &LOG_RECORD, Level::Item),
@@ -191,10 +221,13 @@ impl Path {
 type Kids<'a> = Vec<(usize, u32, &'a [u8])>;
 
 /// Finds every attribute map of an encoded batch, in target order, and
-/// records where its entries are.
+/// records where its entries are. With `fields`, each log record's body
+/// and each span's name (and kind) are indexed too, as maps of one entry
+/// (an absent field is an empty value) after the record's other maps.
 pub(crate) fn build_index(
     batch: &[u8],
     signal: Signal,
+    fields: bool,
     index: &mut AttrIndex,
 ) -> Result<(), WireError> {
     let mut kids: Vec<Kids<'_>> = Vec::new();
@@ -204,17 +237,20 @@ pub(crate) fn build_index(
         root(signal),
         Path::default(),
         0,
+        fields,
         &mut kids,
         index,
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn visit<'a>(
     batch: &'a [u8],
     msg: &'a [u8],
     node: &'static Node,
     path: Path,
     depth: usize,
+    fields: bool,
     kids_by_depth: &mut Vec<Kids<'a>>,
     index: &mut AttrIndex,
 ) -> Result<(), WireError> {
@@ -227,8 +263,22 @@ fn visit<'a>(
         .target
         .map(|kind| index.open_map(path.target(kind), node.attrs_field));
     let mut counters = [0u32; 5];
+    let record_field = node.field.filter(|_| fields);
+    let (mut value, mut key): (&[u8], &[u8]) = (&[], &[]);
     for field in wire::fields(msg) {
         let field = field?;
+        if let Some(rf) = record_field {
+            // Go writes each once; a repeated one is taken as its last.
+            if field.number == rf.field {
+                value = wire::expect_len(field.value, "record field with a wrong wire type")?;
+                continue;
+            }
+            if field.number == rf.key_field {
+                // The payload after the one-byte tag (fields below 16).
+                key = &field.raw[1..];
+                continue;
+            }
+        }
         if map.is_some() && field.number == node.attrs_field {
             let kv = wire::expect_len(field.value, "attribute with a wrong wire type")?;
             let (key, value) = split_key_value(kv)?;
@@ -255,11 +305,21 @@ fn visit<'a>(
             c.node,
             path.descend(c.level, idx, c.node.target),
             depth + 1,
+            fields,
             kids_by_depth,
             index,
         )?;
     }
     kids_by_depth[depth] = kids;
+    // After the record's children, so that maps stay in target order.
+    if let Some(rf) = record_field {
+        let map = index.open_map(path.target(rf.kind), rf.field);
+        index.push_entry(RawEntry {
+            key: Span::of(batch, key),
+            value: Span::of(batch, value),
+        });
+        index.close_map(map);
+    }
     Ok(())
 }
 
@@ -290,7 +350,11 @@ fn splice_node(
     let replacement = node
         .target
         .and_then(|k| finals.get(&path.target(k).sort_key()));
+    let record_field = node
+        .field
+        .and_then(|rf| Some((rf.field, finals.get(&path.target(rf.kind).sort_key())?)));
     let mut replaced = false;
+    let mut field_replaced = false;
     let mut counters = [0u32; 5];
     let mut tmp = Vec::new();
     for field in wire::fields(msg) {
@@ -300,6 +364,15 @@ fn splice_node(
                 if !replaced {
                     out.extend_from_slice(new_attrs);
                     replaced = true;
+                }
+                continue;
+            }
+        }
+        if let Some((number, new_field)) = record_field {
+            if field.number == number {
+                if !field_replaced {
+                    out.extend_from_slice(new_field);
+                    field_replaced = true;
                 }
                 continue;
             }
@@ -318,6 +391,9 @@ fn splice_node(
     }
     if let (Some(new_attrs), false) = (replacement, replaced) {
         out.extend_from_slice(new_attrs);
+    }
+    if let (Some((_, new_field)), false) = (record_field, field_replaced) {
+        out.extend_from_slice(new_field);
     }
     Ok(())
 }
