@@ -69,8 +69,10 @@ type Processor struct {
 	// for writing to wait for them and to set closed.
 	drain  sync.RWMutex
 	closed bool
-	// stopping is closed when Shutdown begins: waiting requests end.
+	// stopping is closed when Shutdown begins, or a stop signal came
+	// before it (signals.go): waiting requests end, none waits any more.
 	stopping chan struct{}
+	stopOnce sync.Once
 
 	emitterWake chan struct{}
 	emitterStop chan struct{}
@@ -140,7 +142,14 @@ func (p *Processor) Start(context.Context, component.Host) error {
 	p.emitterDone = make(chan struct{})
 	go p.runEmitter(p.emitterStop)
 	p.state = stateStarted
+	watchStopSignals(p)
 	return nil
+}
+
+// beginStopping ends every waiting request with the retryable shutdown
+// error and makes later ones end instead of waiting.
+func (p *Processor) beginStopping() {
+	p.stopOnce.Do(func() { close(p.stopping) })
 }
 
 // Shutdown implements component.Component. It stops admitting requests,
@@ -157,7 +166,8 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	p.state = stateShutDown
 	p.mu.Unlock()
 
-	close(p.stopping)
+	unwatchStopSignals(p)
+	p.beginStopping()
 	drained := make(chan struct{})
 	go func() {
 		p.drain.Lock()

@@ -142,6 +142,13 @@ func (p *Processor) run(r *request) error {
 // If the caller's context ends first, or the processor shuts down, the
 // request is dropped in Rust and ends here (ended true).
 func (r *request) wait(task unsafe.Pointer, wakeState *C.uint32_t) (step C.OtelcolRustStep, ended bool, err error) {
+	select {
+	case <-r.proc.stopping:
+		// Shutting down: nothing starts waiting, so nothing holds the
+		// receivers (and the Collector's exit) up.
+		return r.drop(task, errShutdown(r.proc))
+	default:
+	}
 	if wakeState != nil && spinForWake((*uint32)(unsafe.Pointer(wakeState))) && r.ctx.Err() == nil {
 		return C.otelcol_rust_request_poll(task), false, nil
 	}
