@@ -440,3 +440,68 @@ func TestMetadataThatIsNotUTF8(t *testing.T) {
 	}
 	sameAsGo(t, pc.exports(t, "traces", 2), true)
 }
+
+// One client's odd span (strings that are not UTF-8, a value nested 200
+// deep) batched with another client's thousand ordinary spans: the batch
+// processor makes one batch of them before the Rust processor, and every
+// span of it is exported, as on the Go path.
+func TestOneOddSpanDoesNotCostTheBatch(t *testing.T) {
+	processors, _ := parityPaths()
+	processors += "  batch:\n    timeout: 200ms\n    send_batch_size: 5000\n"
+	pc := startPaths(t, processors, false,
+		&path{name: "go", processors: []string{"batch", "attributes"}},
+		&path{name: "rust", processors: []string{"batch", "rust_attributes"}},
+		&path{name: "chain", processors: []string{"batch", "rust_ratelimit", "rust_attributes"}},
+	)
+	odd := ptrace.NewTraces()
+	rs := odd.ResourceSpans().AppendEmpty()
+	fillInvalid(rs.Resource().Attributes())
+	s := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetName("odd \xff")
+	fillInvalid(s.Attributes())
+	nested(s.Attributes().PutEmpty("deep"), 200)
+	oddPayload := tracesPayload(t, odd)
+
+	good := ptrace.NewTraces()
+	spans := good.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	for i := 0; i < 100; i++ {
+		sp := spans.AppendEmpty()
+		sp.SetName(fmt.Sprintf("good-%d", i))
+		sp.Attributes().PutStr("h.x", "hash me")
+	}
+	goodPayload := tracesPayload(t, good)
+
+	for name, p := range pc.paths {
+		done := make(chan answer, 11)
+		go func() { done <- sendGRPC(t, p.grpcAddr, oddPayload, nil) }()
+		for i := 0; i < 10; i++ {
+			go func() { done <- sendHTTP(t, p.httpAddr, "traces", "application/x-protobuf", goodPayload.proto, nil) }()
+		}
+		for i := 0; i < 11; i++ {
+			a := <-done
+			assert.Contains(t, []int{0, http.StatusOK}, a.code, "path %s: %s", name, a.message)
+		}
+	}
+	require.Eventually(t, func() bool {
+		for name := range pc.paths {
+			if exportedSpans(pc.messages(name+"_traces")) < 1001 {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 50*time.Millisecond, "every path exports all 1001 spans")
+	for name := range pc.paths {
+		assert.Equal(t, 1001, exportedSpans(pc.messages(name+"_traces")), "path %s", name)
+	}
+}
+
+func exportedSpans(msgs [][]byte) int {
+	n := 0
+	for _, m := range msgs {
+		td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(m)
+		if err == nil {
+			n += td.SpanCount()
+		}
+	}
+	return n
+}
