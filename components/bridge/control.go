@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
@@ -70,11 +71,50 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) json() (string, error) {
-	b, err := json.Marshal(c.settings)
+	b, err := json.Marshal(withNonFiniteMarked(c.settings))
 	if err != nil {
 		return "", fmt.Errorf("%s configuration cannot be expressed as JSON: %w", c.processorType, err)
 	}
 	return string(b), nil
+}
+
+// nonFiniteKey marks a float JSON cannot hold. YAML has .inf, -.inf and
+// .nan, and contrib's processors accept them (attributes inserts a double
+// +Inf); JSON has no such numbers, so each crosses as
+// {"$otelcol_rust_float": "+Inf" | "-Inf" | "NaN"}, which the engine's
+// config helpers read back (rust/engine/src/config.rs).
+const nonFiniteKey = "$otelcol_rust_float"
+
+// withNonFiniteMarked returns v with every non-finite float replaced by
+// its marker; v itself is not changed.
+func withNonFiniteMarked(v any) any {
+	switch t := v.(type) {
+	case float64:
+		switch {
+		case math.IsNaN(t):
+			return map[string]any{nonFiniteKey: "NaN"}
+		case math.IsInf(t, 1):
+			return map[string]any{nonFiniteKey: "+Inf"}
+		case math.IsInf(t, -1):
+			return map[string]any{nonFiniteKey: "-Inf"}
+		}
+		return t
+	case float32:
+		return withNonFiniteMarked(float64(t))
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = withNonFiniteMarked(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = withNonFiniteMarked(e)
+		}
+		return out
+	}
+	return v
 }
 
 // Stabilities gives the stability of each signal a processor supports; a

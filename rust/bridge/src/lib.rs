@@ -27,6 +27,7 @@ mod control;
 mod emission;
 pub mod ffi;
 mod go_exports;
+mod go_regex_bridge;
 mod outcome;
 pub mod registry;
 pub mod request;

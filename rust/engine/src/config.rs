@@ -3,8 +3,18 @@
 //! The Go side turns a processor's YAML section into JSON; the processor's
 //! serde types decide what is valid. Errors carry the path to the bad field
 //! (`actions[1].pattern`) so that `otelcol-rust validate` points at it.
+//!
+//! YAML has numbers JSON does not (`.inf`, `-.inf`, `.nan`), and the
+//! Collector's Go processors accept them. Go writes each as the object
+//! `{"$otelcol_rust_float": "+Inf" | "-Inf" | "NaN"}`; a field that takes a
+//! float reads it with [`float`] or [`optional_float`], a visitor with
+//! [`non_finite_from_map`], so such a value reaches the processor's own
+//! checks (which decide whether it is allowed) instead of failing as a
+//! type error.
 
-use serde::de::DeserializeOwned;
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 
 /// A configuration the processor cannot accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +46,71 @@ pub fn parse_config<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T,
     })
 }
 
+/// The key of the object Go writes for a float JSON cannot hold.
+pub const NON_FINITE_KEY: &str = "$otelcol_rust_float";
+
+/// Reads the object Go writes for a non-finite float, its opening brace
+/// already consumed by the caller's visitor.
+pub fn non_finite_from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<f64, A::Error> {
+    let key: Option<String> = map.next_key()?;
+    if key.as_deref() != Some(NON_FINITE_KEY) {
+        return Err(de::Error::invalid_type(de::Unexpected::Map, &"a number"));
+    }
+    let name: String = map.next_value()?;
+    let value = match name.as_str() {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        "NaN" => f64::NAN,
+        _ => {
+            return Err(de::Error::invalid_value(
+                de::Unexpected::Str(&name),
+                &"+Inf, -Inf or NaN",
+            ))
+        }
+    };
+    if map.next_key::<String>()?.is_some() {
+        return Err(de::Error::invalid_type(de::Unexpected::Map, &"a number"));
+    }
+    Ok(value)
+}
+
+struct FloatVisitor;
+
+impl<'de> Visitor<'de> for FloatVisitor {
+    type Value = f64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number")
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+        Ok(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<f64, A::Error> {
+        non_finite_from_map(map)
+    }
+}
+
+/// `deserialize_with` for a float field: a JSON number, or Go's marker
+/// for `.inf`, `-.inf` and `.nan`.
+pub fn float<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    deserializer.deserialize_any(FloatVisitor)
+}
+
+/// [`float`] for an optional field (use with `#[serde(default)]`).
+pub fn optional_float<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    float(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +127,40 @@ mod tests {
     #[allow(dead_code)]
     struct Outer {
         items: Vec<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Rate {
+        #[serde(deserialize_with = "float")]
+        rate: f64,
+        #[serde(default, deserialize_with = "optional_float")]
+        other: Option<f64>,
+    }
+
+    #[test]
+    fn non_finite_floats_cross_as_markers() {
+        let r: Rate = parse_config(&serde_json::json!({"rate": 2})).unwrap();
+        assert_eq!((r.rate, r.other), (2.0, None));
+        for (name, check) in [
+            ("+Inf", f64::is_infinite as fn(f64) -> bool),
+            ("-Inf", f64::is_infinite),
+            ("NaN", f64::is_nan),
+        ] {
+            let v = serde_json::json!({"rate": {NON_FINITE_KEY: name}, "other": {NON_FINITE_KEY: name}});
+            let r: Rate = parse_config(&v).unwrap();
+            assert!(check(r.rate) && check(r.other.unwrap()), "{name}");
+        }
+        assert_eq!(
+            parse_config::<Rate>(&serde_json::json!({"rate": {NON_FINITE_KEY: "-Inf"}}))
+                .unwrap()
+                .rate,
+            f64::NEG_INFINITY
+        );
+        let err = parse_config::<Rate>(&serde_json::json!({"rate": {"x": 1}})).unwrap_err();
+        assert_eq!(err.path, "rate");
+        let err = parse_config::<Rate>(&serde_json::json!({"rate": {NON_FINITE_KEY: "Inf"}}))
+            .unwrap_err();
+        assert!(err.message.contains("+Inf, -Inf or NaN"), "{err}");
     }
 
     #[test]

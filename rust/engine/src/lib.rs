@@ -28,7 +28,7 @@
 //!
 //! [otap-dataflow]: https://github.com/open-telemetry/otel-arrow/tree/main/rust/otap-dataflow
 
-mod config;
+pub mod config;
 mod context;
 mod effect_handler;
 mod error;

@@ -136,6 +136,11 @@ impl<'de> Deserialize<'de> for AttributeValue {
             fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
                 Ok(AttributeValue::String(v))
             }
+
+            // YAML's .inf, -.inf and .nan, which contrib inserts as doubles.
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                otelcol_rust_engine::config::non_finite_from_map(map).map(AttributeValue::Double)
+            }
         }
 
         deserializer.deserialize_any(ScalarVisitor)

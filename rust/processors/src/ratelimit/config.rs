@@ -31,6 +31,7 @@ pub struct Config {
     #[serde(default)]
     pub strategy: Strategy,
     /// Refill rate, tokens per second (> 0). Required.
+    #[serde(deserialize_with = "otelcol_rust_engine::config::float")]
     pub rate: f64,
     /// Bucket capacity in tokens (>= 1). Required.
     pub burst: u64,
@@ -87,7 +88,10 @@ fn default_max_buckets() -> usize {
 #[serde(deny_unknown_fields)]
 pub struct Override {
     /// Refill rate for this key (> 0).
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "otelcol_rust_engine::config::optional_float"
+    )]
     pub rate: Option<f64>,
     /// Capacity for this key (>= 1).
     #[serde(default)]
@@ -258,7 +262,7 @@ fn positive_rate(path: &str, rate: f64) -> Result<(), ConfigError> {
     } else {
         Err(ConfigError::at(
             path,
-            format!("must be a number greater than zero, got {rate}"),
+            format!("must be a finite number greater than zero, got {rate}"),
         ))
     }
 }
