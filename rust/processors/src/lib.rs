@@ -6,3 +6,5 @@
 
 pub mod attributes;
 pub mod ratelimit;
+#[cfg(test)]
+mod test_alloc;
