@@ -22,7 +22,7 @@ pub mod abi;
 mod alloc;
 mod buffer;
 pub mod component;
-mod context;
+pub mod context;
 mod control;
 mod emission;
 pub mod ffi;
