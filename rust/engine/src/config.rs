@@ -46,6 +46,9 @@ pub fn parse_config<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T,
     })
 }
 
+/// The bits of Go's `math.NaN()`; Rust's `f64::NAN` has other bits.
+pub const GO_NAN_BITS: u64 = 0x7FF8_0000_0000_0001;
+
 /// The key of the object Go writes for a float JSON cannot hold.
 pub const NON_FINITE_KEY: &str = "$otelcol_rust_float";
 
@@ -60,7 +63,9 @@ pub fn non_finite_from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<f64, A:
     let value = match name.as_str() {
         "+Inf" => f64::INFINITY,
         "-Inf" => f64::NEG_INFINITY,
-        "NaN" => f64::NAN,
+        // Go's math.NaN() (what YAML's .nan becomes), bit for bit: a
+        // processor that writes it must export the bytes contrib does.
+        "NaN" => f64::from_bits(GO_NAN_BITS),
         _ => {
             return Err(de::Error::invalid_value(
                 de::Unexpected::Str(&name),
@@ -149,6 +154,9 @@ mod tests {
             let v = serde_json::json!({"rate": {NON_FINITE_KEY: name}, "other": {NON_FINITE_KEY: name}});
             let r: Rate = parse_config(&v).unwrap();
             assert!(check(r.rate) && check(r.other.unwrap()), "{name}");
+            if name == "NaN" {
+                assert_eq!(r.rate.to_bits(), GO_NAN_BITS);
+            }
         }
         assert_eq!(
             parse_config::<Rate>(&serde_json::json!({"rate": {NON_FINITE_KEY: "-Inf"}}))
