@@ -27,6 +27,18 @@
 // A complete OTLP batch (`data`): Go unmarshals it.
 #define OTELCOL_RUST_FORM_ENCODED 2
 
+// The whole batch, as Go marshalled it.
+#define OTELCOL_RUST_INPUT_WHOLE 0
+
+// Only the batch's attribute maps (Go's projection).
+#define OTELCOL_RUST_INPUT_ATTRIBUTES 1
+
+// No bytes: only the item count and encoded size.
+#define OTELCOL_RUST_INPUT_COUNTS 2
+
+// `items` when Go did not measure the batch (no processor asked).
+#define OTELCOL_RUST_COUNTS_UNKNOWN UINT64_MAX
+
 // No error.
 #define OTELCOL_RUST_ERR_NONE 0
 
@@ -358,6 +370,10 @@ uint8_t otelcol_rust_component_arm(uint64_t component);
 // call.
 void otelcol_rust_emission_reply(void *task, uint8_t error_kind, int32_t grpc_code, int32_t http_status, uint64_t foreign_error, const uint8_t *message, size_t message_len);
 
+extern int otelcolRustGoRegexNormalize(const uint8_t *pattern, size_t len, char **out, size_t *out_len);
+
+extern void free(void *ptr);
+
 // Frees what an error handed to Go owns, after Go has read it.
 //
 // # Safety
@@ -373,15 +389,18 @@ void otelcol_rust_error_free(void *details);
 void otelcol_rust_stage_outcomes_free(OtelcolRustStageOutcome *outcomes, size_t len);
 
 // Starts a request of `component` and runs it until it emits, waits or
-// ends. With `attributes_only` set, `data` holds only the attribute maps
-// of the batch (the component's processors read nothing else).
+// ends. `input` says what `data` holds: the whole batch, only its
+// attribute maps, or nothing (`OTELCOL_RUST_INPUT_*`, from the
+// processors' `DataAccess`); `items` and `encoded_size` are what Go
+// measured of its pdata (`items` is `OTELCOL_RUST_COUNTS_UNKNOWN` when no
+// processor asked).
 //
 // # Safety
 // `data..data+len` must stay readable and unchanged until the request
 // ends without retaining it (`buffer_retained` 0 in the DONE step, or the
 // return of `otelcol_rust_request_cancel`), or until a release for
 // `request_id` arrives. `ctx..ctx+ctx_len` must be readable for the call.
-OtelcolRustStep otelcol_rust_request_start(uint64_t component, uint64_t request_id, uint8_t signal, int64_t timeout_nanos, const uint8_t *data, size_t len, const uint8_t *ctx, size_t ctx_len, uint8_t attributes_only);
+OtelcolRustStep otelcol_rust_request_start(uint64_t component, uint64_t request_id, uint8_t signal, int64_t timeout_nanos, const uint8_t *data, size_t len, const uint8_t *ctx, size_t ctx_len, uint8_t input, uint64_t items, uint64_t encoded_size);
 
 // Resumes a request after an EMIT step with the next consumer's answer.
 //

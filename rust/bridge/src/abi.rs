@@ -38,6 +38,18 @@ pub const OTELCOL_RUST_FORM_EDITS: u8 = 1;
 /// A complete OTLP batch (`data`): Go unmarshals it.
 pub const OTELCOL_RUST_FORM_ENCODED: u8 = 2;
 
+// What a request brings in (`otelcol_rust_request_start`'s `input`),
+// decided by the processors' `DataAccess`.
+
+/// The whole batch, as Go marshalled it.
+pub const OTELCOL_RUST_INPUT_WHOLE: u8 = 0;
+/// Only the batch's attribute maps (Go's projection).
+pub const OTELCOL_RUST_INPUT_ATTRIBUTES: u8 = 1;
+/// No bytes: only the item count and encoded size.
+pub const OTELCOL_RUST_INPUT_COUNTS: u8 = 2;
+/// `items` when Go did not measure the batch (no processor asked).
+pub const OTELCOL_RUST_COUNTS_UNKNOWN: u64 = u64::MAX;
+
 // Error kinds (`OtelcolRustError::kind`, and the reply Go gives to an
 // emission).
 

@@ -36,12 +36,14 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use otelcol_rust_engine::{
-    CancellationToken, Context, OtlpData, Outgoing, PData, ProcessingError, RequestContext, Signal,
+    CancellationToken, Context, Counts, OtlpData, Outgoing, PData, ProcessingError, RequestContext,
+    Signal,
 };
 
 use crate::abi::{
-    OtelcolRustError, OtelcolRustStep, OTELCOL_RUST_FORM_EDITS, OTELCOL_RUST_FORM_ENCODED,
-    OTELCOL_RUST_FORM_ORIGINAL, OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT,
+    OtelcolRustError, OtelcolRustStep, OTELCOL_RUST_COUNTS_UNKNOWN, OTELCOL_RUST_FORM_EDITS,
+    OTELCOL_RUST_FORM_ENCODED, OTELCOL_RUST_FORM_ORIGINAL, OTELCOL_RUST_INPUT_ATTRIBUTES,
+    OTELCOL_RUST_INPUT_COUNTS, OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT,
     OTELCOL_RUST_STEP_PENDING, OTELCOL_RUST_WAKE_REQUEST,
 };
 use crate::buffer::{go_bytes, release_buffer, BufferLease};
@@ -320,8 +322,11 @@ fn contained(what: &str, f: impl FnOnce() -> OtelcolRustStep) -> OtelcolRustStep
 }
 
 /// Starts a request of `component` and runs it until it emits, waits or
-/// ends. With `attributes_only` set, `data` holds only the attribute maps
-/// of the batch (the component's processors read nothing else).
+/// ends. `input` says what `data` holds: the whole batch, only its
+/// attribute maps, or nothing (`OTELCOL_RUST_INPUT_*`, from the
+/// processors' `DataAccess`); `items` and `encoded_size` are what Go
+/// measured of its pdata (`items` is `OTELCOL_RUST_COUNTS_UNKNOWN` when no
+/// processor asked).
 ///
 /// # Safety
 /// `data..data+len` must stay readable and unchanged until the request
@@ -339,7 +344,9 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
     len: usize,
     ctx: *const u8,
     ctx_len: usize,
-    attributes_only: u8,
+    input: u8,
+    items: u64,
+    encoded_size: u64,
 ) -> OtelcolRustStep {
     contained("start", || {
         let Some(component) = component::lookup(component) else {
@@ -393,10 +400,30 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
         let lease = BufferLease::new(request_id, release_buffer);
         // SAFETY: forwarded from this function's contract.
         let bytes = unsafe { go_bytes(data, len, lease.clone()) };
-        let otlp = if attributes_only != 0 {
-            OtlpData::from_attributes_of_original(signal, bytes)
-        } else {
-            OtlpData::from_original(signal, bytes)
+        let counts = (items != OTELCOL_RUST_COUNTS_UNKNOWN).then_some(Counts {
+            items,
+            encoded_size,
+        });
+        let otlp = match (input, counts) {
+            (OTELCOL_RUST_INPUT_COUNTS, Some(counts)) => {
+                OtlpData::from_counts_of_original(signal, counts)
+            }
+            (OTELCOL_RUST_INPUT_COUNTS, None) => {
+                return done(
+                    OtelcolRustError::bridge(
+                        "otelcol-rust bridge: a request without data came without counts",
+                    ),
+                    false,
+                )
+            }
+            (OTELCOL_RUST_INPUT_ATTRIBUTES, _) => {
+                OtlpData::from_attributes_of_original(signal, bytes)
+            }
+            _ => OtlpData::from_original(signal, bytes),
+        };
+        let otlp = match counts {
+            Some(counts) if !otlp.is_counts_only() => otlp.with_counts(counts),
+            _ => otlp,
         };
         let pdata = Context::new(request, otlp);
         let wake = WakeCell::new(OTELCOL_RUST_WAKE_REQUEST, request_id);

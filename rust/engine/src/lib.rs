@@ -44,7 +44,7 @@ pub use effect_handler::{EffectHandler, LabeledCounters, MessageSink, ProcessorS
 pub use error::{DownstreamError, ForeignError, GrpcCode, ProcessingError, Status};
 pub use message::{ControlMsg, Message};
 pub use pdata::{
-    edit_format, wire, Attributes, OtlpData, Outgoing, RawAnyValue, Select, Signal, Target,
+    edit_format, wire, Attributes, Counts, OtlpData, Outgoing, RawAnyValue, Select, Signal, Target,
     TargetKind, Value, ValueRef,
 };
 pub use processor::{

@@ -65,6 +65,13 @@ pub enum DataAccess {
     /// for it ([`OtlpData::to_encoded`](crate::OtlpData::to_encoded), owned
     /// types) is an error.
     Attributes,
+    /// Nothing of the batch but its item count and encoded size
+    /// ([`OtlpData::item_count`](crate::OtlpData::item_count),
+    /// [`OtlpData::encoded_size`](crate::OtlpData::encoded_size)), which Go
+    /// measures on its own pdata: no bytes cross at all, so such a
+    /// processor (a rate limiter) costs Go neither a marshal nor the memory
+    /// of a second copy of a large batch. Anything else is an error.
+    Counts,
     /// The whole batch, as OTLP.
     Full,
 }
@@ -74,6 +81,7 @@ impl DataAccess {
     pub fn as_str(self) -> &'static str {
         match self {
             DataAccess::Attributes => "attributes",
+            DataAccess::Counts => "counts",
             DataAccess::Full => "full",
         }
     }

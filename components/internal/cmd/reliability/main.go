@@ -383,7 +383,9 @@ func (t *tally) String() string {
 	for k := range t.n {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return t.n[keys[i]] > t.n[keys[j]] || t.n[keys[i]] == t.n[keys[j]] && keys[i] < keys[j] })
+	sort.Slice(keys, func(i, j int) bool {
+		return t.n[keys[i]] > t.n[keys[j]] || t.n[keys[i]] == t.n[keys[j]] && keys[i] < keys[j]
+	})
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%d %s", t.n[k], k)
@@ -817,7 +819,8 @@ func manyTenants(o options) ([]row, error) {
 	return rows, nil
 }
 
-// Forty large requests at once: peak memory of the collector.
+// Forty large requests at once: peak memory of the collector, for each
+// processor alone and for the paths of the other scenarios.
 func largeRequests(o options) ([]row, error) {
 	n := 40
 	if o.quick {
@@ -825,7 +828,12 @@ func largeRequests(o options) ([]row, error) {
 	}
 	// 10 MB of protobuf: 20,000 spans with a 500-byte attribute.
 	body, _ := ptraceotlp.NewExportRequestFromTraces(goodTraces(20000, 480)).MarshalProto()
-	g, r, err := both(o, "", nil, func(c *collector) (string, error) {
+	peak := func(procs string, order []string) (string, error) {
+		c, err := startCollector(o, procs, order, "")
+		if err != nil {
+			return "", err
+		}
+		defer c.stop()
 		var t tally
 		var wg sync.WaitGroup
 		for k := 0; k < n; k++ {
@@ -839,9 +847,33 @@ func largeRequests(o options) ([]row, error) {
 		}
 		wg.Wait()
 		return fmt.Sprintf("peak %s (%s)", mb(proc(c.cmd.Process.Pid, "VmHWM")), t.String()), nil
-	})
+	}
+	what := fmt.Sprintf("%d requests of %.1f MB at once", n, float64(len(body))/(1<<20))
+	none, err := peak("", nil)
 	if err != nil {
 		return nil, err
 	}
-	return []row{{fmt.Sprintf("%d requests of %.1f MB at once", n, float64(len(body))/(1<<20)), g, r, "peak RSS of the collector"}}, nil
+	gp, gorder := goProcessors()
+	rp, rorder := rustProcessors("")
+	rows := []row{{what + ", no processor", none, "", "peak RSS of the collector"}}
+	for _, v := range []struct {
+		name               string
+		goProcs, rustProcs string
+		goOrder, rustOrder []string
+	}{
+		{"attributes / rust_attributes", gp, strings.Replace(gp, "attributes:", "rust_attributes:", 1), gorder, []string{"rust_attributes"}},
+		{"attributes / rust_ratelimit", gp, "  rust_ratelimit:\n    rate: 1e9\n    burst: 1000000000\n", gorder, []string{"rust_ratelimit"}},
+		{"attributes / rust_ratelimit + rust_attributes", gp, rp, gorder, rorder},
+	} {
+		g, err := peak(v.goProcs, v.goOrder)
+		if err != nil {
+			return nil, err
+		}
+		r, err := peak(v.rustProcs, v.rustOrder)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row{what + ", " + v.name, g, r, ""})
+	}
+	return rows, nil
 }

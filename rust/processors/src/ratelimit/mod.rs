@@ -15,8 +15,9 @@
 //! `create` builds one bucket table and every instance the engine
 //! pools holds an `Arc` of it, so concurrent requests of one tenant draw on
 //! the same bucket. The table is bounded (`max_buckets`, least recently used
-//! evicted). The processor never changes the data and never decodes it for
-//! writing, so the bridge forwards Go's original `pdata`.
+//! evicted). The processor reads nothing of a batch but its item count and
+//! encoded size (`DataAccess::Counts`): Go measures them on its pdata and
+//! sends no bytes, and forwards its original `pdata`.
 //!
 //! Every decision is counted in the engine's per-component counters (the
 //! factory's `metrics`, which the bridge exports) and in the component's
@@ -56,7 +57,9 @@ pub static FACTORY: ProcessorFactory = ProcessorFactory {
     signals: &[Signal::Traces, Signal::Metrics, Signal::Logs],
     mutates_data: false,
     needs_client_auth: false,
-    data: DataAccess::Full,
+    // Only the batch's item count and size: Go measures them on its own
+    // pdata and sends no bytes (no marshal, no second copy of a batch).
+    data: DataAccess::Counts,
     default_config,
     example_config: || {
         serde_json::json!({
@@ -134,9 +137,9 @@ impl Limiter {
     fn cost(&self, data: &OtlpData) -> Result<u64, ProcessingError> {
         match self.settings.strategy {
             Strategy::Requests => Ok(1),
-            // The size Go marshalled (with the edits of an earlier Rust
-            // processor in the same chain spliced in).
-            Strategy::Bytes => Ok(data.to_encoded()?.len() as u64),
+            // The size of the batch's encoding, as Go measures it (with
+            // the edits of an earlier Rust processor of the same chain).
+            Strategy::Bytes => data.encoded_size(),
             Strategy::Records => data.item_count(),
         }
     }

@@ -405,6 +405,36 @@ async fn data_is_forwarded_untouched() {
     assert_eq!(out.inner().to_encoded().unwrap().as_ptr(), bytes.as_ptr());
 }
 
+/// What the bridge sends this processor: no bytes, only what Go measured
+/// of its batch. Every strategy charges from those, and the batch goes on
+/// as Go's own.
+#[tokio::test(start_paused = true)]
+async fn counts_alone_are_enough() {
+    use otelcol_rust_engine::Counts;
+    let counts = |items, encoded_size| {
+        OtlpData::from_counts_of_original(
+            Signal::Logs,
+            Counts {
+                items,
+                encoded_size,
+            },
+        )
+    };
+    for (strategy, cost_of_first) in [("requests", 1.0), ("records", 7.0), ("bytes", 500.0)] {
+        let mut config = per_tenant(0.001, 1000, "error");
+        config["strategy"] = json!(strategy);
+        let h = harness(config);
+        h.send(tenant("t"), counts(7, 500)).await.unwrap();
+        assert!(
+            approx(h.tokens("x-tenant-id:t"), 1000.0 - cost_of_first),
+            "{strategy}: {}",
+            h.tokens("x-tenant-id:t")
+        );
+        let sent = h.sink.0.lock().unwrap();
+        assert!(sent[0].1.inner().is_counts_only() && sent[0].1.inner().is_original());
+    }
+}
+
 #[tokio::test]
 async fn downstream_errors_are_returned_and_control_messages_ignored() {
     let h = harness(per_tenant(100.0, 100, "error"));
