@@ -204,6 +204,16 @@ fuzz: $(CARGO_FUZZ) rust-testing
 		grep -E '^fuzz: elapsed' $(ROOT)/target/fuzz/$$t.log | tail -1 | sed "s/^/go $$t: /"; \
 	done
 
+## reliability: fault scenarios against the built collector (make build),
+## contrib's Go processors against the Rust ones: bad inputs, a hanging
+## and a closed downstream, SIGTERM and SIGHUP under load, many and long
+## tenants, large requests, threads and memory; prints a table (Markdown).
+## Not part of make test. RELIABILITY_FLAGS adds flags, e.g. '-quick' or
+## '-only SIG -out /tmp/table.md'.
+reliability:
+	@test -x $(BINARY) || { echo "$(BINARY) is missing: run make build first"; exit 1; }
+	cd $(COMPONENTS) && go run ./internal/cmd/reliability -binary $(ROOT)/$(BINARY) $(RELIABILITY_FLAGS)
+
 ## bench: the bridge benchmarks (Go marshal+unmarshal baseline in the same run)
 bench: rust-testing
 	cd $(COMPONENTS) && go test -run '^$$' -bench . -benchmem -count 5 -tags $(TESTING_TAG) \
