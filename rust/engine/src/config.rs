@@ -53,11 +53,15 @@ pub const GO_NAN_BITS: u64 = 0x7FF8_0000_0000_0001;
 pub const NON_FINITE_KEY: &str = "$otelcol_rust_float";
 
 /// Reads the object Go writes for a non-finite float, its opening brace
-/// already consumed by the caller's visitor.
-pub fn non_finite_from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<f64, A::Error> {
+/// already consumed by the caller's visitor; any other map is an error
+/// saying the field expected what `expected` describes.
+pub fn non_finite_from_map<'de, A: MapAccess<'de>>(
+    mut map: A,
+    expected: &dyn de::Expected,
+) -> Result<f64, A::Error> {
     let key: Option<String> = map.next_key()?;
     if key.as_deref() != Some(NON_FINITE_KEY) {
-        return Err(de::Error::invalid_type(de::Unexpected::Map, &"a number"));
+        return Err(de::Error::invalid_type(de::Unexpected::Map, expected));
     }
     let name: String = map.next_value()?;
     let value = match name.as_str() {
@@ -74,7 +78,7 @@ pub fn non_finite_from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<f64, A:
         }
     };
     if map.next_key::<String>()?.is_some() {
-        return Err(de::Error::invalid_type(de::Unexpected::Map, &"a number"));
+        return Err(de::Error::invalid_type(de::Unexpected::Map, expected));
     }
     Ok(value)
 }
@@ -101,7 +105,7 @@ impl<'de> Visitor<'de> for FloatVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<f64, A::Error> {
-        non_finite_from_map(map)
+        non_finite_from_map(map, &self)
     }
 }
 

@@ -139,7 +139,8 @@ impl<'de> Deserialize<'de> for AttributeValue {
 
             // YAML's .inf, -.inf and .nan, which contrib inserts as doubles.
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                otelcol_rust_engine::config::non_finite_from_map(map).map(AttributeValue::Double)
+                otelcol_rust_engine::config::non_finite_from_map(map, &self)
+                    .map(AttributeValue::Double)
             }
         }
 
