@@ -18,6 +18,7 @@ OCB_VERSION := v0.161.0
 RUST2GO_CLI_VERSION := 0.4.2
 ACTIONLINT_VERSION := v1.7.12
 CBINDGEN_VERSION := 0.29.2
+CARGO_FUZZ_VERSION := 0.13.2
 # mdatagen v0.150.0 is the newest release the Go module proxy can build
 # (later ones need an unpublished internal module); see internal/tools.
 MDATAGEN_MODULE_DIR := internal/tools/mdatagen
@@ -27,6 +28,7 @@ MDATAGEN := $(BIN)/mdatagen
 RUST2GO_CLI := $(BIN)/rust2go-cli
 CBINDGEN := $(BIN)/cbindgen
 ACTIONLINT := $(BIN)/actionlint
+CARGO_FUZZ := $(BIN)/cargo-fuzz
 
 RUST_LIB := target/release/libotelcol_rust_bridge.a
 RUST_TEST_LIB := target/testing/release/libotelcol_rust_bridge.a
@@ -60,7 +62,7 @@ GO_TEST_FLAGS ?= -count=1
 TESTING_TAG := otelcolrust_testing
 
 
-.PHONY: build-testing stress memcheck loadtest test-elf image image-rootfs test-image
+.PHONY: build-testing stress memcheck loadtest fuzz reliability test-elf image image-rootfs test-image
 .PHONY: all tools rust rust-testing generate generate-ffi generate-header generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
@@ -83,6 +85,9 @@ $(ACTIONLINT):
 
 $(CBINDGEN):
 	cargo install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS) --quiet
+
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --root $(TOOLS) --quiet
 
 ## rust: the distribution's Rust staticlib
 rust:
@@ -219,6 +224,44 @@ stress: rust-testing
 loadtest:
 	@test -x $(BINARY) || { echo "$(BINARY) is missing: run make build first"; exit 1; }
 	cd $(COMPONENTS) && go run ./internal/cmd/loadtest -binary $(ROOT)/$(BINARY) $(LOADTEST_FLAGS)
+
+## fuzz: every fuzz target for FUZZ_SECONDS each (default 60): the Rust
+## decoders with cargo-fuzz (libFuzzer, coverage-guided, built on stable
+## Rust without sanitizers: fuzz/README.md) and the Go decoders with go
+## test -fuzz. Seeds are in fuzz/seeds and components/bridge/testdata/fuzz;
+## what a run finds is left in fuzz/artifacts or testdata/fuzz to turn into
+## a regression test.
+FUZZ_SECONDS ?= 60
+RUST_FUZZ_TARGETS := context otlp config
+GO_FUZZ_TARGETS := FuzzDecodeRequestContext FuzzRustErrorToGoError FuzzApplyEdits
+fuzz: $(CARGO_FUZZ) rust-testing
+	$(CARGO_FUZZ) build --sanitizer none -O
+	mkdir -p target/fuzz
+	for t in $(RUST_FUZZ_TARGETS); do \
+		mkdir -p target/fuzz/corpus-$$t; \
+		if ! $(CARGO_FUZZ) run --sanitizer none -O $$t target/fuzz/corpus-$$t fuzz/seeds/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 > target/fuzz/$$t.log 2>&1; then \
+			tail -40 target/fuzz/$$t.log; exit 1; \
+		fi; \
+		grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done)' target/fuzz/$$t.log | sed "s/^/rust $$t: /" || true; \
+	done
+	cd $(COMPONENTS) && for t in $(GO_FUZZ_TARGETS); do \
+		if ! go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_SECONDS)s -tags $(TESTING_TAG) \
+			-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./bridge/ > $(ROOT)/target/fuzz/$$t.log 2>&1; then \
+			tail -40 $(ROOT)/target/fuzz/$$t.log; exit 1; \
+		fi; \
+		grep -E '^fuzz: elapsed' $(ROOT)/target/fuzz/$$t.log | tail -1 | sed "s/^/go $$t: /"; \
+	done
+
+## reliability: fault scenarios against the built collector (make build),
+## contrib's Go processors against the Rust ones: bad inputs, a hanging
+## and a closed downstream, SIGTERM and SIGHUP under load, many and long
+## tenants, large requests, threads and memory; prints a table (Markdown).
+## Not part of make test. RELIABILITY_FLAGS adds flags, e.g. '-quick' or
+## '-only SIG -out /tmp/table.md'.
+reliability:
+	@test -x $(BINARY) || { echo "$(BINARY) is missing: run make build first"; exit 1; }
+	cd $(COMPONENTS) && go run ./internal/cmd/reliability -binary $(ROOT)/$(BINARY) $(RELIABILITY_FLAGS)
 
 ## bench: the bridge benchmarks (Go marshal+unmarshal baseline in the same run)
 bench: rust-testing

@@ -226,3 +226,58 @@ func TestPanicInSpawnedTaskIsContained(t *testing.T) {
 	assert.Contains(t, err.Error(), "test_scripted")
 	assert.Contains(t, err.Error(), "scripted panic in a spawned task")
 }
+
+// What a component's requests carry into Rust, from what its processors
+// read, in pipeline order.
+func TestInputFor(t *testing.T) {
+	for _, tc := range []struct {
+		access []string
+		input  uint8
+		counts bool
+	}{
+		{[]string{"counts"}, inputCounts, true},
+		{[]string{"counts", "counts"}, inputCounts, true},
+		{[]string{"attributes"}, inputAttributes, false},
+		{[]string{"counts", "attributes"}, inputAttributes, true},
+		// The size after an attribute edit is only in the whole batch.
+		{[]string{"attributes", "counts"}, inputWhole, false},
+		{[]string{"counts", "full"}, inputWhole, false},
+		{[]string{"full", "attributes"}, inputWhole, false},
+		{[]string{"attributes_and_record_fields"}, inputAttributesAndRecordFields, false},
+		{[]string{"attributes", "attributes_and_record_fields", "attributes"}, inputAttributesAndRecordFields, false},
+		{[]string{"counts", "attributes_and_record_fields"}, inputAttributesAndRecordFields, true},
+		{[]string{"attributes_and_record_fields", "counts"}, inputWhole, false},
+		{[]string{"attributes_and_record_fields", "full"}, inputWhole, false},
+	} {
+		input, counts := inputFor(tc.access)
+		assert.Equal(t, tc.input, input, "%v", tc.access)
+		assert.Equal(t, tc.counts, counts, "%v", tc.access)
+	}
+}
+
+// A large batch's projection is written into C memory sized once, and the
+// processor sees the same attributes as from a Go buffer.
+func TestLargeProjectionInCMemory(t *testing.T) {
+	td := sampleTraces(4 * presizeItems)
+	w := getProjection()
+	w.traces(td, true)
+	w.settle()
+	require.False(t, w.inGoHeap(), "written where presize put it")
+	small := getProjection()
+	small.traces(td, true)
+	// The same bytes as a projection written without presizing.
+	plain := &projectionWriter{buf: make([]byte, 0, 64)}
+	plainTraces := ptrace.NewTraces()
+	td.CopyTo(plainTraces)
+	plain.traces(plainTraces, true)
+	assert.Equal(t, plain.buf, w.buf)
+	putProjection(w)
+	putProjection(small)
+
+	next := new(consumertest.TracesSink)
+	p := newTraces(t, "rust_attributes", map[string]any{"actions": []any{map[string]any{"key": "i", "action": "hash"}}}, next)
+	require.NoError(t, p.ConsumeTraces(context.Background(), td))
+	got := next.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	v, _ := got.At(4*presizeItems - 1).Attributes().Get("i")
+	assert.Len(t, v.Str(), 64, "hashed")
+}

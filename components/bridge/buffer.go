@@ -27,7 +27,9 @@ func (r *request) pin() []byte {
 	if len(r.buf) == 0 {
 		return nil
 	}
-	r.pinner.Pin(&r.buf[0])
+	if r.projection == nil || r.projection.inGoHeap() {
+		r.pinner.Pin(&r.buf[0])
+	}
 	return r.buf
 }
 

@@ -1,5 +1,10 @@
 package bridge
 
+/*
+#include "otelcol_rust_bridge.h"
+*/
+import "C"
+
 import (
 	"context"
 	"errors"
@@ -52,13 +57,13 @@ type Processor struct {
 	// mutatesData: a processor may edit the data; Go then applies its
 	// edits to the caller's pdata in place.
 	mutatesData bool
-	// attributesOnly: every processor reads only attribute maps, so Go
-	// sends only those (projection.go) instead of marshalling the batch.
-	attributesOnly bool
-	// recordFields: a processor also reads and replaces log bodies and
-	// span names ("attributes_and_record_fields"), so the projection has
-	// them.
-	recordFields bool
+	// input is what Go sends Rust of a batch (inputWhole, inputAttributes,
+	// inputAttributesAndRecordFields, inputCounts), from what the
+	// processors declared they read.
+	input uint8
+	// needsCounts: a processor reads the batch's item count and encoded
+	// size, which Go measures on its pdata and sends with the input.
+	needsCounts bool
 
 	telemetry *telemetry
 
@@ -73,8 +78,10 @@ type Processor struct {
 	// for writing to wait for them and to set closed.
 	drain  sync.RWMutex
 	closed bool
-	// stopping is closed when Shutdown begins: waiting requests end.
+	// stopping is closed when Shutdown begins, or a stop signal came
+	// before it (signals.go): waiting requests end, none waits any more.
 	stopping chan struct{}
+	stopOnce sync.Once
 
 	emitterWake chan struct{}
 	emitterStop chan struct{}
@@ -94,12 +101,12 @@ type stage struct {
 func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Processor, error) {
 	req := &CreateRequest{component_id: set.ID.String(), signal: signal}
 	p := &Processor{
-		id:             set.ID,
-		signal:         signal,
-		stopping:       make(chan struct{}),
-		emitterWake:    make(chan struct{}, 1),
-		attributesOnly: true,
+		id:          set.ID,
+		signal:      signal,
+		stopping:    make(chan struct{}),
+		emitterWake: make(chan struct{}, 1),
 	}
+	var access []string
 	for i := range stages {
 		configJSON, err := stages[i].cfg.json()
 		if err != nil {
@@ -113,14 +120,9 @@ func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Proces
 		stages[i].info, _ = LookupProcessor(stages[i].cfg.processorType)
 		p.needsAuth = p.needsAuth || stages[i].info.NeedsClientAuth
 		p.mutatesData = p.mutatesData || stages[i].info.MutatesData
-		switch stages[i].info.DataAccess {
-		case "attributes":
-		case "attributes_and_record_fields":
-			p.recordFields = true
-		default:
-			p.attributesOnly = false
-		}
+		access = append(access, stages[i].info.DataAccess)
 	}
+	p.input, p.needsCounts = inputFor(access)
 	resp := RustBridgeImpl{}.create(req)
 	if resp.error != "" {
 		return nil, errors.New(resp.error)
@@ -134,6 +136,52 @@ func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Proces
 	p.telemetry = tel
 	processors.Store(p.handle, p)
 	return p, nil
+}
+
+// Input forms (rust/bridge/src/abi.rs).
+const (
+	inputWhole      uint8 = C.OTELCOL_RUST_INPUT_WHOLE
+	inputAttributes uint8 = C.OTELCOL_RUST_INPUT_ATTRIBUTES
+	inputCounts     uint8 = C.OTELCOL_RUST_INPUT_COUNTS
+
+	inputAttributesAndRecordFields uint8 = C.OTELCOL_RUST_INPUT_ATTRIBUTES_AND_RECORD_FIELDS
+)
+
+// inputFor decides what a component's requests carry into Rust from what
+// each processor, in pipeline order, declared it reads ("counts",
+// "attributes", "attributes_and_record_fields", "full"). The least that
+// serves them all:
+//
+//   - only counts: no bytes at all, only the item count and encoded size,
+//     measured on Go's pdata (a rate limiter costs no marshal and no second
+//     copy of a large batch);
+//   - attributes, after any counts: the attribute projection, with the
+//     counts if a processor reads them, and with the log bodies and span
+//     names and kinds if a processor rewrites those;
+//   - anything else (a processor reading the whole batch, or one reading
+//     the size after another may have edited attributes): the whole batch.
+func inputFor(access []string) (input uint8, needsCounts bool) {
+	input = inputCounts
+	for _, a := range access {
+		switch a {
+		case "counts":
+			needsCounts = true
+			if input != inputCounts {
+				// An earlier processor may change attributes, and so the
+				// size this one reads: only the whole batch has it.
+				return inputWhole, false
+			}
+		case "attributes":
+			if input == inputCounts {
+				input = inputAttributes
+			}
+		case "attributes_and_record_fields":
+			input = inputAttributesAndRecordFields
+		default:
+			return inputWhole, false
+		}
+	}
+	return input, needsCounts
 }
 
 // Start implements component.Component.
@@ -150,7 +198,14 @@ func (p *Processor) Start(context.Context, component.Host) error {
 	p.emitterDone = make(chan struct{})
 	go p.runEmitter(p.emitterStop)
 	p.state = stateStarted
+	watchStopSignals(p)
 	return nil
+}
+
+// beginStopping ends every waiting request with the retryable shutdown
+// error and makes later ones end instead of waiting.
+func (p *Processor) beginStopping() {
+	p.stopOnce.Do(func() { close(p.stopping) })
 }
 
 // Shutdown implements component.Component. It stops admitting requests,
@@ -167,7 +222,8 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	p.state = stateShutDown
 	p.mu.Unlock()
 
-	close(p.stopping)
+	unwatchStopSignals(p)
+	p.beginStopping()
 	drained := make(chan struct{})
 	go func() {
 		p.drain.Lock()
@@ -219,12 +275,18 @@ func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 		// An expired or cancelled context never crosses into Rust.
 		return ctxError(ctx)
 	}
-	r := &request{ctx: ctx, proc: p, traces: td}
-	if p.attributesOnly {
+	r := &request{ctx: ctx, proc: p, traces: td, items: countsUnknown}
+	if p.needsCounts {
+		r.items, r.encodedSize = uint64(td.SpanCount()), uint64(tracesMarshaler.TracesSize(td))
+	}
+	switch p.input {
+	case inputCounts:
+	case inputAttributes, inputAttributesAndRecordFields:
 		r.projection = getProjection()
-		r.projection.traces(td, p.recordFields)
+		r.projection.traces(td, p.input == inputAttributesAndRecordFields)
+		r.projection.settle()
 		r.buf = r.projection.buf
-	} else {
+	default:
 		buf, err := tracesMarshaler.MarshalTraces(td)
 		if err != nil {
 			return consumererror.NewPermanent(fmt.Errorf("%s: marshalling traces: %w", p.id, err))
@@ -239,12 +301,18 @@ func (p *Processor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) erro
 	if ctx.Err() != nil {
 		return ctxError(ctx)
 	}
-	r := &request{ctx: ctx, proc: p, metrics: md}
-	if p.attributesOnly {
+	r := &request{ctx: ctx, proc: p, metrics: md, items: countsUnknown}
+	if p.needsCounts {
+		r.items, r.encodedSize = uint64(md.DataPointCount()), uint64(metricsMarshaler.MetricsSize(md))
+	}
+	switch p.input {
+	case inputCounts:
+	case inputAttributes, inputAttributesAndRecordFields:
 		r.projection = getProjection()
 		r.projection.metrics(md)
+		r.projection.settle()
 		r.buf = r.projection.buf
-	} else {
+	default:
 		buf, err := metricsMarshaler.MarshalMetrics(md)
 		if err != nil {
 			return consumererror.NewPermanent(fmt.Errorf("%s: marshalling metrics: %w", p.id, err))
@@ -259,12 +327,18 @@ func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	if ctx.Err() != nil {
 		return ctxError(ctx)
 	}
-	r := &request{ctx: ctx, proc: p, logs: ld}
-	if p.attributesOnly {
+	r := &request{ctx: ctx, proc: p, logs: ld, items: countsUnknown}
+	if p.needsCounts {
+		r.items, r.encodedSize = uint64(ld.LogRecordCount()), uint64(logsMarshaler.LogsSize(ld))
+	}
+	switch p.input {
+	case inputCounts:
+	case inputAttributes, inputAttributesAndRecordFields:
 		r.projection = getProjection()
-		r.projection.logs(ld, p.recordFields)
+		r.projection.logs(ld, p.input == inputAttributesAndRecordFields)
+		r.projection.settle()
 		r.buf = r.projection.buf
-	} else {
+	default:
 		buf, err := logsMarshaler.MarshalLogs(ld)
 		if err != nil {
 			return consumererror.NewPermanent(fmt.Errorf("%s: marshalling logs: %w", p.id, err))

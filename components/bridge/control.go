@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,7 +117,7 @@ func (c *Config) effective() (map[string]any, error) {
 }
 
 func (c *Config) json() (string, error) {
-	b, err := json.Marshal(plain(c.settings))
+	b, err := json.Marshal(forRust(c.settings))
 	if err != nil {
 		return "", fmt.Errorf("%s configuration cannot be expressed as JSON: %w", c.processorType, err)
 	}
@@ -139,6 +140,9 @@ func decodeJSON(text string) (map[string]any, error) {
 func numbers(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
+		if f, ok := nonFinite(t); ok {
+			return f
+		}
 		for k, e := range t {
 			t[k] = numbers(e)
 		}
@@ -203,25 +207,62 @@ func opaque(v any) any {
 	return v
 }
 
-// plain undoes opaque: Rust gets the secrets themselves.
-func plain(v any) any {
+// nonFiniteKey marks a float JSON cannot hold. YAML has .inf, -.inf and
+// .nan, and contrib's processors accept them (attributes inserts a double
+// +Inf); JSON has no such numbers, so each crosses as
+// {"$otelcol_rust_float": "+Inf" | "-Inf" | "NaN"}, both ways: the
+// engine's config helpers read and write it (rust/engine/src/config.rs).
+const nonFiniteKey = "$otelcol_rust_float"
+
+// forRust returns v as Rust reads it: the secrets themselves rather than
+// configopaque.String, and every non-finite float replaced by its marker.
+// v itself is not changed.
+func forRust(v any) any {
 	switch t := v.(type) {
 	case configopaque.String:
 		return string(t)
+	case float64:
+		switch {
+		case math.IsNaN(t):
+			return map[string]any{nonFiniteKey: "NaN"}
+		case math.IsInf(t, 1):
+			return map[string]any{nonFiniteKey: "+Inf"}
+		case math.IsInf(t, -1):
+			return map[string]any{nonFiniteKey: "-Inf"}
+		}
+		return t
+	case float32:
+		return forRust(float64(t))
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, e := range t {
-			out[k] = plain(e)
+			out[k] = forRust(e)
 		}
 		return out
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {
-			out[i] = plain(e)
+			out[i] = forRust(e)
 		}
 		return out
 	}
 	return v
+}
+
+// nonFinite reads a marker Rust wrote for a non-finite float.
+func nonFinite(m map[string]any) (float64, bool) {
+	if len(m) != 1 {
+		return 0, false
+	}
+	switch m[nonFiniteKey] {
+	case "NaN":
+		return math.NaN(), true
+	case "+Inf":
+		return math.Inf(1), true
+	case "-Inf":
+		return math.Inf(-1), true
+	}
+	return 0, false
 }
 
 // Stabilities gives the stability of each signal a processor supports; a
@@ -281,8 +322,9 @@ type RegisteredProcessor struct {
 	MutatesData     bool
 	NeedsClientAuth bool
 	// DataAccess is what of a batch it reads: "attributes" (Go sends only
-	// the attribute maps), "attributes_and_record_fields" (and the log bodies) or
-	// "full".
+	// the attribute maps), "attributes_and_record_fields" (and the log
+	// bodies and span names), "counts" (only the item count and encoded
+	// size) or "full".
 	DataAccess        string
 	DefaultConfigJSON string
 	ExampleConfigJSON string

@@ -173,3 +173,24 @@ func TestDownstreamErrorClassIsReadableInRust(t *testing.T) {
 		})
 	}
 }
+
+// A retry hint is whole seconds, at least one and at most an hour, so
+// that OTLP/HTTP's Retry-After never reads 0 and a hint too long for a
+// time.Duration is not lost.
+func TestRetryHint(t *testing.T) {
+	for _, tc := range []struct {
+		nanos uint64
+		want  time.Duration
+	}{
+		{0, 0},
+		{1, time.Second},
+		{uint64(300 * time.Millisecond), time.Second},
+		{uint64(time.Second), time.Second},
+		{uint64(1500 * time.Millisecond), 2 * time.Second},
+		{uint64(2 * time.Hour), time.Hour},
+		{1 << 63, time.Hour},
+		{^uint64(0), time.Hour},
+	} {
+		assert.Equal(t, tc.want, retryHint(tc.nanos), "%d ns", tc.nanos)
+	}
+}

@@ -27,6 +27,22 @@
 // A complete OTLP batch (`data`): Go unmarshals it.
 #define OTELCOL_RUST_FORM_ENCODED 2
 
+// The whole batch, as Go marshalled it.
+#define OTELCOL_RUST_INPUT_WHOLE 0
+
+// Only the batch's attribute maps (Go's projection).
+#define OTELCOL_RUST_INPUT_ATTRIBUTES 1
+
+// No bytes: only the item count and encoded size.
+#define OTELCOL_RUST_INPUT_COUNTS 2
+
+// The attribute maps and the record fields processors rewrite whole (log
+// bodies, span names and kinds).
+#define OTELCOL_RUST_INPUT_ATTRIBUTES_AND_RECORD_FIELDS 3
+
+// `items` when Go did not measure the batch (no processor asked).
+#define OTELCOL_RUST_COUNTS_UNKNOWN UINT64_MAX
+
 // No error.
 #define OTELCOL_RUST_ERR_NONE 0
 
@@ -165,13 +181,6 @@
 
 // A span's name (a map of one entry: only `OP_SET_AT 0` with a string).
 #define OTELCOL_RUST_TARGET_SPAN_NAME 12
-
-// Only the attribute maps of the batch.
-#define OTELCOL_RUST_PROJECTION_ATTRIBUTES 1
-
-// With `OTELCOL_RUST_PROJECTION_ATTRIBUTES`: the record fields too (log
-// bodies, span names and kinds).
-#define OTELCOL_RUST_PROJECTION_RECORD_FIELDS 2
 
 // The buffer has a span context.
 #define OTELCOL_RUST_CONTEXT_HAS_SPAN 1
@@ -371,6 +380,10 @@ uint8_t otelcol_rust_component_arm(uint64_t component);
 // call.
 void otelcol_rust_emission_reply(void *task, uint8_t error_kind, int32_t grpc_code, int32_t http_status, uint64_t foreign_error, const uint8_t *message, size_t message_len);
 
+extern int otelcolRustGoRegexNormalize(const uint8_t *pattern, size_t len, char **out, size_t *out_len);
+
+extern void free(void *ptr);
+
 // Frees what an error handed to Go owns, after Go has read it.
 //
 // # Safety
@@ -386,18 +399,19 @@ void otelcol_rust_error_free(void *details);
 void otelcol_rust_stage_outcomes_free(OtelcolRustStageOutcome *outcomes, size_t len);
 
 // Starts a request of `component` and runs it until it emits, waits or
-// ends. `projection` says what `data` holds: 0, the batch;
-// `OTELCOL_RUST_PROJECTION_ATTRIBUTES`, only its attribute maps (the
-// component's processors read nothing else); with
-// `OTELCOL_RUST_PROJECTION_RECORD_FIELDS` too, the log records' bodies and
-// the spans' names and kinds as well.
+// ends. `input` says what `data` holds: the whole batch, only its
+// attribute maps (with the log bodies and span names and kinds, for
+// processors that rewrite them), or nothing (`OTELCOL_RUST_INPUT_*`, from
+// the processors' `DataAccess`); `items` and `encoded_size` are what Go
+// measured of its pdata (`items` is `OTELCOL_RUST_COUNTS_UNKNOWN` when no
+// processor asked).
 //
 // # Safety
 // `data..data+len` must stay readable and unchanged until the request
 // ends without retaining it (`buffer_retained` 0 in the DONE step, or the
 // return of `otelcol_rust_request_cancel`), or until a release for
 // `request_id` arrives. `ctx..ctx+ctx_len` must be readable for the call.
-OtelcolRustStep otelcol_rust_request_start(uint64_t component, uint64_t request_id, uint8_t signal, int64_t timeout_nanos, const uint8_t *data, size_t len, const uint8_t *ctx, size_t ctx_len, uint8_t projection);
+OtelcolRustStep otelcol_rust_request_start(uint64_t component, uint64_t request_id, uint8_t signal, int64_t timeout_nanos, const uint8_t *data, size_t len, const uint8_t *ctx, size_t ctx_len, uint8_t input, uint64_t items, uint64_t encoded_size);
 
 // Resumes a request after an EMIT step with the next consumer's answer.
 //

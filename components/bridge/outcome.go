@@ -58,7 +58,7 @@ func readError(e *C.OtelcolRustError) *rustError {
 		permanent:  e.permanent != 0,
 		grpcCode:   int32(e.grpc_code),
 		httpStatus: int32(e.http_status),
-		retryAfter: time.Duration(e.retry_after_nanos),
+		retryAfter: retryHint(uint64(e.retry_after_nanos)),
 		message:    C.GoStringN((*C.char)(unsafe.Pointer(e.message)), C.int(e.message_len)),
 	}
 	if e.foreign_error != 0 {
@@ -159,6 +159,32 @@ func statusError(msg string, permanent bool, grpcCode, httpStatus int32, retryAf
 		err = &statusCarrier{err: err, st: st}
 	}
 	return err
+}
+
+// A retry hint is what a throttled client waits before it resends. OTLP
+// over HTTP carries it as whole seconds (Retry-After), so a hint under a
+// second would read "0" there (resend at once); a hint past the longest a
+// time.Duration holds would overflow to a negative one and be dropped.
+// Hints are therefore rounded up to whole seconds and kept within
+// [minRetryHint, maxRetryHint]: a client always gets one it can act on.
+const (
+	minRetryHint = time.Second
+	maxRetryHint = time.Hour
+)
+
+// retryHint turns the delay Rust suggested (0: none) into the hint sent.
+func retryHint(nanos uint64) time.Duration {
+	if nanos == 0 {
+		return 0
+	}
+	if nanos >= uint64(maxRetryHint) {
+		return maxRetryHint
+	}
+	d := time.Duration(nanos)
+	if r := d % time.Second; r != 0 {
+		d += time.Second - r
+	}
+	return max(d, minRetryHint)
 }
 
 // statusCarrier gives an error chain the gRPC status Rust asked for.

@@ -1,8 +1,14 @@
 package bridge
 
+/*
+#include <stdlib.h>
+*/
+import "C"
+
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -33,6 +39,11 @@ func getProjection() *projectionWriter {
 }
 
 func putProjection(w *projectionWriter) {
+	if w.cmem != nil {
+		C.free(w.cmem)
+		w.cmem, w.buf = nil, nil
+		return
+	}
 	if cap(w.buf) > maxPooledProjection {
 		return
 	}
@@ -50,6 +61,9 @@ func putProjection(w *projectionWriter) {
 // batch is written in one pass into a buffer the bridge reuses.
 type projectionWriter struct {
 	buf []byte
+	// cmem is buf's memory when it was allocated outside the Go heap
+	// (presize); freed by putProjection.
+	cmem unsafe.Pointer
 }
 
 func (w *projectionWriter) tag(field int, wireType byte) {
@@ -185,9 +199,55 @@ func (w *projectionWriter) anyValue(v pcommon.Value) {
 	}
 }
 
+// A large batch's projection costs memory twice over on the Go heap: a
+// buffer grown by append leaves a trail of smaller copies and ends up to
+// twice the projection's size, and whatever the heap holds live raises
+// the garbage collector's goal by as much again. For forty 10 MB batches
+// at once the Rust path then peaked at twice the Go path's memory. A batch
+// with more than presizeItems records is therefore measured first (pdata's
+// sizer: the whole batch's encoded size, which, with a little room, bounds
+// its projection) and
+// written into C memory of that size, allocated once and freed when Rust
+// lets the buffer go; it never counts toward the Go heap. Smaller batches
+// use the pooled Go buffers, where measuring would cost more than it
+// saves.
+const presizeItems = 2048
+
+func (w *projectionWriter) presize(items int, size func() int) {
+	if items <= presizeItems {
+		return
+	}
+	// The projection leaves out everything but attributes (and the record
+	// fields some processors rewrite, which the batch holds too), yet writes the
+	// length of each message it opens as 5 bytes where the batch may use
+	// one: room for that per record, and for the few resource and scope
+	// messages. Should a batch still not fit (records of many events with
+	// nothing else in them), settle moves it to the Go heap.
+	n := size() + 4*items + 256
+	if n <= cap(w.buf) {
+		return
+	}
+	w.cmem = C.malloc(C.size_t(n))
+	w.buf = unsafe.Slice((*byte)(w.cmem), n)[:0]
+}
+
+// settle checks, after a batch is written, that the buffer is still the
+// C memory presize made: an append past it (the bound did not hold) moved
+// the bytes to the Go heap, and the C memory is then freed at once.
+func (w *projectionWriter) settle() {
+	if w.cmem != nil && unsafe.Pointer(unsafe.SliceData(w.buf)) != w.cmem {
+		C.free(w.cmem)
+		w.cmem = nil
+	}
+}
+
+// inGoHeap reports whether the buffer is Go memory (to pin).
+func (w *projectionWriter) inGoHeap() bool { return w.cmem == nil }
+
 // traces writes the projection of td; with names, each span's name and
 // kind too (fields 5 and 6).
 func (w *projectionWriter) traces(td ptrace.Traces, names bool) {
+	w.presize(td.SpanCount(), func() int { return tracesMarshaler.TracesSize(td) })
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
@@ -239,6 +299,7 @@ func (w *projectionWriter) traces(td ptrace.Traces, names bool) {
 // logs writes the projection of ld; with bodies, each record's body too
 // (field 5, written even when empty so that Rust sees every record's).
 func (w *projectionWriter) logs(ld plog.Logs, bodies bool) {
+	w.presize(ld.LogRecordCount(), func() int { return logsMarshaler.LogsSize(ld) })
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
@@ -274,6 +335,7 @@ func (w *projectionWriter) logs(ld plog.Logs, bodies bool) {
 // metrics writes the projection of md: each metric keeps the field of its
 // type, so that Rust sees which kind of data point it holds.
 func (w *projectionWriter) metrics(md pmetric.Metrics) {
+	w.presize(md.DataPointCount(), func() int { return metricsMarshaler.MetricsSize(md) })
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)

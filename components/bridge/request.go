@@ -35,6 +35,9 @@ const (
 	signalLogs    uint8 = C.OTELCOL_RUST_SIGNAL_LOGS
 )
 
+// countsUnknown: Go did not measure the batch (rust/bridge/src/abi.rs).
+const countsUnknown = uint64(C.OTELCOL_RUST_COUNTS_UNKNOWN)
+
 // Test hooks; nil outside tests.
 var (
 	testHookPinned   func(buf []byte)
@@ -60,6 +63,10 @@ type request struct {
 	pinner runtime.Pinner
 	// projection is the reusable writer buf comes from, if it does.
 	projection *projectionWriter
+
+	// items and encodedSize: what Go measured of the batch, when a
+	// processor reads them (items is countsUnknown otherwise).
+	items, encodedSize uint64
 
 	// handedOn: the caller's pdata went to the next consumer.
 	handedOn bool
@@ -110,15 +117,9 @@ func (p *Processor) run(r *request) error {
 	if testHookPinned != nil {
 		testHookPinned(buf)
 	}
-	projection := C.uint8_t(0)
-	if r.projection != nil {
-		projection = C.OTELCOL_RUST_PROJECTION_ATTRIBUTES
-		if p.recordFields {
-			projection |= C.OTELCOL_RUST_PROJECTION_RECORD_FIELDS
-		}
-	}
 	step := C.otelcol_rust_request_start(C.uint64_t(p.handle), C.uint64_t(r.id), C.uint8_t(p.signal),
-		C.int64_t(timeout), data, C.size_t(len(buf)), ctxPtr, C.size_t(len(encodedCtx)), projection)
+		C.int64_t(timeout), data, C.size_t(len(buf)), ctxPtr, C.size_t(len(encodedCtx)),
+		C.uint8_t(p.input), C.uint64_t(r.items), C.uint64_t(r.encodedSize))
 	for {
 		switch step.kind {
 		case C.OTELCOL_RUST_STEP_EMIT:
@@ -145,6 +146,13 @@ func (p *Processor) run(r *request) error {
 // If the caller's context ends first, or the processor shuts down, the
 // request is dropped in Rust and ends here (ended true).
 func (r *request) wait(task unsafe.Pointer, wakeState *C.uint32_t) (step C.OtelcolRustStep, ended bool, err error) {
+	select {
+	case <-r.proc.stopping:
+		// Shutting down: nothing starts waiting, so nothing holds the
+		// receivers (and the Collector's exit) up.
+		return r.drop(task, errShutdown(r.proc))
+	default:
+	}
 	if wakeState != nil && spinForWake((*uint32)(unsafe.Pointer(wakeState))) && r.ctx.Err() == nil {
 		return C.otelcol_rust_request_poll(task), false, nil
 	}

@@ -87,6 +87,10 @@ type collector struct {
 	dir                string
 	cmd                *exec.Cmd
 	output             *syncBuffer
+	// exited is closed when the process has ended, with exitErr.
+	exited   chan struct{}
+	exitErr  error
+	exitedAt time.Time
 }
 
 type syncBuffer struct {
@@ -183,13 +187,17 @@ func (c *collector) start(t *testing.T, bin, cfg string) {
 	c.cmd.Stdout = c.output
 	c.cmd.Stderr = c.output
 	require.NoError(t, c.cmd.Start())
+	c.exited = make(chan struct{})
+	go func() {
+		c.exitErr = c.cmd.Wait()
+		c.exitedAt = time.Now()
+		close(c.exited)
+	}()
 	t.Cleanup(func() {
 		_ = c.cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- c.cmd.Wait() }()
 		select {
-		case err := <-done:
-			assert.NoError(t, err, "collector exit; output:\n%s", c.output.String())
+		case <-c.exited:
+			assert.NoError(t, c.exitErr, "collector exit; output:\n%s", c.output.String())
 		case <-time.After(30 * time.Second):
 			_ = c.cmd.Process.Kill()
 			t.Errorf("collector did not stop; output:\n%s", c.output.String())

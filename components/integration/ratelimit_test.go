@@ -77,3 +77,39 @@ service:
 	code, _ = post("quiet")
 	assert.Equal(t, http.StatusOK, code)
 }
+
+// A throttled client always gets a retry hint it can act on: at least one
+// second (HTTP's Retry-After counts whole seconds, so a shorter hint would
+// read 0), also when the bucket refills so slowly that the exact wait
+// does not fit a duration.
+func TestThrottledClientsAlwaysGetARetryHint(t *testing.T) {
+	for _, rate := range []string{"1", "1e-10"} {
+		t.Run("rate "+rate, func(t *testing.T) {
+			c := newCollector(t)
+			c.start(t, binary(t), c.otlpReceiver(false)+fmt.Sprintf(`processors:
+  rust_ratelimit:
+    rate: %s
+    burst: 1
+exporters:
+  debug: {}
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [rust_ratelimit]
+      exporters: [debug]
+`, rate))
+			ctx := context.Background()
+			require.Zero(t, sendHeld(t, c, "grpc", ctx).code, "the burst")
+			a := sendHeld(t, c, "grpc", ctx)
+			assert.Equal(t, int(codes.ResourceExhausted), a.code, a.err)
+			assert.GreaterOrEqual(t, a.retry, time.Second, "RetryInfo")
+			a = sendHeld(t, c, "http", ctx)
+			assert.Equal(t, http.StatusTooManyRequests, a.code)
+			assert.GreaterOrEqual(t, a.retry, time.Second, "Retry-After")
+		})
+	}
+}

@@ -7,6 +7,7 @@ package attrtest
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -22,24 +23,42 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
-var keys = []string{"http.method", "user.email", "env", "", "a", "b.c", "internal.x", "internal.y", "n"}
+// keys are the attribute keys of random batches: the empty key, keys that
+// are not valid UTF-8 (Go's regexp reads each bad byte as U+FFFD), keys the
+// patterns below match.
+var keys = []string{"http.method", "user.email", "env", "", "a", "b.c", "internal.x", "internal.y", "n", "k\xff", "\xc3"}
 
-var patterns = []string{`^internal\..*`, `^[ab]`, `\.`, `^$`, `n`, `^user\.(email|id)$`}
+// configKeys are the keys a configuration names: YAML cannot hold bytes
+// that are not UTF-8 (and Go's JSON encoding would replace them), so only
+// valid ones; patterns reach the others.
+var configKeys = []string{"http.method", "user.email", "env", "", "a", "b.c", "internal.x", "internal.y", "n"}
+
+var patterns = []string{`^internal\..*`, `^[ab]`, `\.`, `^$`, `n`, `^user\.(email|id)$`, `\x{FFFD}`, `^k.$`}
+
+// strs are string values: empty, not ASCII, not valid UTF-8.
+var strs = []string{"GET", "x@example.com", "", "v", "ünï", "caf\xc3", "\xff\xfe"}
+
+// doubles include what only a float can be: NaN, the infinities, -0.
+var doubles = []float64{0.5, -1, 3.25, 0, math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1)}
 
 func randomValue(r *rand.Rand, v pcommon.Value, depth int) {
-	switch r.IntN(9) {
+	switch r.IntN(11) {
 	case 0, 1, 2:
-		v.SetStr([]string{"GET", "x@example.com", "", "v", "ünï"}[r.IntN(5)])
+		v.SetStr(strs[r.IntN(len(strs))])
 	case 3:
-		v.SetInt(r.Int64N(2000) - 1000)
+		v.SetInt([]int64{r.Int64N(2000) - 1000, math.MinInt64, math.MaxInt64}[r.IntN(3)])
 	case 4:
 		v.SetBool(r.IntN(2) == 0)
 	case 5:
-		v.SetDouble([]float64{0.5, -1, 3.25, 0}[r.IntN(4)])
+		v.SetDouble(doubles[r.IntN(len(doubles))])
 	case 6:
-		v.SetEmptyBytes().FromRaw([]byte{byte(r.IntN(256)), 0})
+		b := v.SetEmptyBytes()
+		for i := r.IntN(3); i > 0; i-- {
+			b.Append(byte(r.IntN(256)))
+		}
 	case 7:
 		if depth > 1 {
 			v.SetStr("leaf")
@@ -49,15 +68,32 @@ func randomValue(r *rand.Rand, v pcommon.Value, depth int) {
 		for i := r.IntN(3); i > 0; i-- {
 			randomValue(r, s.AppendEmpty(), depth+1)
 		}
+	case 8:
+		// Now and then far deeper than prost's decoder would go.
+		deep(v, 1+r.IntN(3)*40)
+	case 9:
+		// An empty value: no type at all.
 	default:
 		if depth > 1 {
-			return // empty value
+			return
 		}
 		m := v.SetEmptyMap()
 		for i := r.IntN(3); i > 0; i-- {
 			randomValue(r, m.PutEmpty(keys[r.IntN(len(keys))]), depth+1)
 		}
 	}
+}
+
+// deep nests maps and lists depth levels deep.
+func deep(v pcommon.Value, depth int) {
+	for i := 0; i < depth; i++ {
+		if i%2 == 0 {
+			v = v.SetEmptyMap().PutEmpty("d")
+		} else {
+			v = v.SetEmptySlice().AppendEmpty()
+		}
+	}
+	v.SetStr("bottom")
 }
 
 func randomAttributes(r *rand.Rand, m pcommon.Map) {
@@ -105,27 +141,36 @@ func RandomLogs(r *rand.Rand) plog.Logs {
 	return ld
 }
 
-// RandomMetrics is a small batch of gauges, histograms and summaries
-// with random data point attributes.
+// RandomMetrics is a small batch with metrics of all five types and
+// random data point attributes.
 func RandomMetrics(r *rand.Rand) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
 	randomAttributes(r, rm.Resource().Attributes())
 	sm := rm.ScopeMetrics().AppendEmpty()
-	for k := r.IntN(4); k >= 0; k-- {
+	for k := r.IntN(6); k >= 0; k-- {
 		m := sm.Metrics().AppendEmpty()
 		m.SetName(fmt.Sprintf("m%d", k))
-		switch r.IntN(3) {
-		case 0:
-			dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
-			dp.SetIntValue(1)
-			randomAttributes(r, dp.Attributes())
-		case 1:
-			dp := m.SetEmptyHistogram().DataPoints().AppendEmpty()
-			randomAttributes(r, dp.Attributes())
-		default:
-			dp := m.SetEmptySummary().DataPoints().AppendEmpty()
-			randomAttributes(r, dp.Attributes())
+		for p := r.IntN(2); p >= 0; p-- {
+			switch r.IntN(5) {
+			case 0:
+				dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
+				dp.SetIntValue(1)
+				randomAttributes(r, dp.Attributes())
+			case 1:
+				dp := m.SetEmptySum().DataPoints().AppendEmpty()
+				dp.SetDoubleValue(doubles[r.IntN(len(doubles))])
+				randomAttributes(r, dp.Attributes())
+			case 2:
+				dp := m.SetEmptyHistogram().DataPoints().AppendEmpty()
+				randomAttributes(r, dp.Attributes())
+			case 3:
+				dp := m.SetEmptyExponentialHistogram().DataPoints().AppendEmpty()
+				randomAttributes(r, dp.Attributes())
+			default:
+				dp := m.SetEmptySummary().DataPoints().AppendEmpty()
+				randomAttributes(r, dp.Attributes())
+			}
 		}
 	}
 	return md
@@ -135,22 +180,24 @@ func RandomMetrics(r *rand.Rand) pmetric.Metrics {
 func RandomActions(r *rand.Rand) map[string]any {
 	var actions []any
 	for i := r.IntN(5) + 1; i > 0; i-- {
-		key := keys[r.IntN(len(keys))]
+		key := configKeys[r.IntN(len(configKeys))]
 		switch kind := []string{"insert", "update", "upsert", "delete", "hash"}[r.IntN(5)]; kind {
 		case "insert", "update", "upsert":
 			a := map[string]any{"action": kind, "key": key}
 			if key == "" {
 				a["key"] = "k"
 			}
-			switch r.IntN(6) {
+			switch r.IntN(7) {
 			case 0:
 				a["value"] = r.IntN(100)
 			case 1:
 				a["value"] = r.IntN(2) == 0
 			case 2:
 				a["value"] = 1.5
+			case 6:
+				a["value"] = []float64{math.NaN(), math.Inf(1), math.Inf(-1)}[r.IntN(3)]
 			case 3:
-				a["from_attribute"] = keys[r.IntN(len(keys))]
+				a["from_attribute"] = configKeys[r.IntN(len(configKeys))]
 			case 4:
 				a["from_context"] = []string{"metadata.tenant", "tenant", "client.address", "metadata.missing"}[r.IntN(4)]
 			default:
@@ -252,4 +299,150 @@ func Started[T component.Component](t *testing.T) func(T, error) T {
 		t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
 		return p
 	}
+}
+
+// Batches whose maps hold one key more than once. pdata's API never makes
+// them (Put replaces), but an OTLP client can send them and pdata keeps
+// them as they came; contrib then acts on the first entry of a key
+// (insert, update, hash, delete by key) or on all (delete by pattern).
+// They are written here as protobuf and unmarshalled.
+
+// anyValue encodes a random AnyValue.
+func anyValue(r *rand.Rand, depth int) []byte {
+	var b []byte
+	switch r.IntN(8) {
+	case 0, 1:
+		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = protowire.AppendString(b, strs[r.IntN(len(strs))])
+	case 2:
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(r.IntN(2)))
+	case 3:
+		b = protowire.AppendTag(b, 3, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(r.Int64N(100)-50))
+	case 4:
+		b = protowire.AppendTag(b, 4, protowire.Fixed64Type)
+		b = protowire.AppendFixed64(b, math.Float64bits(doubles[r.IntN(len(doubles))]))
+	case 5:
+		b = protowire.AppendTag(b, 7, protowire.BytesType)
+		b = protowire.AppendBytes(b, []byte{byte(r.IntN(256))})
+	case 6:
+		if depth < 2 {
+			var kvs []byte
+			for i := r.IntN(3); i > 0; i-- {
+				kvs = protowire.AppendTag(kvs, 1, protowire.BytesType)
+				kvs = protowire.AppendBytes(kvs, keyValue(r, depth+1))
+			}
+			b = protowire.AppendTag(b, 6, protowire.BytesType)
+			b = protowire.AppendBytes(b, kvs)
+		}
+	}
+	return b
+}
+
+// dupKeys are few, so that random entries repeat them.
+var dupKeys = []string{"a", "n", "env", "internal.x", "", "k\xff"}
+
+func keyValue(r *rand.Rand, depth int) []byte {
+	var b []byte
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	b = protowire.AppendString(b, dupKeys[r.IntN(len(dupKeys))])
+	b = protowire.AppendTag(b, 2, protowire.BytesType)
+	return protowire.AppendBytes(b, anyValue(r, depth))
+}
+
+// attributesField appends 2 to 8 entries, keys likely repeated, as
+// repeated field num.
+func attributesField(r *rand.Rand, b []byte, num protowire.Number) []byte {
+	for i := 2 + r.IntN(7); i > 0; i-- {
+		b = protowire.AppendTag(b, num, protowire.BytesType)
+		b = protowire.AppendBytes(b, keyValue(r, 0))
+	}
+	return b
+}
+
+// nest wraps msg in the given field numbers, innermost last.
+func nest(msg []byte, fields ...protowire.Number) []byte {
+	for i := len(fields) - 1; i >= 0; i-- {
+		var b []byte
+		b = protowire.AppendTag(b, fields[i], protowire.BytesType)
+		msg = protowire.AppendBytes(b, msg)
+	}
+	return msg
+}
+
+// resource is a Resource message with repeated keys.
+func resource(r *rand.Rand) []byte {
+	var res []byte
+	res = protowire.AppendTag(res, 1, protowire.BytesType)
+	return protowire.AppendBytes(res, attributesField(r, nil, 1))
+}
+
+// DuplicateKeyTraces is a batch whose resource and span attributes repeat
+// keys.
+func DuplicateKeyTraces(t *testing.T, r *rand.Rand) ptrace.Traces {
+	span := []byte{}
+	span = protowire.AppendTag(span, 1, protowire.BytesType)
+	span = protowire.AppendBytes(span, make([]byte, 16))
+	span = protowire.AppendTag(span, 2, protowire.BytesType)
+	span = protowire.AppendBytes(span, make([]byte, 8))
+	span = protowire.AppendTag(span, 5, protowire.BytesType)
+	span = protowire.AppendString(span, "dup")
+	span = attributesField(r, span, 9)
+	rs := append(resource(r), nest(span, 2, 2)...) // ResourceSpans.scope_spans.spans
+	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(nest(rs, 1))
+	require.NoError(t, err)
+	return td
+}
+
+// DuplicateKeyLogs is DuplicateKeyTraces for log records.
+func DuplicateKeyLogs(t *testing.T, r *rand.Rand) plog.Logs {
+	rec := attributesField(r, nil, 6)
+	rl := append(resource(r), nest(rec, 2, 2)...)
+	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(nest(rl, 1))
+	require.NoError(t, err)
+	return ld
+}
+
+// DuplicateKeyMetrics is DuplicateKeyTraces for a gauge's data point.
+func DuplicateKeyMetrics(t *testing.T, r *rand.Rand) pmetric.Metrics {
+	dp := attributesField(r, nil, 7)
+	dp = protowire.AppendTag(dp, 6, protowire.Fixed64Type) // as_int
+	dp = protowire.AppendFixed64(dp, 1)
+	var metric []byte
+	metric = protowire.AppendTag(metric, 1, protowire.BytesType)
+	metric = protowire.AppendString(metric, "dup")
+	metric = append(metric, nest(dp, 5, 1)...) // Metric.gauge.data_points
+	rm := append(resource(r), nest(metric, 2, 2)...)
+	md, err := (&pmetric.ProtoUnmarshaler{}).UnmarshalMetrics(nest(rm, 1))
+	require.NoError(t, err)
+	return md
+}
+
+// CopyTraces copies td through its protobuf encoding, which keeps
+// repeated keys (CopyTo need not).
+func CopyTraces(t *testing.T, td ptrace.Traces) ptrace.Traces {
+	b, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	require.NoError(t, err)
+	out, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(b)
+	require.NoError(t, err)
+	return out
+}
+
+// CopyLogs is CopyTraces for logs.
+func CopyLogs(t *testing.T, ld plog.Logs) plog.Logs {
+	b, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+	require.NoError(t, err)
+	out, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(b)
+	require.NoError(t, err)
+	return out
+}
+
+// CopyMetrics is CopyTraces for metrics.
+func CopyMetrics(t *testing.T, md pmetric.Metrics) pmetric.Metrics {
+	b, err := (&pmetric.ProtoMarshaler{}).MarshalMetrics(md)
+	require.NoError(t, err)
+	out, err := (&pmetric.ProtoUnmarshaler{}).UnmarshalMetrics(b)
+	require.NoError(t, err)
+	return out
 }

@@ -7,9 +7,6 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/attributesprocessor"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
@@ -33,8 +30,8 @@ func TestSameExportsAsContribAttributes(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	ctx := attrtest.RequestContext()
 	rejected := 0
-	defer func() { require.Less(t, rejected, 30, "most random configurations are valid") }()
-	for i := 0; i < 150; i++ {
+	defer func() { require.Less(t, rejected, 60, "most random configurations are valid") }()
+	for i := 0; i < 300; i++ {
 		raw := attrtest.RandomActions(r)
 		cc, cerr := attrtest.Accepts(t, f.contrib, raw)
 		rc, rerr := attrtest.Accepts(t, f.rust, raw)
@@ -54,20 +51,28 @@ func TestSameExportsAsContribAttributes(t *testing.T) {
 		rl := attrtest.Started[processor.Logs](t)(f.rust.CreateLogs(ctx, processortest.NewNopSettings(f.rust.Type()), rc, &rs.l))
 		cm := attrtest.Started[processor.Metrics](t)(f.contrib.CreateMetrics(ctx, processortest.NewNopSettings(f.contrib.Type()), cc, &cs.m))
 		rm := attrtest.Started[processor.Metrics](t)(f.rust.CreateMetrics(ctx, processortest.NewNopSettings(f.rust.Type()), rc, &rs.m))
-		for j := 0; j < 3; j++ {
+		for j := 0; j < 4; j++ {
+			// The last batch of each signal repeats keys in its maps.
+			dup := j == 3
 			td := attrtest.RandomTraces(r)
-			in := ptrace.NewTraces()
-			td.CopyTo(in)
+			if dup {
+				td = attrtest.DuplicateKeyTraces(t, r)
+			}
+			in := attrtest.CopyTraces(t, td)
 			require.NoError(t, ct.ConsumeTraces(ctx, td))
 			require.NoError(t, rt.ConsumeTraces(ctx, in))
 			ld := attrtest.RandomLogs(r)
-			lin := plog.NewLogs()
-			ld.CopyTo(lin)
+			if dup {
+				ld = attrtest.DuplicateKeyLogs(t, r)
+			}
+			lin := attrtest.CopyLogs(t, ld)
 			require.NoError(t, cl.ConsumeLogs(ctx, ld))
 			require.NoError(t, rl.ConsumeLogs(ctx, lin))
 			md := attrtest.RandomMetrics(r)
-			min := pmetric.NewMetrics()
-			md.CopyTo(min)
+			if dup {
+				md = attrtest.DuplicateKeyMetrics(t, r)
+			}
+			min := attrtest.CopyMetrics(t, md)
 			require.NoError(t, cm.ConsumeMetrics(ctx, md))
 			require.NoError(t, rm.ConsumeMetrics(ctx, min))
 		}

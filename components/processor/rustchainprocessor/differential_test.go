@@ -9,8 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
@@ -69,15 +67,15 @@ func TestFusedChainExportsWhatContribInSeriesExports(t *testing.T) {
 		set.ID = component.MustNewIDWithName(chain.Type().String(), "traces[rust_attributes.0,rust_attributes.1,rust_attributes.2]")
 		rt := attrtest.Started[processor.Traces](t)(chain.CreateTraces(ctx, set, cfg, &rtSink))
 		rl := attrtest.Started[processor.Logs](t)(chain.CreateLogs(ctx, set, cfg, &rlSink))
-		for j := 0; j < 3; j++ {
-			td := attrtest.RandomTraces(r)
-			in := ptrace.NewTraces()
-			td.CopyTo(in)
+		for j := 0; j < 4; j++ {
+			td, ld := attrtest.RandomTraces(r), attrtest.RandomLogs(r)
+			if j == 3 {
+				td, ld = attrtest.DuplicateKeyTraces(t, r), attrtest.DuplicateKeyLogs(t, r)
+			}
+			in := attrtest.CopyTraces(t, td)
 			require.NoError(t, nextT.ConsumeTraces(ctx, td))
 			require.NoError(t, rt.ConsumeTraces(ctx, in))
-			ld := attrtest.RandomLogs(r)
-			lin := plog.NewLogs()
-			ld.CopyTo(lin)
+			lin := attrtest.CopyLogs(t, ld)
 			require.NoError(t, nextL.ConsumeLogs(ctx, ld))
 			require.NoError(t, rl.ConsumeLogs(ctx, lin))
 		}

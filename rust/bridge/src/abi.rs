@@ -38,6 +38,21 @@ pub const OTELCOL_RUST_FORM_EDITS: u8 = 1;
 /// A complete OTLP batch (`data`): Go unmarshals it.
 pub const OTELCOL_RUST_FORM_ENCODED: u8 = 2;
 
+// What a request brings in (`otelcol_rust_request_start`'s `input`),
+// decided by the processors' `DataAccess`.
+
+/// The whole batch, as Go marshalled it.
+pub const OTELCOL_RUST_INPUT_WHOLE: u8 = 0;
+/// Only the batch's attribute maps (Go's projection).
+pub const OTELCOL_RUST_INPUT_ATTRIBUTES: u8 = 1;
+/// No bytes: only the item count and encoded size.
+pub const OTELCOL_RUST_INPUT_COUNTS: u8 = 2;
+/// The attribute maps and the record fields processors rewrite whole (log
+/// bodies, span names and kinds).
+pub const OTELCOL_RUST_INPUT_ATTRIBUTES_AND_RECORD_FIELDS: u8 = 3;
+/// `items` when Go did not measure the batch (no processor asked).
+pub const OTELCOL_RUST_COUNTS_UNKNOWN: u64 = u64::MAX;
+
 // Error kinds (`OtelcolRustError::kind`, and the reply Go gives to an
 // emission).
 
@@ -186,14 +201,6 @@ const _: () = {
     assert!(TargetKind::LogBody as u8 == OTELCOL_RUST_TARGET_LOG_BODY);
     assert!(TargetKind::SpanName as u8 == OTELCOL_RUST_TARGET_SPAN_NAME);
 };
-
-// What a request's data holds (`otelcol_rust_request_start`'s `projection`).
-
-/// Only the attribute maps of the batch.
-pub const OTELCOL_RUST_PROJECTION_ATTRIBUTES: u8 = 1;
-/// With `OTELCOL_RUST_PROJECTION_ATTRIBUTES`: the record fields too (log
-/// bodies, span names and kinds).
-pub const OTELCOL_RUST_PROJECTION_RECORD_FIELDS: u8 = 2;
 
 /// How a request ended, or what the next consumer answered.
 #[repr(C)]

@@ -92,13 +92,17 @@ pub fn decode(buf: &[u8]) -> Result<Decoded, String> {
             .filter(|s| !s.is_empty())
             .and_then(|s| TraceState::from_str(s).ok())
             .unwrap_or_default();
-        out.span_context = Some(SpanContext::new(
+        let sc = SpanContext::new(
             TraceId::from_bytes(head.trace_id),
             SpanId::from_bytes(head.span_id),
             TraceFlags::new(head.trace_flags),
             head.remote != 0,
             trace_state,
-        ));
+        );
+        // Go sends only valid span contexts, and encode() sends back only
+        // valid ones: one with a zero id is no span context (a span
+        // started from it would have no parent), whoever wrote it.
+        out.span_context = sc.is_valid().then_some(sc);
     }
     if head.flags & OTELCOL_RUST_CONTEXT_HAS_CLIENT != 0 {
         let address = String::from_utf8_lossy(bytes_at(buf, head.address)?).into_owned();
@@ -227,6 +231,24 @@ pub fn encode(client: Option<&ClientInfo>, span_context: &SpanContext) -> Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `context` fuzz target: a span context with zero ids
+    /// decoded as present, and did not survive encoding again.
+    #[test]
+    fn a_span_context_with_zero_ids_is_none() {
+        let mut head = OtelcolRustContext {
+            flags: OTELCOL_RUST_CONTEXT_HAS_SPAN,
+            ..Default::default()
+        };
+        head.span_id = [1; 8];
+        let mut w = Writer { buf: Vec::new() };
+        w.reserve::<OtelcolRustContext>(1);
+        w.put(0, head);
+        assert!(decode(&w.buf).unwrap().span_context.is_none());
+        head.trace_id = [2; 16];
+        w.put(0, head);
+        assert!(decode(&w.buf).unwrap().span_context.is_some());
+    }
 
     #[test]
     fn round_trip() {

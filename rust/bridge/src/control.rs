@@ -40,6 +40,7 @@ pub fn build(
     processor_type: &str,
     config_json: &str,
 ) -> Result<(&'static ProcessorFactory, InstanceFactory), String> {
+    crate::go_regex_bridge::install();
     let factory = registry::find(processor_type)
         .ok_or_else(|| format!("no Rust processor of type {processor_type:?} is registered"))?;
     let config: serde_json::Value = serde_json::from_str(config_json)
@@ -68,6 +69,7 @@ pub fn effective(processor_type: &str, config_json: &str) -> Result<String, Stri
 impl RustBridge for RustBridgeImpl {
     fn registry() -> Registry {
         install_panic_hook();
+        crate::go_regex_bridge::install();
         Registry {
             processors: registry::PROCESSORS
                 .iter()

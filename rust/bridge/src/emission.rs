@@ -197,6 +197,10 @@ impl MessageSink<PData> for GoSink {
     }
 }
 
+// Start holds the batch until the first poll, which moves it out; boxing
+// it would cost an allocation per emission to save stack in a future that
+// lives for one request.
+#[allow(clippy::large_enum_variant)]
 enum State {
     Start(Option<PData>),
     InRequest(u64),

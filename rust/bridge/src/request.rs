@@ -36,14 +36,16 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use otelcol_rust_engine::{
-    CancellationToken, Context, OtlpData, Outgoing, PData, ProcessingError, RequestContext, Signal,
+    CancellationToken, Context, Counts, OtlpData, Outgoing, PData, ProcessingError, RequestContext,
+    Signal,
 };
 
 use crate::abi::{
-    OtelcolRustError, OtelcolRustStep, OTELCOL_RUST_FORM_EDITS, OTELCOL_RUST_FORM_ENCODED,
-    OTELCOL_RUST_FORM_ORIGINAL, OTELCOL_RUST_PROJECTION_ATTRIBUTES,
-    OTELCOL_RUST_PROJECTION_RECORD_FIELDS, OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT,
-    OTELCOL_RUST_STEP_PENDING, OTELCOL_RUST_WAKE_REQUEST,
+    OtelcolRustError, OtelcolRustStep, OTELCOL_RUST_COUNTS_UNKNOWN, OTELCOL_RUST_FORM_EDITS,
+    OTELCOL_RUST_FORM_ENCODED, OTELCOL_RUST_FORM_ORIGINAL, OTELCOL_RUST_INPUT_ATTRIBUTES,
+    OTELCOL_RUST_INPUT_ATTRIBUTES_AND_RECORD_FIELDS, OTELCOL_RUST_INPUT_COUNTS,
+    OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT, OTELCOL_RUST_STEP_PENDING,
+    OTELCOL_RUST_WAKE_REQUEST,
 };
 use crate::buffer::{go_bytes, release_buffer, BufferLease};
 use crate::component::{self, run_stage, Component, StageFuture};
@@ -321,11 +323,12 @@ fn contained(what: &str, f: impl FnOnce() -> OtelcolRustStep) -> OtelcolRustStep
 }
 
 /// Starts a request of `component` and runs it until it emits, waits or
-/// ends. `projection` says what `data` holds: 0, the batch;
-/// `OTELCOL_RUST_PROJECTION_ATTRIBUTES`, only its attribute maps (the
-/// component's processors read nothing else); with
-/// `OTELCOL_RUST_PROJECTION_RECORD_FIELDS` too, the log records' bodies and
-/// the spans' names and kinds as well.
+/// ends. `input` says what `data` holds: the whole batch, only its
+/// attribute maps (with the log bodies and span names and kinds, for
+/// processors that rewrite them), or nothing (`OTELCOL_RUST_INPUT_*`, from
+/// the processors' `DataAccess`); `items` and `encoded_size` are what Go
+/// measured of its pdata (`items` is `OTELCOL_RUST_COUNTS_UNKNOWN` when no
+/// processor asked).
 ///
 /// # Safety
 /// `data..data+len` must stay readable and unchanged until the request
@@ -343,7 +346,9 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
     len: usize,
     ctx: *const u8,
     ctx_len: usize,
-    projection: u8,
+    input: u8,
+    items: u64,
+    encoded_size: u64,
 ) -> OtelcolRustStep {
     contained("start", || {
         let Some(component) = component::lookup(component) else {
@@ -397,12 +402,33 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
         let lease = BufferLease::new(request_id, release_buffer);
         // SAFETY: forwarded from this function's contract.
         let bytes = unsafe { go_bytes(data, len, lease.clone()) };
-        let otlp = if projection & OTELCOL_RUST_PROJECTION_ATTRIBUTES == 0 {
-            OtlpData::from_original(signal, bytes)
-        } else if projection & OTELCOL_RUST_PROJECTION_RECORD_FIELDS != 0 {
-            OtlpData::from_attributes_and_record_fields_of_original(signal, bytes)
-        } else {
-            OtlpData::from_attributes_of_original(signal, bytes)
+        let counts = (items != OTELCOL_RUST_COUNTS_UNKNOWN).then_some(Counts {
+            items,
+            encoded_size,
+        });
+        let otlp = match (input, counts) {
+            (OTELCOL_RUST_INPUT_COUNTS, Some(counts)) => {
+                OtlpData::from_counts_of_original(signal, counts)
+            }
+            (OTELCOL_RUST_INPUT_COUNTS, None) => {
+                return done(
+                    OtelcolRustError::bridge(
+                        "otelcol-rust bridge: a request without data came without counts",
+                    ),
+                    false,
+                )
+            }
+            (OTELCOL_RUST_INPUT_ATTRIBUTES, _) => {
+                OtlpData::from_attributes_of_original(signal, bytes)
+            }
+            (OTELCOL_RUST_INPUT_ATTRIBUTES_AND_RECORD_FIELDS, _) => {
+                OtlpData::from_attributes_and_record_fields_of_original(signal, bytes)
+            }
+            _ => OtlpData::from_original(signal, bytes),
+        };
+        let otlp = match counts {
+            Some(counts) if !otlp.is_counts_only() => otlp.with_counts(counts),
+            _ => otlp,
         };
         let pdata = Context::new(request, otlp);
         let wake = WakeCell::new(OTELCOL_RUST_WAKE_REQUEST, request_id);

@@ -28,7 +28,7 @@
 //!
 //! [otap-dataflow]: https://github.com/open-telemetry/otel-arrow/tree/main/rust/otap-dataflow
 
-mod config;
+pub mod config;
 mod context;
 mod effect_handler;
 mod error;
@@ -44,8 +44,8 @@ pub use effect_handler::{EffectHandler, LabeledCounters, MessageSink, ProcessorS
 pub use error::{DownstreamError, ForeignError, GrpcCode, ProcessingError, Status};
 pub use message::{ControlMsg, Message};
 pub use pdata::{
-    edit_format, wire, Attributes, LogBody, OtlpData, Outgoing, RawAnyValue, Select, Signal,
-    SpanName, Target, TargetKind, Value, ValueRef,
+    edit_format, wire, Attributes, Counts, LogBody, OtlpData, Outgoing, RawAnyValue, Select,
+    Signal, SpanName, Target, TargetKind, Value, ValueRef,
 };
 pub use processor::{
     DataAccess, InstanceFactory, MetricDescriptor, Processor, ProcessorFactory, Stability,

@@ -73,6 +73,13 @@ pub enum DataAccess {
     /// They cross only for components with such a processor; for metrics
     /// this is the same as `Attributes`.
     AttributesAndRecordFields,
+    /// Nothing of the batch but its item count and encoded size
+    /// ([`OtlpData::item_count`](crate::OtlpData::item_count),
+    /// [`OtlpData::encoded_size`](crate::OtlpData::encoded_size)), which Go
+    /// measures on its own pdata: no bytes cross at all, so such a
+    /// processor (a rate limiter) costs Go neither a marshal nor the memory
+    /// of a second copy of a large batch. Anything else is an error.
+    Counts,
     /// The whole batch, as OTLP.
     Full,
 }
@@ -83,6 +90,7 @@ impl DataAccess {
         match self {
             DataAccess::Attributes => "attributes",
             DataAccess::AttributesAndRecordFields => "attributes_and_record_fields",
+            DataAccess::Counts => "counts",
             DataAccess::Full => "full",
         }
     }

@@ -7,3 +7,5 @@
 pub mod attributes;
 pub mod ratelimit;
 pub mod redaction;
+#[cfg(test)]
+mod test_alloc;

@@ -105,6 +105,22 @@ pub struct OtlpData {
     /// The record fields (log bodies, span names and kinds) are in the
     /// bytes: always, unless only the attribute maps were sent.
     record_fields: bool,
+    /// No bytes at all: only the counts below (the processors declared
+    /// [`DataAccess::Counts`](crate::DataAccess)).
+    counts_only: bool,
+    /// The item count and encoded size Go measured on its own pdata, valid
+    /// while the data is the request's original (edits may change the
+    /// size, never the count).
+    counts: Option<Counts>,
+}
+
+/// What Go measured of a request's batch without marshalling it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Spans, metric data points or log records.
+    pub items: u64,
+    /// Bytes of the batch's OTLP protobuf encoding.
+    pub encoded_size: u64,
 }
 
 /// How a batch leaves Rust: what the bridge tells Go.
@@ -128,6 +144,8 @@ macro_rules! typed_access {
         $(#[$doc])*
         pub fn $name(&mut self) -> Result<&mut $ty, ProcessingError> {
             self.check_signal($signal)?;
+            // Go's counts were of the batch before this change.
+            self.counts = None;
             if let Repr::Encoded { .. } = &self.repr {
                 let bytes = self.to_encoded()?;
                 let decoded = <$ty>::decode(bytes.as_ref()).map_err(|e| invalid(self.signal, e))?;
@@ -164,6 +182,8 @@ impl OtlpData {
             },
             attributes_only: false,
             record_fields: true,
+            counts_only: false,
+            counts: None,
         }
     }
 
@@ -194,9 +214,48 @@ impl OtlpData {
         }
     }
 
+    /// What the bridge sends processors that declared
+    /// [`DataAccess::Counts`](crate::DataAccess): no bytes, only the item
+    /// count and encoded size of the request's batch, which Go measures
+    /// without marshalling it. [`item_count`](Self::item_count) and
+    /// [`encoded_size`](Self::encoded_size) answer; anything that needs
+    /// the data is an error; the batch leaves Rust as Go's own.
+    pub fn from_counts_of_original(signal: Signal, counts: Counts) -> Self {
+        OtlpData {
+            counts_only: true,
+            record_fields: false,
+            counts: Some(counts),
+            ..OtlpData::from_original(signal, Bytes::new())
+        }
+    }
+
+    /// The same data, with the counts Go measured of it (the bridge adds
+    /// them to a whole batch or an attribute projection when a processor
+    /// of the component declared [`DataAccess::Counts`](crate::DataAccess)).
+    pub fn with_counts(mut self, counts: Counts) -> Self {
+        self.counts = Some(counts);
+        self
+    }
+
     /// True when only the attribute maps of the batch are here.
     pub fn is_attributes_only(&self) -> bool {
         self.attributes_only
+    }
+
+    /// True when only the counts of the batch are here.
+    pub fn is_counts_only(&self) -> bool {
+        self.counts_only
+    }
+
+    fn no_data(&self, what: &str) -> Result<(), ProcessingError> {
+        if self.counts_only {
+            return Err(ProcessingError::permanent(format!(
+                "only the item count and size of this {} batch are in Rust (the processor declared DataAccess::Counts): \
+                 {what} cannot be read",
+                self.signal
+            )));
+        }
+        Ok(())
     }
 
     /// Encoded OTLP (`TracesData`, `MetricsData` or `LogsData`) that is not
@@ -211,6 +270,8 @@ impl OtlpData {
             },
             attributes_only: false,
             record_fields: true,
+            counts_only: false,
+            counts: None,
         }
     }
 
@@ -221,6 +282,8 @@ impl OtlpData {
             repr: Repr::Traces(data),
             attributes_only: false,
             record_fields: true,
+            counts_only: false,
+            counts: None,
         }
     }
 
@@ -231,6 +294,8 @@ impl OtlpData {
             repr: Repr::Metrics(data),
             attributes_only: false,
             record_fields: true,
+            counts_only: false,
+            counts: None,
         }
     }
 
@@ -241,6 +306,8 @@ impl OtlpData {
             repr: Repr::Logs(data),
             attributes_only: false,
             record_fields: true,
+            counts_only: false,
+            counts: None,
         }
     }
 
@@ -279,6 +346,7 @@ impl OtlpData {
         select: Select,
         mut f: impl FnMut(Target, &Attributes<'_>),
     ) -> Result<(), ProcessingError> {
+        self.no_data("its attributes")?;
         if !matches!(self.repr, Repr::Encoded { .. }) {
             let encoded = self.to_encoded()?;
             let mut index = AttrIndex::build(&encoded, self.signal, true)
@@ -310,6 +378,7 @@ impl OtlpData {
         select: Select,
         mut f: impl FnMut(Target, &mut Attributes<'_>),
     ) -> Result<(), ProcessingError> {
+        self.no_data("its attributes")?;
         if !matches!(self.repr, Repr::Encoded { .. }) {
             let bytes = Bytes::from(self.to_encoded()?.into_owned());
             self.repr = Repr::Encoded {
@@ -360,6 +429,7 @@ impl OtlpData {
     }
 
     fn check_record_fields(&self, what: &str) -> Result<(), ProcessingError> {
+        self.no_data(what)?;
         if self.record_fields {
             return Ok(());
         }
@@ -373,6 +443,9 @@ impl OtlpData {
     /// The number of spans, log records or metric data points, counted
     /// without decoding (edits do not change it).
     pub fn item_count(&self) -> Result<u64, ProcessingError> {
+        if let Some(c) = self.counts {
+            return Ok(c.items);
+        }
         let bytes = match &self.repr {
             Repr::Encoded { bytes, .. } => Cow::Borrowed(bytes.as_ref()),
             _ => self.to_encoded()?,
@@ -380,9 +453,23 @@ impl OtlpData {
         count::count_items(self.signal, &bytes).map_err(|e| invalid(self.signal, e))
     }
 
+    /// The size in bytes of the batch's OTLP protobuf encoding, with any
+    /// edits made so far: Go's measure of its own batch while nothing
+    /// changed it, else the length of [`to_encoded`](Self::to_encoded).
+    pub fn encoded_size(&self) -> Result<u64, ProcessingError> {
+        match self.counts {
+            Some(c) if self.is_original() => Ok(c.encoded_size),
+            _ => {
+                self.no_data("the size of its edited encoding")?;
+                Ok(self.to_encoded()?.len() as u64)
+            }
+        }
+    }
+
     /// The batch as OTLP protobuf bytes: the original, the edits spliced
     /// into it, or the decoded data encoded.
     pub fn to_encoded(&self) -> Result<Cow<'_, [u8]>, ProcessingError> {
+        self.no_data("the whole batch")?;
         if self.attributes_only {
             return Err(ProcessingError::permanent(format!(
                 "only the attribute maps of this {} batch are in Rust (the processor declared DataAccess::Attributes): \
@@ -441,6 +528,7 @@ impl OtlpData {
 
     /// The batch as OTLP protobuf bytes, consuming it.
     pub fn into_encoded(self) -> Result<Bytes, ProcessingError> {
+        self.no_data("the whole batch")?;
         if self.attributes_only {
             return self.to_encoded().map(|b| Bytes::from(b.into_owned()));
         }
@@ -456,6 +544,62 @@ impl OtlpData {
 
 #[cfg(test)]
 mod edit_tests;
+
+#[cfg(test)]
+mod counts_tests {
+    use super::*;
+
+    const COUNTS: Counts = Counts {
+        items: 7,
+        encoded_size: 1234,
+    };
+
+    #[test]
+    fn counts_only_answers_counts_and_refuses_the_rest() {
+        let mut data = OtlpData::from_counts_of_original(Signal::Logs, COUNTS);
+        assert!(data.is_counts_only() && data.is_original());
+        assert_eq!(data.item_count().unwrap(), 7);
+        assert_eq!(data.encoded_size().unwrap(), 1234);
+        assert!(matches!(data.outgoing(true).unwrap(), Outgoing::Original));
+        for err in [
+            data.to_encoded().map(|_| ()).unwrap_err(),
+            data.visit_attributes(Select::ALL, |_, _| {}).unwrap_err(),
+            data.edit_attributes(Select::ALL, |_, _| {}).unwrap_err(),
+            data.logs().map(|_| ()).unwrap_err(),
+        ] {
+            assert!(err.to_string().contains("DataAccess::Counts"), "{err}");
+        }
+        assert!(data.into_encoded().is_err());
+    }
+
+    #[test]
+    fn counts_beside_the_data_hold_while_it_is_original() {
+        let logs = crate::testing::logs(3);
+        let bytes = Bytes::from(logs.encode_to_vec());
+        let size = bytes.len() as u64;
+        let mut data = OtlpData::from_original(Signal::Logs, bytes).with_counts(Counts {
+            items: 3,
+            encoded_size: size,
+        });
+        assert_eq!(
+            (data.item_count().unwrap(), data.encoded_size().unwrap()),
+            (3, size)
+        );
+        data.edit_attributes(Select::RECORDS, |_, a| a.put(b"new", ValueRef::Int(1)))
+            .unwrap();
+        assert_eq!(
+            data.item_count().unwrap(),
+            3,
+            "edits do not change the count"
+        );
+        assert_eq!(
+            data.encoded_size().unwrap(),
+            data.to_encoded().unwrap().len() as u64,
+            "the size is the edited encoding's"
+        );
+        assert!(data.encoded_size().unwrap() > size);
+    }
+}
 
 #[cfg(test)]
 mod tests {

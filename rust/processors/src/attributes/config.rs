@@ -147,6 +147,12 @@ impl<'de> Deserialize<'de> for AttributeValue {
             fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
                 Ok(AttributeValue::String(v))
             }
+
+            // YAML's .inf, -.inf and .nan, which contrib inserts as doubles.
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                otelcol_rust_engine::config::non_finite_from_map(map, &self)
+                    .map(AttributeValue::Double)
+            }
         }
 
         deserializer.deserialize_any(ScalarVisitor)
@@ -158,7 +164,9 @@ impl Serialize for AttributeValue {
         match self {
             AttributeValue::String(s) => serializer.serialize_str(s),
             AttributeValue::Int(i) => serializer.serialize_i64(*i),
-            AttributeValue::Double(d) => serializer.serialize_f64(*d),
+            AttributeValue::Double(d) => {
+                otelcol_rust_engine::config::serialize_float(d, serializer)
+            }
             AttributeValue::Bool(b) => serializer.serialize_bool(*b),
         }
     }

@@ -15,8 +15,9 @@
 //! `create` builds one bucket table and every instance the engine
 //! pools holds an `Arc` of it, so concurrent requests of one tenant draw on
 //! the same bucket. The table is bounded (`max_buckets`, least recently used
-//! evicted). The processor never changes the data and never decodes it for
-//! writing, so the bridge forwards Go's original `pdata`.
+//! evicted). The processor reads nothing of a batch but its item count and
+//! encoded size (`DataAccess::Counts`): Go measures them on its pdata and
+//! sends no bytes, and forwards its original `pdata`.
 //!
 //! Every decision is counted in the engine's per-component counters (the
 //! factory's `metrics`, which the bridge exports) and in the component's
@@ -56,7 +57,9 @@ pub static FACTORY: ProcessorFactory = ProcessorFactory {
     signals: &[Signal::Traces, Signal::Metrics, Signal::Logs],
     mutates_data: false,
     needs_client_auth: false,
-    data: DataAccess::Full,
+    // Only the batch's item count and size: Go measures them on its own
+    // pdata and sends no bytes (no marshal, no second copy of a batch).
+    data: DataAccess::Counts,
     default_config,
     example_config: || {
         serde_json::json!({
@@ -136,9 +139,9 @@ impl Limiter {
     fn cost(&self, data: &OtlpData) -> Result<u64, ProcessingError> {
         match self.settings.strategy {
             Strategy::Requests => Ok(1),
-            // The size Go marshalled (with the edits of an earlier Rust
-            // processor in the same chain spliced in).
-            Strategy::Bytes => Ok(data.to_encoded()?.len() as u64),
+            // The size of the batch's encoding, as Go measures it (with
+            // the edits of an earlier Rust processor of the same chain).
+            Strategy::Bytes => data.encoded_size(),
             Strategy::Records => data.item_count(),
         }
     }
@@ -238,10 +241,13 @@ impl Processor<PData> for RateLimitProcessor {
                 settings.metadata_keys, key.key
             )));
         }
-        let key = key.key;
+        // Overrides are written with the whole key; the bucket, messages
+        // and telemetry see its stored form (a digest for a long key).
+        let key_limits = Limiter::limits_for(&settings.overrides, settings.limits, &key.key);
+        let key = stored_key(key.key);
         let cost = limiter.cost(data.inner())?;
         if cost > 0 {
-            let limits = |k: &str| Limiter::limits_for(&settings.overrides, settings.limits, k);
+            let limits = |_: &str| key_limits;
             let now = Instant::now();
             let handler = &*effect_handler;
             match settings.behavior {
@@ -323,6 +329,29 @@ impl Processor<PData> for RateLimitProcessor {
         limiter.count(effect_handler, Counter::Admitted, &key, 1);
         effect_handler.send_message(data).await
     }
+}
+
+/// The longest limit key a bucket stores as it is, in bytes.
+///
+/// A bucket keeps its key twice (in the table's index and in its node), so
+/// the key's length, which a client chooses through its metadata, would
+/// otherwise decide the table's memory: 12,000 tenants with 60 KB header
+/// values held 1.4 GB. A longer key is stored as its SHA-256 digest, so a
+/// table holds at most 400 bytes a bucket (README, "Buckets").
+pub const MAX_STORED_KEY_BYTES: usize = 128;
+
+/// The form of a limit key the bucket table, messages and telemetry use:
+/// the key itself up to [`MAX_STORED_KEY_BYTES`], else `:sha256:<hex>` of
+/// it. No key built from metadata starts with `:` (it starts with a
+/// metadata key name, which is not empty and has no `:`, or is
+/// `default`), so a digest never names another tenant's bucket.
+pub fn stored_key(key: String) -> String {
+    if key.len() <= MAX_STORED_KEY_BYTES {
+        return key;
+    }
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    format!(":sha256:{}", hex::encode(digest))
 }
 
 /// Sleeps until `wait` after `now` (for ever, in effect, if that is past

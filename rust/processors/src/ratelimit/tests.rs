@@ -405,6 +405,36 @@ async fn data_is_forwarded_untouched() {
     assert_eq!(out.inner().to_encoded().unwrap().as_ptr(), bytes.as_ptr());
 }
 
+/// What the bridge sends this processor: no bytes, only what Go measured
+/// of its batch. Every strategy charges from those, and the batch goes on
+/// as Go's own.
+#[tokio::test(start_paused = true)]
+async fn counts_alone_are_enough() {
+    use otelcol_rust_engine::Counts;
+    let counts = |items, encoded_size| {
+        OtlpData::from_counts_of_original(
+            Signal::Logs,
+            Counts {
+                items,
+                encoded_size,
+            },
+        )
+    };
+    for (strategy, cost_of_first) in [("requests", 1.0), ("records", 7.0), ("bytes", 500.0)] {
+        let mut config = per_tenant(0.001, 1000, "error");
+        config["strategy"] = json!(strategy);
+        let h = harness(config);
+        h.send(tenant("t"), counts(7, 500)).await.unwrap();
+        assert!(
+            approx(h.tokens("x-tenant-id:t"), 1000.0 - cost_of_first),
+            "{strategy}: {}",
+            h.tokens("x-tenant-id:t")
+        );
+        let sent = h.sink.0.lock().unwrap();
+        assert!(sent[0].1.inner().is_counts_only() && sent[0].1.inner().is_original());
+    }
+}
+
 #[tokio::test]
 async fn downstream_errors_are_returned_and_control_messages_ignored() {
     let h = harness(per_tenant(100.0, 100, "error"));
@@ -709,5 +739,75 @@ async fn decisions_are_counted_for_telemetry() {
             evictions: 1,
             buckets: 1,
         }
+    );
+}
+
+/// The byte budget of the bucket table: whatever the length of the limit
+/// keys clients choose, the table holds at most 400 bytes for each of its
+/// `max_buckets` buckets (4 MB at the default). Measured with the allocator's count of the
+/// bytes this thread holds.
+#[test]
+fn bucket_table_memory_is_bounded_in_bytes() {
+    use crate::test_alloc::live_bytes;
+    let limits = Limits {
+        rate: 1.0,
+        burst: 10.0,
+    };
+    for (value_len, tenants) in [(10, 12_000), (60 * 1024, 12_000), (500 * 1024, 600)] {
+        let max_buckets = DEFAULT_MAX_BUCKETS;
+        let before = live_bytes();
+        let table = BucketTable::new(max_buckets, Stats::default());
+        let value = "v".repeat(value_len);
+        for t in 0..tenants {
+            let key = stored_key(format!("x-tenant-id:{t}{value}"));
+            table.try_take(&key, 1.0, Instant::now(), |_| limits);
+        }
+        let held = live_bytes() - before;
+        let buckets = tenants.min(max_buckets);
+        eprintln!(
+            "{tenants} tenants with {value_len}-byte values: {buckets} buckets, the table holds {held} bytes"
+        );
+        // The README's bound: 400 bytes for each bucket the table may
+        // hold (its index is sized for max_buckets up front).
+        assert!(held <= 400 * max_buckets as i64, "{held} bytes");
+        drop(table);
+    }
+}
+
+#[test]
+fn long_keys_are_stored_as_digests() {
+    let short = "x-tenant-id:acme".to_string();
+    assert_eq!(stored_key(short.clone()), short);
+    let long = format!("x-tenant-id:{}", "a".repeat(MAX_STORED_KEY_BYTES));
+    let stored = stored_key(long.clone());
+    assert!(
+        stored.starts_with(":sha256:") && stored.len() == 8 + 64,
+        "{stored}"
+    );
+    assert_eq!(
+        stored,
+        stored_key(long.clone()),
+        "the same key, the same bucket"
+    );
+    assert_ne!(stored, stored_key(format!("{long}b")));
+}
+
+/// An override names the whole key, however long: it applies to that
+/// tenant although its bucket is stored under a digest.
+#[tokio::test(start_paused = true)]
+async fn overrides_apply_to_long_keys() {
+    let long = "a".repeat(1000);
+    let mut config = per_tenant(0.001, 1, "error");
+    config["overrides"] = json!({ format!("x-tenant-id:{long}"): {"burst": 3} });
+    let h = harness(config);
+    for _ in 0..3 {
+        h.send(tenant(&long), one()).await.unwrap();
+    }
+    let err = h.send(tenant(&long), one()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(":sha256:"), "{text}");
+    assert!(
+        text.len() < 300,
+        "the message names the digest, not the key: {text}"
     );
 }
