@@ -76,6 +76,26 @@ func TestRustLogsReachTheComponentLogger(t *testing.T) {
 	assert.Equal(t, before+1, rustLogCalls.Load(), "the disabled debug log never crossed into Go")
 }
 
+// Shutdown tells every idle processor instance, in the component's log
+// scope; a panic there is contained and logged, and shutdown still ends.
+func TestShutdownReachesIdleInstances(t *testing.T) {
+	rig := newTelemetryRig(t, "test_scripted")
+	p := rig.traces(t, "test_scripted", map[string]any{"log_at_shutdown": "releasing the pool"}, consumertest.NewNop())
+	require.NoError(t, p.ConsumeTraces(context.Background(), sampleTraces(1)))
+	require.NoError(t, p.Shutdown(context.Background()))
+	entries := rig.logs.FilterMessage("releasing the pool").All()
+	require.Len(t, entries, 1, "one instance served the request and was idle at shutdown")
+	assert.Equal(t, "test_scripted/observed", entries[0].ContextMap()["otelcol.component.id"])
+
+	rig = newTelemetryRig(t, "test_scripted")
+	p = rig.traces(t, "test_scripted", map[string]any{"panic_at_shutdown": true}, consumertest.NewNop())
+	require.NoError(t, p.ConsumeTraces(context.Background(), sampleTraces(1)))
+	require.NoError(t, p.Shutdown(context.Background()))
+	panics := rig.logs.FilterMessage("Rust processor panicked (contained): scripted panic at shutdown").All()
+	require.Len(t, panics, 1)
+	assert.Equal(t, "test_scripted/observed", panics[0].ContextMap()["otelcol.component.id"])
+}
+
 func sumValue(t *testing.T, rm metricdata.ResourceMetrics, name string, attrs ...attribute.KeyValue) (int64, bool) {
 	t.Helper()
 	want := attribute.NewSet(attrs...)

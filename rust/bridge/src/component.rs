@@ -17,13 +17,16 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context as TaskContext, Waker};
 
 use async_trait::async_trait;
 use otelcol_rust_engine::{
-    EffectHandler, InstanceFactory, Message, MessageSink, PData, ProcessingError, Processor, Signal,
+    ControlMsg, EffectHandler, InstanceFactory, Message, MessageSink, PData, ProcessingError,
+    Processor, Signal,
 };
 
 use crate::abi::OTELCOL_RUST_WAKE_COMPONENT;
@@ -100,9 +103,28 @@ impl Stage {
         &self.effect_handler
     }
 
-    fn drop_idle(&self) {
+    /// Tells every idle instance the component is shutting down, then
+    /// drops it. Go ended every request before, and the background queue
+    /// is closed: a processor can release what it holds but no longer send
+    /// data. Its answer is polled once, in the stage's telemetry scope; one
+    /// that would wait is dropped rather than awaited, as shutdown must not
+    /// hang on a processor.
+    fn shut_down_idle(&self, component: u64) {
         let idle = std::mem::take(&mut *self.pool.lock().unwrap_or_else(|e| e.into_inner()));
-        drop_contained(idle);
+        for mut instance in idle {
+            // A panic is logged by the panic hook, in the stage's scope.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                let future = std::pin::pin!(async {
+                    let told = instance.process(Message::Control(ControlMsg::Shutdown));
+                    if let Err(e) = told.await {
+                        log::warn!("Rust processor failed at shutdown: {e}");
+                    }
+                });
+                let mut scoped = InStage::new(component, self.index, future);
+                let _ = Pin::new(&mut scoped).poll(&mut TaskContext::from_waker(Waker::noop()));
+            }));
+            drop_contained(instance);
+        }
     }
 }
 
@@ -191,7 +213,7 @@ impl Component {
     pub fn shutdown(&self) {
         self.background.close();
         for stage in &self.stages {
-            stage.drop_idle();
+            stage.shut_down_idle(self.handle);
         }
     }
 }

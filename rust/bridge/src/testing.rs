@@ -149,6 +149,10 @@ struct Script {
     span: Option<String>,
     /// Unused: a secret, declared opaque, for the tests of print-config.
     token: Option<String>,
+    /// At `ControlMsg::Shutdown`: log this text at warn level.
+    log_at_shutdown: Option<String>,
+    /// At `ControlMsg::Shutdown`: panic.
+    panic_at_shutdown: bool,
 }
 
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
@@ -176,6 +180,12 @@ impl Processor<PData> for Scripted {
     ) -> Result<(), ProcessingError> {
         let Message::PData(mut data) = msg else {
             self.held.clear();
+            if let Some(text) = &self.script.log_at_shutdown {
+                log::warn!("{text}");
+            }
+            if self.script.panic_at_shutdown {
+                panic!("scripted panic at shutdown");
+            }
             return Ok(());
         };
         if let Ok(bytes) = data.inner().to_encoded() {

@@ -3,9 +3,10 @@
 /// Control messages the engine sends a processor besides data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ControlMsg {
-    /// A timer the processor asked for fired.
-    TimerTick,
-    /// The component is shutting down: flush what is held.
+    /// The component is shutting down. Sent once to every idle instance
+    /// after the Collector ended every request: release what is held
+    /// (connections, files). Data can no longer be sent, and the answer
+    /// is not waited for: a processor that returns `Pending` is dropped.
     Shutdown,
 }
 
