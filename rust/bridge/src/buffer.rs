@@ -101,6 +101,8 @@ struct GoBuffer {
 // SAFETY: the buffer is immutable pinned memory; Go neither moves nor frees
 // nor writes it while a lease on it exists.
 unsafe impl Send for GoBuffer {}
+// SAFETY: as for Send: nothing writes the bytes, so shared reads from
+// several threads are reads of immutable memory.
 unsafe impl Sync for GoBuffer {}
 
 impl AsRef<[u8]> for GoBuffer {
@@ -145,6 +147,7 @@ mod tests {
     fn not_retained_when_dropped_before_completion() {
         let data = [1u8, 2, 3];
         let lease = BufferLease::new(10, release);
+        // SAFETY: `data` outlives every use of `bytes` in this test.
         let bytes = unsafe { go_bytes(data.as_ptr(), data.len(), lease.clone()) };
         assert_eq!(bytes.as_ptr(), data.as_ptr(), "read in place, not copied");
         drop(bytes);
@@ -156,6 +159,7 @@ mod tests {
     fn retained_then_released_once() {
         let data = [4u8; 16];
         let lease = BufferLease::new(11, release);
+        // SAFETY: `data` outlives every use of `bytes` in this test.
         let bytes = unsafe { go_bytes(data.as_ptr(), data.len(), lease.clone()) };
         let held = bytes.slice(2..4);
         drop(bytes);

@@ -4,6 +4,9 @@
 //! figures are medians of several runs, for comparing changes on one
 //! machine.
 
+// A benchmark fails loudly on a broken fixture, as a test does.
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -22,22 +22,26 @@ fn add(n: i64) {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         add(layout.size() as i64);
-        System.alloc(layout)
+        // SAFETY: the caller's contract for this method, passed on unchanged.
+        unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         add(-(layout.size() as i64));
-        System.dealloc(ptr, layout)
+        // SAFETY: the caller's contract for this method, passed on unchanged.
+        unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         add(layout.size() as i64);
-        System.alloc_zeroed(layout)
+        // SAFETY: the caller's contract for this method, passed on unchanged.
+        unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         add(new_size as i64 - layout.size() as i64);
-        System.realloc(ptr, layout, new_size)
+        // SAFETY: the caller's contract for this method, passed on unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
 

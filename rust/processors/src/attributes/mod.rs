@@ -36,6 +36,7 @@ pub use config::{ActionConfig, ActionKind, ActionNameError, AttributeValue, Conf
 /// Index of the `actions_applied` counter in [`FACTORY`]'s metrics.
 const ACTIONS_APPLIED: usize = 0;
 
+/// The factory the bridge registers for `rust_attributes`.
 pub static FACTORY: ProcessorFactory = ProcessorFactory {
     name: "rust_attributes",
     description: "Inserts, updates, upserts, deletes and hashes span, log record and metric data point attributes.",

@@ -1,17 +1,17 @@
-//! The configuration of `rust_ratelimit`, its checks, and the limit key.
+//! The configuration of `rust_ratelimit` and its checks.
 //!
 //! Field names and meanings follow elastic's `ratelimitprocessor` (local
 //! mode); see the README for the differences.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::time::Duration;
 
-use otelcol_rust_engine::{ConfigError, Metadata};
-use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize, Serializer};
+use otelcol_rust_engine::ConfigError;
+use serde::{Deserialize, Serialize};
 
 use super::bucket::Limits;
+use super::duration::GoDuration;
+use super::limit_key::{canonical_key, key_template};
 
 /// The key of every request when `metadata_keys` is empty (elastic's).
 pub const DEFAULT_KEY: &str = "default";
@@ -178,96 +178,6 @@ pub enum LimiterType {
     Local,
     /// elastic's distributed limiter; not implemented (refused).
     Gubernator,
-}
-
-/// A duration written the Go way (`"1s"`, `"250ms"`, `"1m30s"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GoDuration(pub Duration);
-
-/// Written back in the largest unit that keeps it exact (`"90s"`,
-/// `"1500ms"`), which parses to the same duration.
-impl Serialize for GoDuration {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let nanos = self.0.as_nanos();
-        let text = if nanos == 0 {
-            "0s".to_string()
-        } else {
-            let (per_unit, unit) = [
-                (3_600_000_000_000, "h"),
-                (60_000_000_000, "m"),
-                (1_000_000_000, "s"),
-                (1_000_000, "ms"),
-                (1_000, "us"),
-                (1, "ns"),
-            ]
-            .into_iter()
-            .find(|(per_unit, _)| nanos % per_unit == 0)
-            .unwrap_or((1, "ns"));
-            format!("{}{unit}", nanos / per_unit)
-        };
-        serializer.serialize_str(&text)
-    }
-}
-
-impl<'de> Deserialize<'de> for GoDuration {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl de::Visitor<'_> for Visitor {
-            type Value = GoDuration;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a duration such as \"1s\" or \"250ms\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                parse_duration(v).map(GoDuration).map_err(E::custom)
-            }
-        }
-        deserializer.deserialize_str(Visitor)
-    }
-}
-
-/// Parses a Go `time.Duration` string: a sequence of decimal numbers with
-/// units `ns`, `us` (or `µs`), `ms`, `s`, `m`, `h`; `"0"` alone is zero.
-/// Negative durations are refused.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration {text:?} (examples: \"1s\", \"250ms\", \"1m30s\")");
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut rest = text.strip_prefix('+').unwrap_or(text);
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let number = &rest[..number_len];
-        if number.is_empty() || number == "." {
-            return Err(bad());
-        }
-        let value: f64 = number.parse().map_err(|_| bad())?;
-        rest = &rest[number_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let nanos_per_unit = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return Err(bad()),
-        };
-        total += value * nanos_per_unit;
-        rest = &rest[unit_len..];
-    }
-    // Go's time.Duration is an int64 of nanoseconds.
-    if total > i64::MAX as f64 {
-        return Err(format!("duration {text:?} is too long"));
-    }
-    Ok(Duration::from_nanos(total.round() as u64))
 }
 
 /// A checked configuration, ready to run.
@@ -454,111 +364,6 @@ fn read_overrides_file(path: &str) -> Result<BTreeMap<String, Override>, ConfigE
     })
 }
 
-/// What a limit key looks like for these metadata keys, for messages.
-fn key_template(names: &[String]) -> String {
-    if names.is_empty() {
-        return format!("{DEFAULT_KEY:?}");
-    }
-    let parts: Vec<String> = names.iter().map(|n| format!("{n}:<values>")).collect();
-    format!(
-        "\"{}\" (several values of one key joined with ',')",
-        parts.join(";")
-    )
-}
-
-/// The limit key an override key stands for, with the metadata key names
-/// lowercased; `None` when it cannot be a limit key for `names`
-/// (lowercase). Values are kept as written.
-fn canonical_key(key: &str, names: &[String]) -> Option<String> {
-    if names.is_empty() {
-        return (key == DEFAULT_KEY).then(|| key.to_string());
-    }
-    // ASCII lowercasing keeps every byte offset, so positions found in
-    // `lower` cut `key` at the same characters.
-    let lower = key.to_ascii_lowercase();
-    let mut out = String::with_capacity(key.len());
-    let mut pos = 0;
-    for (i, name) in names.iter().enumerate() {
-        let head = if i == 0 {
-            format!("{name}:")
-        } else {
-            format!(";{name}:")
-        };
-        if !lower[pos..].starts_with(&head) {
-            return None;
-        }
-        out.push_str(&head);
-        pos += head.len();
-        let end = match names.get(i + 1) {
-            Some(next) => pos + lower[pos..].find(&format!(";{next}:"))?,
-            None => key.len(),
-        };
-        out.push_str(&key[pos..end]);
-        pos = end;
-    }
-    Some(out)
-}
-
-/// The outcome of building a request's limit key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LimitKey {
-    pub key: String,
-    /// Some metadata key had no value (or only empty ones).
-    pub missing: bool,
-}
-
-/// The limit key of a request: `default` without metadata keys, else
-/// `name1:v1,v2;name2:v3` (elastic's format, names lowercased). A missing
-/// key contributes `name:` with nothing after the colon.
-pub(crate) fn limit_key(names: &[String], metadata: &Metadata) -> LimitKey {
-    if names.is_empty() {
-        return LimitKey {
-            key: DEFAULT_KEY.to_string(),
-            missing: false,
-        };
-    }
-    let mut key = String::new();
-    let mut missing = false;
-    for (i, name) in names.iter().enumerate() {
-        if i > 0 {
-            key.push(';');
-        }
-        key.push_str(name);
-        key.push(':');
-        let values = metadata.get(name);
-        if values.iter().all(|v| v.is_empty()) {
-            missing = true;
-        }
-        for (j, value) in values.iter().enumerate() {
-            if j > 0 {
-                key.push(',');
-            }
-            push_value(&mut key, value);
-        }
-    }
-    LimitKey { key, missing }
-}
-
-/// Appends a metadata value: as it is when it is UTF-8, else with each
-/// byte of an invalid sequence written as `\xNN`, so that distinct values
-/// stay distinct tenants.
-fn push_value(key: &mut String, mut value: &[u8]) {
-    loop {
-        match std::str::from_utf8(value) {
-            Ok(s) => {
-                key.push_str(s);
-                return;
-            }
-            Err(e) => {
-                let (valid, rest) = value.split_at(e.valid_up_to());
-                key.push_str(std::str::from_utf8(valid).expect("checked valid"));
-                key.push_str(&format!("\\x{:02x}", rest[0]));
-                value = &rest[1..];
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -585,17 +390,14 @@ mod tests {
             .map(|i| (format!("x-tenant:t{i}"), json!({"rate": i + 1})))
             .collect();
         std::fs::write(&path, serde_json::to_vec(&entries).unwrap()).unwrap();
-        let start = std::time::Instant::now();
         let s = settings(json!({
             "metadata_keys": ["x-tenant"], "rate": 1, "burst": 1,
             "overrides": {"x-tenant:inline": {"burst": 5}},
             "overrides_file": path,
         }))
         .unwrap();
-        let took = start.elapsed();
         assert_eq!(s.overrides.len(), 50_001);
         assert_eq!(s.overrides["x-tenant:t41"].rate, 42.0);
-        assert!(took < std::time::Duration::from_secs(1), "{took:?}");
 
         let e = err(json!({
             "metadata_keys": ["x-tenant"], "rate": 1, "burst": 1,
@@ -819,78 +621,6 @@ mod tests {
             let e = err(value.clone());
             assert_eq!(e.path, path, "{value}: {e}");
             assert!(e.message.contains(message), "{value}: {e}");
-        }
-    }
-
-    #[test]
-    fn override_keys_must_fit_the_metadata_keys() {
-        let names = ["a".to_string(), "b".to_string()];
-        assert_eq!(canonical_key("A:x;B:y", &names).as_deref(), Some("a:x;b:y"));
-        assert_eq!(canonical_key("a:;b:", &names).as_deref(), Some("a:;b:"));
-        // Values may hold the separators, as long as the next part is found.
-        assert_eq!(
-            canonical_key("a:1,2;3;b:Z:z", &names).as_deref(),
-            Some("a:1,2;3;b:Z:z")
-        );
-        assert_eq!(canonical_key("b:y;a:x", &names), None);
-        assert_eq!(canonical_key("a:x", &names), None);
-        assert_eq!(canonical_key("a:x;c:y", &names), None);
-        assert_eq!(canonical_key("xa:x;b:y", &names), None);
-        assert_eq!(canonical_key("default", &[]).as_deref(), Some("default"));
-        assert_eq!(canonical_key("Default", &[]), None);
-        // Non-ASCII values survive.
-        assert_eq!(canonical_key("a:É;b:ü", &names).as_deref(), Some("a:É;b:ü"));
-    }
-
-    #[test]
-    fn limit_keys_use_elastic_format() {
-        let md = Metadata::from_entries([
-            ("X-Tenant-Id", vec!["acme".to_string()]),
-            ("x-env", vec!["a".to_string(), "b".to_string()]),
-            ("blank", vec![String::new()]),
-        ]);
-        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            limit_key(&names(&["x-tenant-id", "x-env"]), &md),
-            LimitKey {
-                key: "x-tenant-id:acme;x-env:a,b".into(),
-                missing: false
-            }
-        );
-        assert_eq!(
-            limit_key(&names(&["x-tenant-id", "other"]), &md),
-            LimitKey {
-                key: "x-tenant-id:acme;other:".into(),
-                missing: true
-            }
-        );
-        assert!(limit_key(&names(&["blank"]), &md).missing);
-        assert_eq!(
-            limit_key(&[], &md),
-            LimitKey {
-                key: "default".into(),
-                missing: false
-            }
-        );
-    }
-
-    #[test]
-    fn go_durations() {
-        let ok = |s: &str| parse_duration(s).unwrap();
-        assert_eq!(ok("0"), Duration::ZERO);
-        assert_eq!(ok("1s"), Duration::from_secs(1));
-        assert_eq!(ok("250ms"), Duration::from_millis(250));
-        assert_eq!(ok("1.5s"), Duration::from_millis(1500));
-        assert_eq!(ok("1m30s"), Duration::from_secs(90));
-        assert_eq!(ok("2h"), Duration::from_secs(7200));
-        assert_eq!(ok("10us"), Duration::from_micros(10));
-        assert_eq!(ok("10µs"), Duration::from_micros(10));
-        assert_eq!(ok("7ns"), Duration::from_nanos(7));
-        assert_eq!(ok("+3s"), Duration::from_secs(3));
-        for bad in [
-            "", "1", "s", "-1s", "1x", "1.2.3s", ".s", "1 s", "+", "3000000h",
-        ] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -26,6 +26,8 @@
 
 mod bucket;
 mod config;
+mod duration;
+mod limit_key;
 mod lru;
 mod stats;
 
@@ -42,11 +44,13 @@ use stats::{Counter, METRICS};
 use tokio::time::Instant;
 
 use bucket::{BucketTable, Limits, Reserve, Take, Ticket};
-use config::{limit_key, Settings};
+use config::Settings;
 pub use config::{
-    parse_duration, Config, DynamicLimits, GoDuration, LimiterType, Override, Strategy,
-    ThrottleBehavior, DEFAULT_KEY, DEFAULT_MAX_BUCKETS,
+    Config, DynamicLimits, LimiterType, Override, Strategy, ThrottleBehavior, DEFAULT_KEY,
+    DEFAULT_MAX_BUCKETS,
 };
+pub use duration::{parse_duration, GoDuration};
+use limit_key::limit_key;
 pub use stats::{Stats, StatsSnapshot};
 
 /// The factory the bridge registers for `rust_ratelimit`.

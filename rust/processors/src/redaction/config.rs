@@ -75,20 +75,28 @@ pub struct Config {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DbSanitizerConfig {
+    /// DataDog's SQL obfuscator.
     #[serde(deserialize_with = "or_default")]
     pub sql: DbSection,
+    /// The Redis obfuscator.
     #[serde(deserialize_with = "or_default")]
     pub redis: DbSection,
+    /// The Valkey obfuscator.
     #[serde(deserialize_with = "or_default")]
     pub valkey: DbSection,
+    /// The Memcached obfuscator.
     #[serde(deserialize_with = "or_default")]
     pub memcached: DbSection,
+    /// The MongoDB JSON obfuscator.
     #[serde(deserialize_with = "or_default")]
     pub mongo: DbSection,
+    /// The OpenSearch JSON obfuscator.
     #[serde(deserialize_with = "or_default")]
     pub opensearch: DbSection,
+    /// The Elasticsearch JSON obfuscator.
     #[serde(deserialize_with = "or_default")]
     pub es: DbSection,
+    /// Accepted as contrib accepts it; no effect without an obfuscator.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sanitize_span_name: Option<bool>,
 }
@@ -97,8 +105,10 @@ pub struct DbSanitizerConfig {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DbSection {
+    /// Turn the obfuscator on (refused: not supported yet).
     #[serde(deserialize_with = "or_default")]
     pub enabled: bool,
+    /// The attributes it reads.
     #[serde(deserialize_with = "or_default")]
     pub attributes: Vec<String>,
 }
@@ -107,10 +117,13 @@ pub struct DbSection {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UrlSanitizerConfig {
+    /// Replace the variable parts of URLs with `*`.
     #[serde(deserialize_with = "or_default")]
     pub enabled: bool,
+    /// The attributes whose values are URLs to sanitize.
     #[serde(deserialize_with = "or_default")]
     pub attributes: Vec<String>,
+    /// Sanitize span names too (contrib's default when unset).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sanitize_span_name: Option<bool>,
 }
