@@ -4,27 +4,34 @@
 //! a [`Processor`] receives a [`Message`] and an [`EffectHandler`], and emits
 //! downstream with [`EffectHandler::send_message`]. The data travels inside a
 //! [`Context`], which carries what the Go `context.Context` of the request
-//! carried (today the request id; deadline, cancellation, client metadata and
-//! span context join it as the bridge learns to carry them).
+//! carried: its deadline and cancellation, the `client.Info` metadata and
+//! auth, and the trace span context.
 //!
 //! # Why a crate of our own
 //!
 //! The upstream otap-dataflow crates are not published on crates.io and no
 //! git source can be fetched where this project is built. This crate keeps
 //! the same names and call shapes (`process(msg, &mut effect_handler)`,
-//! `Message<PData>`, `EffectHandler<PData>`, a thiserror `Error` enum) so that
-//! moving the processors onto the upstream engine later is a rename, not a
-//! redesign. It is deliberately small: it holds no FFI and knows nothing about
+//! `Message<PData>`, `EffectHandler<PData>`, a thiserror error enum), so a
+//! processor written here reads like one written for otap-dataflow. One
+//! difference is deliberate and would not survive a move upstream as a mere
+//! rename: [`EffectHandler::send_message`] returns the next consumer's
+//! answer to this very request, as the Collector's `Consume*` does, where
+//! otap-dataflow acknowledges data later with Ack/Nack control messages.
+//! The crate is deliberately small: it holds no FFI and knows nothing about
 //! Go; the `otelcol-rust-bridge` crate drives it.
 //!
 //! # Data
 //!
-//! Pipeline data is OTLP protobuf ([`OtlpData`]). It arrives as the bytes the
-//! Go collector marshalled and stays that way until a processor asks for a
-//! typed view, which decodes it once with prost (the generated types of
-//! `opentelemetry-proto`). A processor that never looks at the data, or
-//! only reads it, forwards the original bytes, and the bridge tells Go to pass
-//! its original `pdata` on without unmarshalling anything.
+//! Pipeline data is OTLP protobuf ([`OtlpData`]). What arrives is what the
+//! processors declared they read ([`DataAccess`]): the whole batch as Go
+//! marshalled it, only its attribute maps (Go's projection), or only its
+//! counts. Attributes are read and edited in place on the bytes; an edit
+//! is recorded, and Go replays the edit list on its own pdata. A processor
+//! that changes nothing forwards the original, and Go passes its own
+//! `pdata` on without unmarshalling anything. A typed view (prost, the
+//! generated types of `opentelemetry-proto`) is there for processors that
+//! rewrite a whole batch.
 //!
 //! [otap-dataflow]: https://github.com/open-telemetry/otel-arrow/tree/main/rust/otap-dataflow
 
