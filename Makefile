@@ -19,6 +19,8 @@ RUST2GO_CLI_VERSION := 0.4.2
 ACTIONLINT_VERSION := v1.7.12
 CBINDGEN_VERSION := 0.29.2
 CARGO_FUZZ_VERSION := 0.13.2
+GOLANGCI_LINT_VERSION := v2.15.0
+CARGO_DENY_VERSION := 0.20.2
 # mdatagen v0.150.0 is the newest release the Go module proxy can build
 # (later ones need an unpublished internal module); see internal/tools.
 MDATAGEN_MODULE_DIR := internal/tools/mdatagen
@@ -29,6 +31,8 @@ RUST2GO_CLI := $(BIN)/rust2go-cli
 CBINDGEN := $(BIN)/cbindgen
 ACTIONLINT := $(BIN)/actionlint
 CARGO_FUZZ := $(BIN)/cargo-fuzz
+GOLANGCI_LINT := $(BIN)/golangci-lint
+CARGO_DENY := $(BIN)/cargo-deny
 
 RUST_LIB := target/release/libotelcol_rust_bridge.a
 RUST_TEST_LIB := target/testing/release/libotelcol_rust_bridge.a
@@ -69,7 +73,7 @@ TESTING_TAG := otelcolrust_testing
 all: build
 
 ## tools: install the pinned build tools into .tools/bin
-tools: $(OCB) $(MDATAGEN) $(RUST2GO_CLI) $(CBINDGEN) $(ACTIONLINT)
+tools: $(OCB) $(MDATAGEN) $(RUST2GO_CLI) $(CBINDGEN) $(ACTIONLINT) $(GOLANGCI_LINT) $(CARGO_DENY)
 
 $(OCB):
 	GOBIN=$(BIN) go install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
@@ -82,6 +86,12 @@ $(RUST2GO_CLI):
 
 $(ACTIONLINT):
 	GOBIN=$(BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+$(GOLANGCI_LINT):
+	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+$(CARGO_DENY):
+	cargo install cargo-deny --version $(CARGO_DENY_VERSION) --locked --root $(TOOLS) --quiet
 
 $(CBINDGEN):
 	cargo install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS) --quiet
@@ -196,14 +206,21 @@ memcheck:
 			$$bin --test-threads=1 || exit 1; \
 	done
 
-## lint: rustfmt, clippy -D warnings, gofmt, go vet, actionlint (the
-## GitHub workflows, the release one included, which only runs on a tag)
-lint: rust rust-testing $(ACTIONLINT)
+## lint: rustfmt, clippy -D warnings (the workspace lints in Cargo.toml),
+## rustdoc with warnings denied (broken links), cargo-deny (licences,
+## bans, sources; the advisories too with CARGO_DENY_ADVISORIES=1, as
+## their database is fetched from GitHub), gofmt, go vet, golangci-lint
+## (components/.golangci.yml), actionlint (the GitHub workflows, the
+## release one included, which only runs on a tag)
+lint: rust rust-testing $(ACTIONLINT) $(GOLANGCI_LINT) $(CARGO_DENY)
 	$(ACTIONLINT) .github/workflows/*.yaml
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --all-features --quiet
+	$(CARGO_DENY) --locked check $(if $(CARGO_DENY_ADVISORIES),advisories) licenses bans sources
 	@unformatted=$$(gofmt -l $(COMPONENTS) internal); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	cd $(COMPONENTS) && go vet -tags $(TESTING_TAG) ./bridge/... ./internal/... ./testprocessor/... && go vet ./processor/... ./converter/... && go vet -tags integration ./integration/...
+	cd $(COMPONENTS) && $(GOLANGCI_LINT) run --build-tags $(TESTING_TAG),integration ./...
 
 fmt:
 	cargo fmt --all

@@ -25,4 +25,4 @@ package bridge
 // rustLibrary is set at link time (-ldflags -X) to a hash of the Rust
 // staticlib. Go's build cache does not look at libraries named in
 // #cgo LDFLAGS; a changed -X value makes it relink when only Rust changed.
-var rustLibrary = "unset"
+var rustLibrary = "unset" //nolint:unused // read by the linker, not by Go code

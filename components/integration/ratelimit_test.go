@@ -22,7 +22,7 @@ import (
 // standard retryable status (gRPC 8, HTTP 429), the quiet one is not.
 func TestRateLimitTwoTenantsWithRealClients(t *testing.T) {
 	c := newCollector(t)
-	cfg := c.otlpReceiver(true) + fmt.Sprintf(`processors:
+	cfg := c.otlpReceiver(true) + `processors:
   rust_ratelimit:
     metadata_keys: [x-tenant]
     strategy: requests
@@ -40,7 +40,7 @@ service:
       receivers: [otlp]
       processors: [rust_ratelimit]
       exporters: [debug]
-`)
+`
 	c.start(t, binary(t), cfg)
 	client := ptraceotlp.NewGRPCClient(grpcConn(t, c.grpcAddr))
 	send := func(tenant string) error {

@@ -191,9 +191,8 @@ func configYAML(grpcAddr, metricsPort string, procs map[string]string, order []s
 
 // collector is one run of the binary.
 type collector struct {
-	cmd  *exec.Cmd
-	addr string
-	dir  string
+	cmd *exec.Cmd
+	dir string
 }
 
 func startCollector(binary, config string) (*collector, error) {
@@ -606,7 +605,7 @@ func run(o options) error {
 		fmt.Fprintf(w, "| %s | %d | %.2f | %s | %s | %.0f | %.0f | %.0f | %d |\n", p.name, spansPerSecond(o, p.batch), r.usPerSpan, cost, vs, r.spansPerS, r.rssMB, r.peakMB, r.threads)
 	}
 	chainRatio(w, costs)
-	if o.only == "" || strings.Contains("rate limiter", o.only) {
+	if o.only == "" || strings.Contains("rate limiter", o.only) { //nolint:gocritic // -only names a part of the title
 		if err := rateLimiter(o, w); err != nil {
 			return err
 		}

@@ -644,7 +644,7 @@ func hangingDownstream(o options) ([]row, error) {
 // A downstream whose port is closed: the exporter fails at once; the
 // client gets the exporter's error through the processor.
 func closedDownstream(o options) ([]row, error) {
-	closed := func() string { return freeAddr() } // nothing listens there
+	closed := freeAddr // nothing listens there
 	g, r, err := both(o, "", closed, func(c *collector) (string, error) {
 		cl := newClient(c)
 		defer cl.close()
