@@ -215,21 +215,23 @@ func (pc *parityCollector) exports(t *testing.T, signal string, want int) map[st
 // is true.
 func sameAsGo(t *testing.T, exports map[string][][]byte, sorted bool) {
 	t.Helper()
-	want := exports["go"]
-	if sorted {
-		want = sortedCopy(want)
-	}
 	for name, got := range exports {
-		if name == "go" {
+		// The redaction paths have their own Go reference.
+		ref := "go"
+		if strings.HasPrefix(name, "redaction") {
+			ref = "redaction-go"
+		}
+		if name == ref {
 			continue
 		}
+		want := exports[ref]
 		if sorted {
-			got = sortedCopy(got)
+			want, got = sortedCopy(want), sortedCopy(got)
 		}
 		require.Len(t, got, len(want), "path %s", name)
 		for i := range want {
 			if !bytes.Equal(want[i], got[i]) {
-				require.Fail(t, "export differs from the Go path's", "path %s, message %d:\ngo:   %q\n%s: %q", name, i, want[i], name, got[i])
+				require.Fail(t, "export differs from the Go path's", "path %s, message %d:\n%s: %q\n%s: %q", name, i, ref, want[i], name, got[i])
 			}
 		}
 	}
@@ -260,12 +262,27 @@ func attributesConfig(typ string) string {
 `, typ)
 }
 
+// redactionConfig masks values both processors see in the parity batches
+// (the hashed ones, and "caf" before bytes that are not UTF-8), with the
+// debug summary.
+func redactionConfig(typ string) string {
+	return fmt.Sprintf(`  %s:
+    allow_all_keys: true
+    blocked_values: ["hash me", "caf"]
+    summary: debug
+`, typ)
+}
+
 // The paths every parity test compares: contrib attributes (the
 // reference), rust_attributes alone (the attribute projection),
 // rust_ratelimit alone, and both Rust processors fused before contrib
-// (the whole batch crosses).
+// (the whole batch crosses); and contrib redaction before contrib
+// attributes (the reference of the redaction paths) against the Rust
+// pair fused (the projection with record fields), with and without
+// rust_ratelimit before them.
 func parityPaths() (string, []*path) {
-	processors := attributesConfig("attributes") + attributesConfig("rust_attributes") + `  rust_ratelimit:
+	processors := attributesConfig("attributes") + attributesConfig("rust_attributes") +
+		redactionConfig("redaction") + redactionConfig("rust_redaction") + `  rust_ratelimit:
     rate: 1000000
     burst: 1000000
     metadata_keys: [x-tenant, x-tenant-bin]
@@ -275,6 +292,9 @@ func parityPaths() (string, []*path) {
 		{name: "rust", processors: []string{"rust_attributes"}},
 		{name: "ratelimit", processors: []string{"rust_ratelimit", "attributes"}},
 		{name: "chain", processors: []string{"rust_ratelimit", "rust_attributes"}},
+		{name: "redaction-go", processors: []string{"redaction", "attributes"}},
+		{name: "redaction-rust", processors: []string{"rust_redaction", "rust_attributes"}},
+		{name: "redaction-chain", processors: []string{"rust_ratelimit", "rust_redaction", "rust_attributes"}},
 	}
 }
 
