@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
@@ -293,24 +294,35 @@ func readProc(pid int) (procStat, error) {
 	return s, nil
 }
 
-// batchOf builds one OTLP request of n spans with 7 attributes each, as
-// an instrumented HTTP service would send them.
-func batchOf(n int) ptraceotlp.ExportRequest {
+// serviceSpans starts a batch of one service's spans.
+func serviceSpans() (ptrace.Traces, ptrace.ScopeSpans) {
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
 	rs.Resource().Attributes().PutStr("service.name", "checkout")
 	rs.Resource().Attributes().PutStr("host.name", "node-7")
 	ss := rs.ScopeSpans().AppendEmpty()
 	ss.Scope().SetName("loadtest")
+	return td, ss
+}
+
+// serverSpan appends the i-th server span and returns its attributes.
+func serverSpan(ss ptrace.ScopeSpans, i int, name string) pcommon.Map {
+	s := ss.Spans().AppendEmpty()
+	s.SetName(name)
+	s.SetKind(ptrace.SpanKindServer)
+	s.SetTraceID([16]byte{1, 2, 3, 4, 5, 6, 7, 8, byte(i), byte(i >> 8)})
+	s.SetSpanID([8]byte{9, 8, 7, 6, 5, byte(i), byte(i >> 8), 1})
+	s.SetStartTimestamp(1_700_000_000_000_000_000)
+	s.SetEndTimestamp(1_700_000_000_001_000_000)
+	return s.Attributes()
+}
+
+// batchOf builds one OTLP request of n spans with 7 attributes each, as
+// an instrumented HTTP service would send them.
+func batchOf(n int) ptraceotlp.ExportRequest {
+	td, ss := serviceSpans()
 	for i := 0; i < n; i++ {
-		s := ss.Spans().AppendEmpty()
-		s.SetName("GET /api/cart")
-		s.SetKind(ptrace.SpanKindServer)
-		s.SetTraceID([16]byte{1, 2, 3, 4, 5, 6, 7, 8, byte(i), byte(i >> 8)})
-		s.SetSpanID([8]byte{9, 8, 7, 6, 5, byte(i), byte(i >> 8), 1})
-		s.SetStartTimestamp(1_700_000_000_000_000_000)
-		s.SetEndTimestamp(1_700_000_000_001_000_000)
-		a := s.Attributes()
+		a := serverSpan(ss, i, "GET /api/cart")
 		a.PutStr("http.method", "POST")
 		a.PutStr("http.url", "https://shop.example.com/api/cart?item=42")
 		a.PutInt("http.status_code", 200)
@@ -327,21 +339,9 @@ func batchOf(n int) ptraceotlp.ExportRequest {
 // processor masks: e-mail addresses, client IPs, bearer tokens (JWTs),
 // now and then a card number.
 func batchWithSecrets(n int) ptraceotlp.ExportRequest {
-	td := ptrace.NewTraces()
-	rs := td.ResourceSpans().AppendEmpty()
-	rs.Resource().Attributes().PutStr("service.name", "checkout")
-	rs.Resource().Attributes().PutStr("host.name", "node-7")
-	ss := rs.ScopeSpans().AppendEmpty()
-	ss.Scope().SetName("loadtest")
+	td, ss := serviceSpans()
 	for i := 0; i < n; i++ {
-		s := ss.Spans().AppendEmpty()
-		s.SetName("POST /api/checkout")
-		s.SetKind(ptrace.SpanKindServer)
-		s.SetTraceID([16]byte{1, 2, 3, 4, 5, 6, 7, 8, byte(i), byte(i >> 8)})
-		s.SetSpanID([8]byte{9, 8, 7, 6, 5, byte(i), byte(i >> 8), 1})
-		s.SetStartTimestamp(1_700_000_000_000_000_000)
-		s.SetEndTimestamp(1_700_000_000_001_000_000)
-		a := s.Attributes()
+		a := serverSpan(ss, i, "POST /api/checkout")
 		a.PutStr("http.method", "POST")
 		a.PutStr("http.url", "https://shop.example.com/api/checkout?cart=42&step=payment")
 		a.PutInt("http.status_code", 200)
