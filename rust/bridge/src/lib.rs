@@ -24,6 +24,7 @@ mod buffer;
 pub mod component;
 pub mod context;
 mod control;
+pub mod describe;
 mod emission;
 pub mod ffi;
 mod go_exports;
