@@ -26,7 +26,18 @@
 //! only reads it, forwards the original bytes, and the bridge tells Go to pass
 //! its original `pdata` on without unmarshalling anything.
 //!
+//! # The one dependency of a processor crate
+//!
+//! A processor crate depends on this crate and nothing else of otelcol-rust:
+//! it exports its factories in a `pub static PROCESSORS: &[&ProcessorFactory]`
+//! and `otelcol-rust-builder` links it into a collector
+//! (`docs/writing-a-processor.md` in the repository). [`testing`] runs a
+//! processor without Go for its unit tests. Every public item is
+//! documented; the crate denies `missing_docs` to keep it so.
+//!
 //! [otap-dataflow]: https://github.com/open-telemetry/otel-arrow/tree/main/rust/otap-dataflow
+
+#![deny(missing_docs)]
 
 pub mod config;
 mod context;
