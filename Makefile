@@ -68,7 +68,7 @@ GO_TEST_FLAGS ?= -count=1
 TESTING_TAG := otelcolrust_testing
 
 
-.PHONY: builder install-builder build-example build-testing stress memcheck loadtest fuzz reliability test-elf image image-rootfs test-image
+.PHONY: builder install-builder build-example test-builder build-testing stress memcheck loadtest fuzz reliability test-elf image image-rootfs test-image
 .PHONY: all tools rust rust-testing generate generate-ffi generate-header generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
@@ -169,7 +169,7 @@ run: generate
 
 ## test: Rust tests, Go tests (bridge under -race), integration tests, the
 ## shipped binary's hardening, the image
-test: test-rust test-go test-integration test-elf test-image
+test: test-rust test-go test-integration test-builder test-elf test-image
 
 test-rust:
 	cargo test --locked --workspace --all-features
@@ -188,6 +188,13 @@ test-integration: build build-testing build-example rust
 		OTELCOL_RUST_EXAMPLE_BINARY=$(ROOT)/$(EXAMPLE_BINARY) \
 		go test $(GO_TEST_FLAGS) -tags integration \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./integration/...
+
+## test-builder: otelcol-rust-builder, run again on the example's manifest
+## (up to ocb), writes the very same files
+test-builder: build-example
+	cd $(EXAMPLE_DIR) && sums() { find _build/rust -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; }; \
+		before=$$(sums); $(ROOT)/$(BUILDER_BIN) --config collector.yaml --skip-ocb; \
+		if [ "$$before" != "$$(sums)" ]; then echo "a second run of otelcol-rust-builder wrote different files"; exit 1; fi
 
 ## test-elf: fail unless the shipped binary is PIE, full RELRO, NX and has
 ## stack canaries (scripts/check-elf.sh reads the ELF, as checksec does)

@@ -383,6 +383,7 @@ mod tests {
             Path::new("/src/proj/builder.yaml"),
             "dist: { name: mycol, version: \"1.2\" }\n\
              rust:\n  processors:\n    my-proc: { path: procs/my-proc, features: [fast] }\n    other: \"0.3\"\n\
+             \x20   third: { git: \"https://example.com/third.git\", tag: v1.0.0, default-features: false }\n\
              \x20 bridge: { path: ../otelcol-rust/rust/bridge }\n\
              \x20 patch: { otelcol-rust-engine: { path: ../otelcol-rust/rust/engine } }\n",
         )
@@ -406,6 +407,10 @@ mod tests {
         );
         assert!(toml.contains("other = \"0.3\"\n"), "{toml}");
         assert!(
+            toml.contains("third = { git = \"https://example.com/third.git\", tag = \"v1.0.0\", default-features = false }"),
+            "{toml}"
+        );
+        assert!(
             toml.contains("[patch.crates-io]\notelcol-rust-engine = { path = "),
             "{toml}"
         );
@@ -423,14 +428,16 @@ mod tests {
             "packages": [
                 {"id": "a", "name": "my-proc", "version": "0.2.0"},
                 {"id": "b", "name": "other", "version": "0.3.4"},
+                {"id": "c", "name": "third", "version": "1.0.0"},
             ],
             "resolve": {"root": "r", "nodes": [
-                {"id": "r", "deps": [{"name": "my_proc", "pkg": "a"}, {"name": "other", "pkg": "b"}]},
+                {"id": "r", "deps": [{"name": "my_proc", "pkg": "a"}, {"name": "other", "pkg": "b"}, {"name": "third", "pkg": "c"}]},
             ]},
         });
         let got = parse_metadata(&m, &meta).expect("resolved");
         assert_eq!(got[0].version, "0.2.0");
         assert_eq!(got[1].package, "other");
         assert_eq!(got[1].version, "0.3.4");
+        assert_eq!(got[2].version, "1.0.0");
     }
 }

@@ -12,10 +12,11 @@ use prost::Message as _;
 use serde_json::json;
 
 use super::*;
-use otelcol_rust_engine::testing::{logs, metrics, traces};
+use otelcol_rust_engine::testing::{logs, metrics, traces, RefuseSink};
 use otelcol_rust_engine::GrpcCode;
 
-/// Keeps what it is sent, with the (tokio) time it arrived.
+/// Keeps what it is sent, with the (tokio) time it arrived: the engine's
+/// `CollectSink` keeps no times, and these tests measure the pacing.
 #[derive(Default)]
 struct Collect(Mutex<Vec<(Instant, PData)>>);
 
@@ -34,15 +35,6 @@ impl Collect {
 
     fn times(&self) -> Vec<Instant> {
         self.0.lock().unwrap().iter().map(|(t, _)| *t).collect()
-    }
-}
-
-struct Refuse;
-
-#[async_trait]
-impl MessageSink<PData> for Refuse {
-    async fn send(&self, _: PData) -> Result<(), ProcessingError> {
-        Err(ProcessingError::unavailable("exporter queue full"))
     }
 }
 
@@ -441,7 +433,12 @@ async fn downstream_errors_are_returned_and_control_messages_ignored() {
     let mut processor = RateLimitProcessor {
         limiter: h.limiter.clone(),
     };
-    let mut handler = EffectHandler::new("rust_ratelimit", Arc::new(Refuse));
+    let mut handler = EffectHandler::new(
+        "rust_ratelimit",
+        Arc::new(RefuseSink(ProcessingError::unavailable(
+            "exporter queue full",
+        ))),
+    );
     let msg = Message::PData(Context::new(tenant("a"), one()));
     let err = processor.process(msg, &mut handler).await.unwrap_err();
     assert_eq!(err.to_string(), "exporter queue full");
