@@ -78,3 +78,9 @@ pub use tokio_util::sync::CancellationToken;
 /// The data every processor of this project handles: OTLP with its request
 /// context.
 pub type PData = Context<OtlpData>;
+
+/// The README's example processor, compiled as a doctest so that it stays
+/// true to this API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
