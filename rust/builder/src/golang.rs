@@ -8,10 +8,11 @@
 //! `bridge.NewProcessorFactory` of the otelcol-rust components module,
 //! like the packages this repository generates for its own processors.
 //!
-//! One more module, `<go_module>/link`, holds no Go code but a cgo
-//! directive: the path of the staticlib, relative to itself, so the
-//! archive is found through the module and not through a path into the
-//! otelcol-rust repository. Every component package imports it.
+//! One more module, `<go_module>/link`, holds the staticlib itself (a
+//! hard link to Cargo's output, or a copy) and a cgo directive that names
+//! it relative to the module, so the archive is found through the module
+//! and not through a path into the otelcol-rust repository or Cargo's
+//! target directory. Every component package imports it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use serde::Deserialize;
 
 use crate::cargo::{ResolvedCrate, GENERATED};
 use crate::error::{Error, Result};
-use crate::files::{relative, slash, write_if_changed};
+use crate::files::write_if_changed;
 
 /// The Go module of the otelcol-rust bridge.
 pub const COMPONENTS_MODULE: &str = "github.com/otelcol-rust/otelcol-rust/components";
@@ -108,8 +109,12 @@ pub fn write_modules(
     let link_path = format!("{prefix}/link");
     let link_dir = dir.join("link");
     write_if_changed(&link_dir.join("go.mod"), go_mod(&link_path, &[]).as_bytes())?;
-    let archive_rel = slash(&relative(&link_dir, archive));
-    write_if_changed(&link_dir.join("link.go"), link_go(&archive_rel).as_bytes())?;
+    let name = archive
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::Registry(format!("{}: not an archive", archive.display())))?;
+    place_archive(archive, &link_dir.join(&name))?;
+    write_if_changed(&link_dir.join("link.go"), link_go(&name).as_bytes())?;
     let mut modules = vec![Module {
         path: link_path.clone(),
         version: "v0.0.0".into(),
@@ -151,6 +156,19 @@ pub fn write_modules(
         });
     }
     Ok(modules)
+}
+
+/// Puts the archive into the link module: a hard link where the file
+/// system allows one (no copy of a large file), a copy otherwise. The
+/// module then holds what it links, wherever Cargo's target directory is.
+fn place_archive(from: &Path, to: &Path) -> Result<()> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
+    }
+    if std::fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(from, to).map(|_| ()).map_err(Error::io(from))
 }
 
 fn go_mod(path: &str, requires: &[(&str, &str)]) -> String {
@@ -329,6 +347,8 @@ mod tests {
         }]
     }
 
+    use crate::files::slash;
+
     fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
             for e in std::fs::read_dir(dir).expect("dir").flatten() {
@@ -352,6 +372,7 @@ mod tests {
             std::env::temp_dir().join(format!("otelcol-rust-builder-test-{}", std::process::id()));
         let dir = base.join("go");
         let archive = base.join("target/release/libx.a");
+        write_if_changed(&archive, b"!<arch>\n").expect("archive");
         let modules = write_modules(&dir, "example.com/c", &archive, &crates(), &described())
             .expect("written");
         assert_eq!(modules[1].path, "example.com/c/my-proc");
@@ -363,9 +384,10 @@ mod tests {
         let first = tree(&dir);
         let link = String::from_utf8(first["link/link.go"].clone()).expect("utf-8");
         assert!(
-            link.contains("${SRCDIR}/../../target/release/libx.a"),
+            link.contains("#cgo LDFLAGS: ${SRCDIR}/libx.a -ldl"),
             "{link}"
         );
+        assert_eq!(first["link/libx.a"], b"!<arch>\n");
         let factory =
             String::from_utf8(first["my-proc/processor/mytagprocessor/factory.go"].clone())
                 .expect("utf-8");
