@@ -19,12 +19,11 @@ pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<()> {
     std::fs::write(path, content).map_err(Error::io(path))
 }
 
-/// `path` made absolute and free of `.` and `..`, following symlinks when
-/// it exists.
+/// `path` made absolute and free of `.` and `..`, lexically, as Cargo
+/// reads the paths of dependencies: symlinks are not followed, so that a
+/// crate reached through a symlinked directory is the same package for
+/// every Cargo.toml that names it.
 pub fn absolute(path: &Path) -> Result<PathBuf> {
-    if let Ok(p) = path.canonicalize() {
-        return Ok(p);
-    }
     let cwd = std::env::current_dir().map_err(Error::io("."))?;
     let mut out = PathBuf::new();
     for c in cwd.join(path).components() {
