@@ -191,7 +191,8 @@ fn build(args: &[String]) -> Result<()> {
     for m in &modules[1..] {
         step(&format!("{} {}: {}", m.path, m.version, m.packages.len()));
     }
-    let text = ocb::final_manifest(&manifest, &modules)?;
+    let goflags = std::env::var("GOFLAGS").unwrap_or_default();
+    let text = ocb::final_manifest(&manifest, &modules, &goflags)?;
     let final_path = out.join("builder-config.yaml");
     if opts.skip_ocb {
         files::write_if_changed(&final_path, text.as_bytes())?;

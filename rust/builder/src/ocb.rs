@@ -3,11 +3,13 @@
 //! The user's manifest without its `rust` section, plus one `processors`
 //! entry per generated component package and a `replaces` entry per
 //! generated module (they are local directories, never fetched). ocb then
-//! builds it as it builds any manifest. Two things are added to its
-//! command: the build tag `otelcolrust_builder` in GOFLAGS (the bridge
-//! package then leaves its own archive out) and `-X` of the archive's hash
-//! in the linker flags (Go's build cache does not look at archives named in
-//! cgo flags; a changed hash makes it relink).
+//! builds it as it builds any manifest. Two things are added: the build
+//! tag `otelcolrust_builder` in `dist.build_tags` (the bridge package then
+//! leaves its own archive out) and `-X` of the archive's hash in the linker
+//! flags (Go's build cache does not look at archives named in cgo flags; a
+//! changed hash makes it relink). ocb passes `build_tags` as `go build
+//! -tags`, which replaces any `-tags` of GOFLAGS, so the tags written there
+//! are the manifest's, GOFLAGS' and the builder's together.
 
 use std::path::Path;
 use std::process::Command;
@@ -24,8 +26,14 @@ use crate::manifest::Manifest;
 pub const BUILD_TAG: &str = "otelcolrust_builder";
 
 /// The manifest ocb builds: the user's, plus the generated modules.
-pub fn final_manifest(manifest: &Manifest, modules: &[Module]) -> Result<String> {
+/// `goflags` is the GOFLAGS ocb will run with (their `-tags` are kept).
+pub fn final_manifest(manifest: &Manifest, modules: &[Module], goflags: &str) -> Result<String> {
     let mut ocb = manifest.ocb.clone();
+    if let Some(Value::Mapping(dist)) = ocb.get_mut("dist") {
+        let user = dist.get("build_tags").and_then(Value::as_str).unwrap_or("");
+        let tags = build_tags(user, goflags);
+        dist.insert("build_tags".into(), tags.into());
+    }
     let mut processors = take_sequence(&mut ocb, "processors", manifest)?;
     let mut replaces = take_sequence(&mut ocb, "replaces", manifest)?;
     for m in modules {
@@ -68,33 +76,30 @@ pub fn ldflags(user: Option<&str>, archive: &Path) -> Result<String> {
     })
 }
 
-/// GOFLAGS with the builder's build tag added to any tags already there.
-pub fn goflags(current: &str) -> String {
-    let mut found = false;
-    let mut parts: Vec<String> = current
-        .split_whitespace()
-        .map(|f| match f.strip_prefix("-tags=") {
-            Some(tags) if !found => {
-                found = true;
-                if tags.is_empty() {
-                    format!("-tags={BUILD_TAG}")
-                } else {
-                    format!("-tags={tags},{BUILD_TAG}")
-                }
-            }
-            _ => f.to_string(),
-        })
-        .collect();
-    if !found {
-        parts.push(format!("-tags={BUILD_TAG}"));
+/// The build tags of the manifest (`dist.build_tags`, separated by commas
+/// or spaces), then those of GOFLAGS' `-tags=`, then the builder's, each
+/// once, separated by commas.
+pub fn build_tags(manifest: &str, goflags: &str) -> String {
+    let from_goflags = goflags.split_whitespace().filter_map(|f| {
+        f.strip_prefix("-tags=")
+            .or_else(|| f.strip_prefix("--tags="))
+    });
+    let mut tags: Vec<&str> = Vec::new();
+    for tag in manifest
+        .split([',', ' '])
+        .chain(from_goflags.flat_map(|t| t.split(',')))
+        .chain([BUILD_TAG])
+    {
+        if !tag.is_empty() && !tags.contains(&tag) {
+            tags.push(tag);
+        }
     }
-    parts.join(" ")
+    tags.join(",")
 }
 
 /// Writes the final manifest to `path` and runs `ocb` on it.
 pub fn run(ocb: &str, path: &Path, text: &str, ldflags: &str, extra: &[String]) -> Result<()> {
     write_if_changed(path, text.as_bytes())?;
-    let flags = goflags(&std::env::var("GOFLAGS").unwrap_or_default());
     crate::cargo::run(
         Command::new(ocb)
             .arg("--config")
@@ -102,7 +107,6 @@ pub fn run(ocb: &str, path: &Path, text: &str, ldflags: &str, extra: &[String]) 
             .arg("--ldflags")
             .arg(ldflags)
             .args(extra)
-            .env("GOFLAGS", flags)
             .env("CGO_ENABLED", "1")
             .stdout(std::process::Stdio::inherit()),
     )
@@ -115,11 +119,11 @@ mod tests {
     use std::path::PathBuf;
 
     #[test]
-    fn tags_are_added_to_those_already_set() {
-        assert_eq!(goflags(""), "-tags=otelcolrust_builder");
+    fn tags_are_the_manifests_goflags_and_the_builders() {
+        assert_eq!(build_tags("", ""), "otelcolrust_builder");
         assert_eq!(
-            goflags("-buildmode=pie -tags=a,b"),
-            "-buildmode=pie -tags=a,b,otelcolrust_builder"
+            build_tags("a b", "-buildmode=pie -tags=b,c"),
+            "a,b,c,otelcolrust_builder"
         );
     }
 
@@ -136,8 +140,9 @@ mod tests {
             dir: PathBuf::from("/out/go/p"),
             packages: vec!["ex.com/c/p/processor/pprocessor".into()],
         }];
-        let text = final_manifest(&m, &modules).expect("written");
+        let text = final_manifest(&m, &modules, "-tags=x").expect("written");
         assert!(!text.contains("rust:"), "{text}");
+        assert!(text.contains("build_tags: x,otelcolrust_builder"), "{text}");
         assert!(text.contains("gomod: a.b/batch v1.0.0"), "{text}");
         assert!(
             text.contains("gomod: ex.com/c/p v1.0.0\n  import: ex.com/c/p/processor/pprocessor"),
