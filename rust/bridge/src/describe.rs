@@ -47,7 +47,9 @@ pub fn describe() -> Value {
 /// program without Go needs those symbols to link, so the expansion
 /// defines inert ones. `describe` never reaches them. Use it only in a
 /// binary of its own, never in the staticlib Go links, where Go defines
-/// them.
+/// them. The list is that of `go_exports.rs` plus Go's regexp normalizer:
+/// a Go export added there needs its inert twin here, or the describe
+/// program of every `otelcol-rust-builder` build fails to link.
 #[macro_export]
 macro_rules! describe_main {
     () => {
