@@ -93,6 +93,26 @@ macro_rules! describe_main {
 mod tests {
     use super::*;
 
+    /// Every Go export Rust declares has its inert twin in
+    /// `describe_main!`, or the describe program would not link.
+    #[test]
+    fn describe_main_defines_every_go_export() {
+        let exports = include_str!("go_exports.rs");
+        let this = include_str!("describe.rs");
+        let names: Vec<&str> = exports
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("pub fn "))
+            .filter_map(|l| l.split('(').next())
+            .collect();
+        assert!(!names.is_empty());
+        for name in names {
+            assert!(
+                this.contains(&format!("extern \"C\" fn {name}(")),
+                "describe_main! lacks {name}"
+            );
+        }
+    }
+
     #[test]
     fn describes_every_builtin_processor_with_its_crate() {
         let all = describe();
