@@ -36,12 +36,17 @@ CARGO_DENY := $(BIN)/cargo-deny
 
 RUST_LIB := target/release/libotelcol_rust_bridge.a
 RUST_TEST_LIB := target/testing/release/libotelcol_rust_bridge.a
+# otelcol-rust-builder, built from this workspace (make builder), and the
+# out-of-tree example it builds into a custom collector in make test.
+BUILDER_BIN := target/release/otelcol-rust-builder
+EXAMPLE_DIR := testdata/example-processor
+EXAMPLE_BINARY := $(EXAMPLE_DIR)/_build/otelcol-example
 BINARY := _build/otelcol-rust
 TESTING_BINARY := _build/testing/otelcol-rust-testing
 COMPONENTS := components
 BRIDGE_PKG := github.com/otelcol-rust/otelcol-rust/components/bridge
 # What `make generate` writes and CI checks for drift.
-GENERATED := $(COMPONENTS) builder-config.yaml rust/bridge/src/go_exports.rs
+GENERATED := $(COMPONENTS) rust/bridge/src/go_exports.rs
 
 # Makes Go relink when only the Rust library changed (see bridge/doc.go).
 rust_ldflags = -X $(BRIDGE_PKG).rustLibrary=$(shell sha256sum $(1) | cut -c1-16)
@@ -56,7 +61,8 @@ rust_ldflags = -X $(BRIDGE_PKG).rustLibrary=$(shell sha256sum $(1) | cut -c1-16)
 # GOFLAGS set in `go env` are kept.
 GOENV_GOFLAGS := $(shell go env GOFLAGS)
 hardened_env = GOFLAGS="$(strip $(GOENV_GOFLAGS) -buildmode=pie $(1))" CGO_CFLAGS="-O2 -g -fstack-protector-strong"
-hardened_ldflags = $(call rust_ldflags,$(1)) -extldflags '-Wl,-z,relro,-z,now,-z,noexecstack'
+hardened_extldflags := -extldflags '-Wl,-z,relro,-z,now,-z,noexecstack'
+hardened_ldflags = $(call rust_ldflags,$(1)) $(hardened_extldflags)
 
 # The distribution's version (ocb's dist.version), for the image's labels.
 DIST_VERSION := $(shell awk '$$1 == "version:" { print $$2; exit }' builder-config.yaml)
@@ -66,7 +72,7 @@ GO_TEST_FLAGS ?= -count=1
 TESTING_TAG := otelcolrust_testing
 
 
-.PHONY: build-testing stress memcheck loadtest fuzz reliability test-elf image image-rootfs test-image
+.PHONY: builder install-builder build-example test-builder build-testing stress memcheck loadtest fuzz reliability test-elf image image-rootfs test-image
 .PHONY: all tools rust rust-testing generate generate-ffi generate-header generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
@@ -103,6 +109,15 @@ $(CARGO_FUZZ):
 rust:
 	cargo build --release --locked -p otelcol-rust-bridge
 
+## builder: otelcol-rust-builder (rust/builder), which make build runs
+builder:
+	cargo build --release --locked -p otelcol-rust-builder
+
+## install-builder: otelcol-rust-builder into Cargo's bin directory (or
+## INSTALL_ROOT), to build custom collectors outside this repository
+install-builder:
+	cargo install --locked --path rust/builder $(if $(INSTALL_ROOT),--root $(INSTALL_ROOT))
+
 ## rust-testing: the staticlib with the test-only processors (Go bridge tests)
 rust-testing:
 	cargo build --release --locked -p otelcol-rust-bridge --features testing --target-dir target/testing
@@ -122,7 +137,7 @@ generate-header: $(CBINDGEN)
 
 generate-components: $(MDATAGEN)
 	cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents \
-		-out processor -builder-config $(ROOT)/builder-config.yaml
+		-out processor
 	for dir in $$(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -out processor -list) processor/rustchainprocessor; do \
 		(cd $(COMPONENTS)/$$dir && $(MDATAGEN) metadata.yaml); \
 		(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -link-distribution $$dir/README.md); \
@@ -137,12 +152,20 @@ check-generated: generate
 		exit 1; \
 	fi
 
-## build: the otelcol-rust collector binary (ocb), also linked as ./otelcol-rust;
-## its debug info goes to _build/otelcol-rust.debug (README: "Hardening and debug symbols")
-build: $(OCB) rust
-	$(hardened_env) $(OCB) --config builder-config.yaml --ldflags "$(call hardened_ldflags,$(ROOT)/$(RUST_LIB))"
+## build: the otelcol-rust collector binary (otelcol-rust-builder, then ocb),
+## also linked as ./otelcol-rust; its debug info goes to
+## _build/otelcol-rust.debug (README: "Hardening and debug symbols")
+build: $(OCB) builder
+	$(hardened_env) $(BUILDER_BIN) --config builder-config.yaml --ocb $(OCB) --ldflags "$(hardened_extldflags)"
 	./scripts/split-debug.sh $(BINARY)
 	ln -sf $(BINARY) otelcol-rust
+
+## build-example: testdata/example-processor, an out-of-tree processor
+## crate, in a custom collector, built from its directory as a user builds
+## one (same flags as build, so Go's build cache serves both)
+build-example: $(OCB) builder
+	cd $(EXAMPLE_DIR) && $(hardened_env) $(ROOT)/$(BUILDER_BIN) --config collector.yaml --ocb $(OCB) \
+		--ldflags "$(hardened_extldflags)"
 
 ## build-testing: a collector with the test-only Rust processors (integration tests)
 build-testing: $(OCB) rust-testing
@@ -156,10 +179,11 @@ run: generate
 
 ## test: Rust tests, Go tests (bridge under -race), integration tests, the
 ## shipped binary's hardening, the image
-test: test-rust test-go test-integration test-elf test-image
+test: test-rust test-go test-integration test-builder test-elf test-image
 
 test-rust:
 	cargo test --locked --workspace --all-features
+	cargo test --locked --manifest-path $(EXAMPLE_DIR)/Cargo.toml --target-dir target
 
 test-go: rust rust-testing
 	cd $(COMPONENTS) && go test $(GO_TEST_FLAGS) -race -tags $(TESTING_TAG) \
@@ -169,10 +193,18 @@ test-go: rust rust-testing
 	cd $(COMPONENTS) && go test $(GO_TEST_FLAGS) \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./processor/... ./converter/...
 
-test-integration: build build-testing
+test-integration: build build-testing build-example rust
 	cd $(COMPONENTS) && OTELCOL_RUST_BINARY=$(ROOT)/$(BINARY) OTELCOL_RUST_TESTING_BINARY=$(ROOT)/$(TESTING_BINARY) \
+		OTELCOL_RUST_EXAMPLE_BINARY=$(ROOT)/$(EXAMPLE_BINARY) \
 		go test $(GO_TEST_FLAGS) -tags integration \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./integration/...
+
+## test-builder: otelcol-rust-builder, run again on the example's manifest
+## (up to ocb), writes the very same files
+test-builder: build-example
+	cd $(EXAMPLE_DIR) && sums() { find _build/rust -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; }; \
+		before=$$(sums); $(ROOT)/$(BUILDER_BIN) --config collector.yaml --skip-ocb; \
+		if [ "$$before" != "$$(sums)" ]; then echo "a second run of otelcol-rust-builder wrote different files"; exit 1; fi
 
 ## test-elf: fail unless the shipped binary is PIE, full RELRO, NX and has
 ## stack canaries (scripts/check-elf.sh reads the ELF, as checksec does)
@@ -218,6 +250,8 @@ lint: rust rust-testing $(ACTIONLINT) $(GOLANGCI_LINT) $(CARGO_DENY)
 	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --all-features --quiet
 	$(CARGO_DENY) --locked check $(if $(CARGO_DENY_ADVISORIES),advisories) licenses bans sources
+	cargo fmt --manifest-path $(EXAMPLE_DIR)/Cargo.toml -- --check
+	cargo clippy --locked --manifest-path $(EXAMPLE_DIR)/Cargo.toml --target-dir target --all-targets -- -D warnings
 	@unformatted=$$(gofmt -l $(COMPONENTS) internal); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	cd $(COMPONENTS) && go vet -tags $(TESTING_TAG) ./bridge/... ./internal/... ./testprocessor/... && go vet ./processor/... ./converter/... && go vet -tags integration ./integration/...
 	cd $(COMPONENTS) && $(GOLANGCI_LINT) run --build-tags $(TESTING_TAG),integration ./...
@@ -286,4 +320,4 @@ bench: rust-testing
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./bridge/
 
 clean:
-	rm -rf target _build otelcol-rust
+	rm -rf target _build otelcol-rust $(EXAMPLE_DIR)/_build

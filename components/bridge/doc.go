@@ -20,6 +20,15 @@
 // start, shutdown, destroy) goes through rust2go-generated code in
 // ffi_gen.go. rust/bridge/README.md maps each file here to its Rust
 // counterpart.
+//
+// Which Rust archive is linked: this package's link_release.go names the
+// one `make rust` builds in this repository. A collector built by
+// otelcol-rust-builder sets the build tag otelcolrust_builder, which
+// leaves that file out; the Go module the builder generates then names the
+// archive it built in its own #cgo LDFLAGS, and every generated component
+// package imports it. cgo gathers the LDFLAGS of every package of a
+// binary into the one external link, so the bridge's symbols resolve
+// there.
 package bridge
 
 // rustLibrary is set at link time (-ldflags -X) to a hash of the Rust

@@ -470,6 +470,11 @@ func TestComponentsListsRustProcessors(t *testing.T) {
 	for _, name := range []string{"rust_attributes", "attributes", "batch", "otlp", "debug"} {
 		assert.Contains(t, text, "name: "+name)
 	}
+	// Each Rust processor under its crate and the crate's version
+	// (otelcol-rust-builder writes one Go module per crate).
+	for _, name := range []string{"rust_attributes", "rust_ratelimit", "rust_redaction"} {
+		assert.Contains(t, text, "name: "+name+"\n      module: github.com/otelcol-rust/otelcol-rust/crates/otelcol-rust-processors v0.1.0")
+	}
 }
 
 // print-config shows a Rust processor's effective settings, as it shows a

@@ -71,9 +71,8 @@ impl RustBridge for RustBridgeImpl {
         install_panic_hook();
         crate::go_regex_bridge::install();
         Registry {
-            processors: registry::PROCESSORS
-                .iter()
-                .map(|f| ProcessorInfo {
+            processors: registry::processors()
+                .map(|(_, f)| ProcessorInfo {
                     name: f.name.to_string(),
                     description: f.description.to_string(),
                     stability: f.stability.as_str().to_string(),

@@ -24,6 +24,7 @@ mod buffer;
 pub mod component;
 pub mod context;
 mod control;
+pub mod describe;
 mod emission;
 // rust2go's macros write the FFI glue (structs and their extern functions)
 // without docs; every item written by hand in ffi.rs has its own.

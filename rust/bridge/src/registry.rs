@@ -2,29 +2,113 @@
 //!
 //! An explicit list, not a linker-section registry: the bridge is linked
 //! into the Go binary as a static archive, and a linker is free to drop
-//! archive members nobody references, registrations included. Adding a
-//! processor is one line here plus `make generate`, which writes its Go
-//! component package from this list.
+//! archive members nobody references, registrations included. Nobody edits
+//! the list by hand, though. Each processor crate names its own factories
+//! (`pub static PROCESSORS: &[&ProcessorFactory]`), and the list is the
+//! concatenation of those, in one of two ways:
+//!
+//! * with the `builtin` feature (the default, this repository's own
+//!   build), the bridge registers `otelcol_rust_processors::PROCESSORS`
+//!   (plus the test processors under `testing`);
+//! * without it, the staticlib crate that `otelcol-rust-builder` generates
+//!   for a custom collector depends on this crate as an rlib and names the
+//!   crates of its manifest with [`register_processors!`](crate::register_processors),
+//!   which defines the one function this module calls to get them.
 
 use otelcol_rust_engine::ProcessorFactory;
 
-/// Every registered processor, in the order `components` lists them.
-pub static PROCESSORS: &[&ProcessorFactory] = &[
-    &otelcol_rust_processors::attributes::FACTORY,
-    &otelcol_rust_processors::ratelimit::FACTORY,
-    &otelcol_rust_processors::redaction::FACTORY,
-    #[cfg(feature = "testing")]
-    &crate::testing::NOOP,
-    #[cfg(feature = "testing")]
-    &crate::testing::SCRIPTED,
-];
-
-/// The factory registered under `name`.
-pub fn find(name: &str) -> Option<&'static ProcessorFactory> {
-    PROCESSORS.iter().copied().find(|f| f.name == name)
+/// The processors one crate contributes, under that crate's name and
+/// version (what `components` shows for them).
+#[derive(Debug)]
+pub struct Registration {
+    /// The Cargo package name of the crate (`otelcol-rust-processors`).
+    pub crate_name: &'static str,
+    /// Its version, as Cargo resolved it.
+    pub crate_version: &'static str,
+    /// Its factories, in the order `components` lists them.
+    pub processors: &'static [&'static ProcessorFactory],
 }
 
-#[cfg(test)]
+#[cfg(feature = "builtin")]
+static BUILTIN: &[Registration] = &[
+    Registration {
+        crate_name: "otelcol-rust-processors",
+        crate_version: env!("CARGO_PKG_VERSION"),
+        processors: otelcol_rust_processors::PROCESSORS,
+    },
+    #[cfg(feature = "testing")]
+    Registration {
+        crate_name: "otelcol-rust-bridge",
+        crate_version: env!("CARGO_PKG_VERSION"),
+        processors: crate::testing::PROCESSORS,
+    },
+];
+
+/// Every registration this build carries, in order.
+#[cfg(feature = "builtin")]
+pub fn registrations() -> &'static [Registration] {
+    BUILTIN
+}
+
+/// Every registration this build carries, in order: the ones the crate
+/// that links this bridge named with [`register_processors!`](crate::register_processors).
+#[cfg(not(feature = "builtin"))]
+pub fn registrations() -> &'static [Registration] {
+    extern "Rust" {
+        fn otelcol_rust_bridge_registrations() -> &'static [Registration];
+    }
+    // SAFETY: the symbol is defined exactly once, by the
+    // `register_processors!` expansion in the crate that builds the
+    // staticlib, with this very signature; it takes nothing and returns a
+    // reference to a static. A build that forgot the macro fails to link
+    // rather than running without processors.
+    unsafe { otelcol_rust_bridge_registrations() }
+}
+
+/// Every registered processor with the registration it came from, in the
+/// order `components` lists them.
+pub fn processors() -> impl Iterator<Item = (&'static Registration, &'static ProcessorFactory)> {
+    registrations()
+        .iter()
+        .flat_map(|r| r.processors.iter().map(move |f| (r, *f)))
+}
+
+/// The factory registered under `name` (the first one, should two crates
+/// use the same type; `otelcol-rust-builder` refuses such a build).
+pub fn find(name: &str) -> Option<&'static ProcessorFactory> {
+    processors().map(|(_, f)| f).find(|f| f.name == name)
+}
+
+/// Names the processor crates a staticlib registers with the bridge: one
+/// `crate_name = "version" => path::TO::PROCESSORS` entry per crate.
+///
+/// `otelcol-rust-builder` writes this call into the crate it generates; a
+/// staticlib crate written by hand that links the bridge without its
+/// `builtin` feature must make it exactly once, or the link fails.
+///
+/// ```ignore
+/// otelcol_rust_bridge::register_processors! {
+///     "my-processor" = "0.3.1" => my_processor::PROCESSORS,
+/// }
+/// ```
+#[macro_export]
+macro_rules! register_processors {
+    ($($name:literal = $version:literal => $list:path),* $(,)?) => {
+        #[no_mangle]
+        fn otelcol_rust_bridge_registrations() -> &'static [$crate::registry::Registration] {
+            static REGISTRATIONS: &[$crate::registry::Registration] = &[$(
+                $crate::registry::Registration {
+                    crate_name: $name,
+                    crate_version: $version,
+                    processors: $list,
+                }
+            ),*];
+            REGISTRATIONS
+        }
+    };
+}
+
+#[cfg(all(test, feature = "builtin"))]
 mod tests {
     use super::*;
     use crate::control::effective;
@@ -34,9 +118,8 @@ mod tests {
     /// reads it again.
     #[test]
     fn effective_configurations_round_trip() {
-        let mut samples: Vec<(&str, serde_json::Value)> = PROCESSORS
-            .iter()
-            .map(|f| (f.name, (f.example_config)()))
+        let mut samples: Vec<(&str, serde_json::Value)> = processors()
+            .map(|(_, f)| (f.name, (f.example_config)()))
             .collect();
         samples.push((
             "rust_attributes",

@@ -22,6 +22,9 @@ use serde::Deserialize;
 
 const ALL: &[Signal] = &[Signal::Traces, Signal::Metrics, Signal::Logs];
 
+/// The test processors, as the registry lists them.
+pub static PROCESSORS: &[&ProcessorFactory] = &[&NOOP, &SCRIPTED];
+
 /// Forwards every batch unchanged.
 pub static NOOP: ProcessorFactory = ProcessorFactory {
     name: "test_noop",

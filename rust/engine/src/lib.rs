@@ -33,7 +33,18 @@
 //! generated types of `opentelemetry-proto`) is there for processors that
 //! rewrite a whole batch.
 //!
+//! # The one dependency of a processor crate
+//!
+//! A processor crate depends on this crate and nothing else of otelcol-rust:
+//! it exports its factories in a `pub static PROCESSORS: &[&ProcessorFactory]`
+//! and `otelcol-rust-builder` links it into a collector
+//! (`docs/writing-a-processor.md` in the repository). [`testing`] runs a
+//! processor without Go for its unit tests. Every public item is
+//! documented; the crate denies `missing_docs` to keep it so.
+//!
 //! [otap-dataflow]: https://github.com/open-telemetry/otel-arrow/tree/main/rust/otap-dataflow
+
+#![deny(missing_docs)]
 
 pub mod config;
 mod context;
@@ -74,3 +85,9 @@ pub use tokio_util::sync::CancellationToken;
 /// The data every processor of this project handles: OTLP with its request
 /// context.
 pub type PData = Context<OtlpData>;
+
+/// The README's example processor, compiled as a doctest so that it stays
+/// true to this API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;

@@ -1,7 +1,10 @@
 // Command gencomponents writes one Collector component package per Rust
-// processor that the linked bridge library registers
-// (rust/bridge/src/registry.rs). `make generate` runs it, then mdatagen in
-// each package it wrote.
+// processor that the linked bridge library registers (the processors of
+// rust/processors, rust/bridge/src/registry.rs). `make generate` runs it,
+// then mdatagen in each package it wrote. These packages are this
+// module's own (its tests, the testing collector, users who import them);
+// the distribution's build lists the crate in builder-config.yaml and
+// otelcol-rust-builder writes its packages in the build's output folder.
 //
 // A package is a thin shell around bridge.NewProcessorFactory: the type,
 // stability and signals come from the registry, the Config is the bridge's
@@ -59,7 +62,6 @@ func main() {
 	out := flag.String("out", "processor", "directory that holds the component packages")
 	module := flag.String("module", "github.com/otelcol-rust/otelcol-rust/components", "Go module path of the components")
 	list := flag.Bool("list", false, "print the package directories it would write, one a line, and exit")
-	builderConfig := flag.String("builder-config", "", "ocb manifest whose Rust processor section to rewrite")
 	linkDistribution := flag.String("link-distribution", "", "README written by mdatagen whose distribution link to complete, then exit")
 	flag.Parse()
 	if *linkDistribution != "" {
@@ -69,7 +71,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*out, *module, *list, *builderConfig); err != nil {
+	if err := run(*out, *module, *list); err != nil {
 		fmt.Fprintln(os.Stderr, "gencomponents:", err)
 		os.Exit(1)
 	}
@@ -81,7 +83,7 @@ func packageName(typ string) string {
 	return strings.ReplaceAll(typ, "_", "") + "processor"
 }
 
-func run(out, module string, listOnly bool, builderConfig string) error {
+func run(out, module string, listOnly bool) error {
 	procs := bridge.RegisteredProcessors()
 	for _, p := range procs {
 		dir := filepath.Join(out, packageName(p.Name))
@@ -93,36 +95,7 @@ func run(out, module string, listOnly bool, builderConfig string) error {
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}
 	}
-	if listOnly || builderConfig == "" {
-		return nil
-	}
-	return rewriteBuilderConfig(builderConfig, module, procs)
-}
-
-const (
-	beginMarker = "  # BEGIN Rust processors (written by make generate from the Rust registry)\n"
-	endMarker   = "  # END Rust processors\n"
-)
-
-// rewriteBuilderConfig lists every Rust processor package in the ocb
-// manifest, between the markers, so a new processor needs no manual edit.
-func rewriteBuilderConfig(path, module string, procs []bridge.RegisteredProcessor) error {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	text := string(raw)
-	begin := strings.Index(text, beginMarker)
-	end := strings.Index(text, endMarker)
-	if begin < 0 || end < begin {
-		return fmt.Errorf("%s: markers %q and %q not found", path, strings.TrimSpace(beginMarker), strings.TrimSpace(endMarker))
-	}
-	var b strings.Builder
-	for _, p := range procs {
-		fmt.Fprintf(&b, "  - gomod: %s v0.0.0\n    import: %s/processor/%s\n", module, module, packageName(p.Name))
-	}
-	text = text[:begin+len(beginMarker)] + b.String() + text[end:]
-	return os.WriteFile(path, []byte(text), 0o644)
+	return nil
 }
 
 type pkgData struct {

@@ -16,7 +16,7 @@ use otelcol_rust_engine::testing::{logs, metrics, traces, RefuseSink};
 use otelcol_rust_engine::GrpcCode;
 
 /// Keeps what it is sent, with the (tokio) time it arrived: the engine's
-/// `CollectSink` without the clock, which the delay-mode tests read.
+/// `CollectSink` keeps no times, and these tests measure the pacing.
 #[derive(Default)]
 struct Collect(Mutex<Vec<(Instant, PData)>>);
 
