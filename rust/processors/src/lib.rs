@@ -2,10 +2,11 @@
 //!
 //! One module per processor, each with its configuration, its README and
 //! its tests. A processor is made available to the Collector by one line in
-//! the bridge's registry (`rust/bridge/src/registry.rs`) and `make generate`.
+//! [`registry`] and `make generate`.
 
 pub mod attributes;
 pub mod ratelimit;
 pub mod redaction;
+pub mod registry;
 #[cfg(test)]
 mod test_alloc;
