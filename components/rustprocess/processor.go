@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/otelcol-rust/otelcol-rust/components/internal/clientaddr"
 	"github.com/otelcol-rust/otelcol-rust/components/internal/rusterrors"
 	pb "github.com/otelcol-rust/otelcol-rust/components/internal/rustprocesspb"
 )
@@ -38,22 +39,31 @@ func NewProcessorFactory(typ component.Type, info *ProcessorInfo, stability Stab
 	if stability.Traces != component.StabilityLevelUndefined {
 		opts = append(opts, processor.WithTraces(func(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
 			p, err := newProcessor(set, cfg.(*Config), pb.Signal_SIGNAL_TRACES)
+			if err != nil {
+				return nil, err
+			}
 			p.nextTraces = next
-			return p, err
+			return p, nil
 		}, stability.Traces))
 	}
 	if stability.Metrics != component.StabilityLevelUndefined {
 		opts = append(opts, processor.WithMetrics(func(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
 			p, err := newProcessor(set, cfg.(*Config), pb.Signal_SIGNAL_METRICS)
+			if err != nil {
+				return nil, err
+			}
 			p.nextMetrics = next
-			return p, err
+			return p, nil
 		}, stability.Metrics))
 	}
 	if stability.Logs != component.StabilityLevelUndefined {
 		opts = append(opts, processor.WithLogs(func(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
 			p, err := newProcessor(set, cfg.(*Config), pb.Signal_SIGNAL_LOGS)
+			if err != nil {
+				return nil, err
+			}
 			p.nextLogs = next
-			return p, err
+			return p, nil
 		}, stability.Logs))
 	}
 	return processor.NewFactory(typ, func() component.Config { return NewDefaultConfig(info) }, opts...)
@@ -73,6 +83,10 @@ type Processor struct {
 	nextMetrics consumer.Metrics
 	nextLogs    consumer.Logs
 
+	// stopping ends when Shutdown begins or a stop signal came.
+	stopping context.Context
+	stop     context.CancelFunc
+
 	mu         sync.Mutex
 	started    bool
 	instance   uint64
@@ -82,7 +96,7 @@ type Processor struct {
 func newProcessor(set processor.Settings, cfg *Config, signal pb.Signal) (*Processor, error) {
 	configJSON, err := cfg.json()
 	if err != nil {
-		return &Processor{}, err
+		return nil, err
 	}
 	p := &Processor{
 		set:        set,
@@ -91,8 +105,11 @@ func newProcessor(set processor.Settings, cfg *Config, signal pb.Signal) (*Proce
 		signal:     signal,
 		countsOnly: cfg.info.DataAccess == "counts",
 	}
-	p.tel, err = newTelemetry(set, p)
-	return p, err
+	p.stopping, p.stop = context.WithCancel(context.Background())
+	if p.tel, err = newTelemetry(set, p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // Capabilities implements consumer.Traces (and the others).
@@ -109,6 +126,7 @@ func (p *Processor) Start(ctx context.Context, _ component.Host) error {
 	p.mu.Lock()
 	p.started = true
 	p.mu.Unlock()
+	watchStopSignals(p)
 	if _, err := p.ensureInstance(ctx); err != nil {
 		p.Shutdown(ctx) //nolint:errcheck
 		return err
@@ -127,6 +145,8 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	if !started {
 		return nil
 	}
+	unwatchStopSignals(p)
+	p.beginStopping()
 	if p.tel != nil {
 		p.tel.shutdown()
 	}
@@ -203,8 +223,13 @@ func (p *Processor) process(ctx context.Context, data []byte, items, size int) (
 		EncodedSize: uint64(size),
 		CountsOnly:  p.countsOnly,
 	}
-	reply, err := c.Process(ctx, req)
+	callCtx, done := p.callContext(ctx)
+	defer done()
+	reply, err := c.Process(callCtx, req)
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(context.Cause(callCtx), errStopping) {
+			return nil, errShutdown(p)
+		}
 		return nil, p.goError(ctx, err)
 	}
 	return reply, nil
@@ -288,7 +313,7 @@ func encodeContext(ctx context.Context) *pb.RequestContext {
 		empty = false
 	}
 	if info.Addr != nil {
-		out.PeerAddress = info.Addr.String()
+		out.PeerAddress = clientaddr.String(info.Addr)
 		empty = false
 	}
 	if sc.IsValid() {

@@ -149,3 +149,35 @@ func TestKilledServerIsRestarted(t *testing.T) {
 	assert.Equal(t, restarts+1, Restarts())
 	assert.NotEqual(t, pid, ServerPID())
 }
+
+// A request the rate limiter holds (delay mode) ends at once with the
+// retryable shutdown error when the processor begins stopping, and with
+// the caller's cancel when the caller gives up: nothing waits for Rust.
+func TestHeldRequestsEndOnStopAndCancel(t *testing.T) {
+	needServer(t)
+	sink := &consumertest.TracesSink{}
+	p := newTraces(t, ratelimitInfo, map[string]any{"rate": 0.001, "burst": 1, "throttle_behavior": "delay"}, sink)
+	require.NoError(t, p.ConsumeTraces(context.Background(), oneSpan()))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	held := make(chan error, 1)
+	go func() { held <- p.ConsumeTraces(ctx, oneSpan()) }()
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	err := <-held
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, time.Since(start), time.Second)
+
+	go func() { held <- p.ConsumeTraces(context.Background(), oneSpan()) }()
+	time.Sleep(100 * time.Millisecond)
+	start = time.Now()
+	p.(*Processor).beginStopping()
+	err = <-held
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), time.Second)
+	assert.False(t, consumererror.IsPermanent(err))
+	assert.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
+	assert.Contains(t, err.Error(), "shutting down")
+	assert.Len(t, sink.AllTraces(), 1)
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -234,7 +235,7 @@ func (s *server) onExit(cmd *exec.Cmd, err error) {
 		return
 	default:
 	}
-	if s.cmd != cmd {
+	if s.cmd != cmd || terminating.Load() {
 		s.mu.Unlock()
 		return
 	}
@@ -288,15 +289,30 @@ func (s *server) current() (rustprocesspb.ProcessorsClient, uint64, error) {
 type logWriter struct{ logger *zap.Logger }
 
 func (w *logWriter) Write(p []byte) (int, error) {
-	if w.logger != nil {
-		w.logger.Warn(string(trimNewline(p)), zap.String("rust.target", serverName))
+	if w.logger == nil {
+		return len(p), nil
+	}
+	for _, line := range strings.Split(string(p), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			continue
+		}
+		// The server prints "LEVEL target message" before a log stream is
+		// open; anything else (a crash) is a warning.
+		level, rest, _ := strings.Cut(line, " ")
+		field := zap.String("rust.target", serverName)
+		switch level {
+		case "ERROR":
+			w.logger.Error(rest, field)
+		case "INFO":
+			w.logger.Info(rest, field)
+		case "DEBUG", "TRACE":
+			w.logger.Debug(rest, field)
+		case "WARN":
+			w.logger.Warn(rest, field)
+		default:
+			w.logger.Warn(line, field)
+		}
 	}
 	return len(p), nil
-}
-
-func trimNewline(p []byte) []byte {
-	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
-		p = p[:len(p)-1]
-	}
-	return p
 }

@@ -14,10 +14,11 @@
 //! ```
 //!
 //! `serve` listens on `PATH` (created with mode 0600, so only the
-//! collector's user can connect) until SIGTERM, SIGINT or, with
-//! `--exit-on-stdin-eof`, until its standard input closes: the collector
-//! holds the other end of that pipe, so the server never outlives it, even
-//! when the collector is killed. `validate` answers the collector's
+//! collector's user can connect) until SIGTERM or SIGINT or, with
+//! `--exit-on-stdin-eof` (how the collector starts it), until its standard
+//! input closes: the collector holds the other end of that pipe, so the
+//! server never outlives it, even when the collector is killed; SIGINT
+//! and SIGHUP are then ignored, as the collector decides when it stops. `validate` answers the collector's
 //! configuration checks (`otelcol validate`, startup) without a server.
 
 mod failure;
@@ -137,8 +138,11 @@ fn serve(args: &[String]) -> Result<(), ServeError> {
     })
 }
 
-/// Resolves when the server should stop: SIGTERM, SIGINT, or the end of
-/// stdin when the collector holds it.
+/// Resolves when the server should stop: SIGTERM, or the end of stdin
+/// when the collector holds it. A collector's server ignores SIGINT and
+/// SIGHUP, which a terminal or a reload sends to the whole process group:
+/// the collector decides when its server stops. A server run by hand stops
+/// on SIGINT too.
 async fn shutdown(exit_on_eof: bool) {
     use tokio::io::AsyncReadExt as _;
     use tokio::signal::unix::{signal, SignalKind};
@@ -158,9 +162,19 @@ async fn shutdown(exit_on_eof: bool) {
             Err(_) => std::future::pending::<()>().await,
         }
     };
+    let interrupt = async {
+        if exit_on_eof {
+            // Handled (so they do not kill the process), never acted on.
+            let _interrupt = signal(SignalKind::interrupt());
+            let _hangup = signal(SignalKind::hangup());
+            std::future::pending::<()>().await
+        } else {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    };
     tokio::select! {
         _ = stdin_closed => {}
         _ = term => {}
-        _ = tokio::signal::ctrl_c() => {}
+        _ = interrupt => {}
     }
 }

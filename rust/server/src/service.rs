@@ -343,6 +343,127 @@ impl pb::processors_server::Processors for Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pb::processors_server::Processors as _;
+    use otelcol_rust_engine::proto::{common, trace};
+    use prost::Message as _;
+
+    fn batch() -> Vec<u8> {
+        trace::TracesData {
+            resource_spans: vec![trace::ResourceSpans {
+                scope_spans: vec![trace::ScopeSpans {
+                    spans: vec![trace::Span {
+                        name: "op".into(),
+                        attributes: vec![common::KeyValue {
+                            key: "keep".into(),
+                            value: Some(common::AnyValue {
+                                value: Some(common::any_value::Value::StringValue("v".into())),
+                            }),
+                        }],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+        .encode_to_vec()
+    }
+
+    async fn create(service: &Service, config: &str) -> u64 {
+        service
+            .create(Request::new(pb::CreateRequest {
+                component_id: "rust_attributes/test".into(),
+                processor_type: "rust_attributes".into(),
+                config_json: config.into(),
+                signal: pb::Signal::Traces as i32,
+            }))
+            .await
+            .expect("create")
+            .into_inner()
+            .instance
+    }
+
+    fn process(instance: u64, ctx: Option<pb::RequestContext>) -> Request<pb::ProcessRequest> {
+        Request::new(pb::ProcessRequest {
+            instance,
+            signal: pb::Signal::Traces as i32,
+            data: batch(),
+            context: ctx,
+            items: 1,
+            encoded_size: 0,
+            counts_only: false,
+        })
+    }
+
+    #[tokio::test]
+    async fn edits_come_back_encoded_and_metadata_is_readable() {
+        let service = Service::default();
+        let instance = create(
+            &service,
+            r#"{"actions": [{"key": "tenant", "from_context": "metadata.x-tenant", "action": "insert"}]}"#,
+        )
+        .await;
+        let ctx = pb::RequestContext {
+            metadata: vec![pb::MetadataEntry {
+                key: "x-tenant".into(),
+                values: vec![b"acme".to_vec()],
+            }],
+            ..Default::default()
+        };
+        let reply = service
+            .process(process(instance, Some(ctx)))
+            .await
+            .expect("process")
+            .into_inner();
+        assert_eq!(reply.emissions.len(), 1);
+        let e = &reply.emissions[0];
+        assert!(!e.unchanged);
+        let td = trace::TracesData::decode(e.data.as_slice()).expect("decode");
+        let attrs = &td.resource_spans[0].scope_spans[0].spans[0].attributes;
+        assert!(attrs.iter().any(|kv| kv.key == "tenant"), "{attrs:?}");
+    }
+
+    #[tokio::test]
+    async fn unchanged_data_is_not_sent_back() {
+        let service = Service::default();
+        let instance = create(
+            &service,
+            r#"{"actions": [{"key": "absent", "action": "delete"}]}"#,
+        )
+        .await;
+        let reply = service
+            .process(process(instance, None))
+            .await
+            .expect("process")
+            .into_inner();
+        assert_eq!(reply.emissions.len(), 1);
+        assert!(reply.emissions[0].unchanged);
+        assert!(reply.emissions[0].data.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_instance_is_retryable_not_found() {
+        let service = Service::default();
+        let err = service
+            .process(process(42, None))
+            .await
+            .expect_err("no such instance");
+        assert_eq!(err.code(), tonic::Code::NotFound);
+    }
+
+    #[tokio::test]
+    async fn invalid_configurations_name_the_field() {
+        let service = Service::default();
+        let reply = service
+            .validate(Request::new(pb::ValidateRequest {
+                processor_type: "rust_attributes".into(),
+                config_json: r#"{"actions": [{"key": "k", "action": "explode"}]}"#.into(),
+            }))
+            .await
+            .expect("validate")
+            .into_inner();
+        assert!(reply.error.contains("actions[0]"), "{}", reply.error);
+    }
 
     #[test]
     fn timeouts_parse() {

@@ -1,11 +1,14 @@
 // Command gencomponents writes one Collector component package per Rust
 // processor that the linked bridge library registers
-// (rust/bridge/src/registry.rs). `make generate` runs it, then mdatagen in
-// each package it wrote.
+// (rust/processors/src/registry.rs, through rust/bridge/src/registry.rs).
+// `make generate` runs it, then mdatagen in each package it wrote.
 //
 // A package is a thin shell around bridge.NewProcessorFactory: the type,
 // stability and signals come from the registry, the Config is the bridge's
-// (Rust owns the schema), the README is the Rust processor's own.
+// (Rust owns the schema), the README is the Rust processor's own. With
+// -nocgo it writes the cgo-free twin of each package instead, around
+// rustprocess.NewProcessorFactory, with what the registry declares
+// recorded in the package (the cgo-free collector has no library to ask).
 package main
 
 import (
