@@ -205,13 +205,18 @@ test-integration: build build-testing
 ## test-integration-nocgo: the integration tests whose contracts hold
 ## across the process boundary, against otelcol-rust-nocgo, and the fault
 ## tests of the Rust process (killed under load, hung, socket mode)
-NOCGO_TESTS := TestAttributesOverGRPCAndHTTP|TestMalformedOTLPIsRejectedAndCollectorSurvives|TestValidateReportsTheBadField|\
-	TestComponentsListsRustProcessors|TestPrintConfigShowsRustSettings|TestFromContextWithRealClients|\
-	TestRateLimitTwoTenantsWithRealClients|TestThrottledClientsAlwaysGetARetryHint|TestRedactionSameAsContribWithRealClients|\
-	TestHangingExporterDoesNotDelayAnotherPipeline|TestSIGTERMEndsHeldRequestsAndExits|TestNoCgo
+NOCGO_TESTS := TestAttributesOverGRPCAndHTTP TestMalformedOTLPIsRejectedAndCollectorSurvives TestValidateReportsTheBadField\
+	TestComponentsListsRustProcessors TestPrintConfigShowsRustSettings TestFromContextWithRealClients\
+	TestRateLimitTwoTenantsWithRealClients TestThrottledClientsAlwaysGetARetryHint TestRedactionSameAsContribWithRealClients\
+	TestHangingExporterDoesNotDelayAnotherPipeline TestBlockedExporterHoldsGoroutinesNotThreads\
+	TestSIGTERMEndsHeldRequestsAndExits TestSIGHUPEndsHeldRequestsAndReloads TestDifferentialAgainstContribInTheBuiltCollector\
+	TestInvalidUTF8IsCarriedAsGoCarriesIt TestDeepNestingIsCarriedAsGoCarriesIt TestMetadataThatIsNotUTF8\
+	TestOneOddSpanDoesNotCostTheBatch TestHelmExampleConfigValidates TestNoCgo.*
+nocgo_space := $(subst ,, )
+NOCGO_TESTS_RE := $(subst $(nocgo_space),|,$(strip $(NOCGO_TESTS)))
 test-integration-nocgo: build-nocgo
 	cd $(COMPONENTS) && CGO_ENABLED=0 OTELCOL_RUST_BINARY=$(ROOT)/$(NOCGO_BINARY) OTELCOL_RUST_NOCGO_BINARY=$(ROOT)/$(NOCGO_BINARY) \
-		go test $(GO_TEST_FLAGS) -tags integration -run '^($(NOCGO_TESTS))' ./integration/...
+		go test $(GO_TEST_FLAGS) -tags integration -run '^($(NOCGO_TESTS_RE))$$' ./integration/...
 
 ## test-elf: fail unless the shipped binary is PIE, full RELRO, NX and has
 ## stack canaries (scripts/check-elf.sh reads the ELF, as checksec does)
@@ -269,11 +274,14 @@ stress: rust-testing
 
 ## loadtest: the built collector (make build) under OTLP load, one run per
 ## pipeline: CPU per span, memory and threads side by side with the Go
-## path; not part of make test. LOADTEST_FLAGS adds flags, for example
+## path, and, when make build-nocgo has run, the cgo-free collector's
+## rust_attributes pipelines (Rust process included) with CPU and latency
+## per batch; not part of make test. LOADTEST_FLAGS adds flags, for example
 ## LOADTEST_FLAGS='-only "batch 1000" -rounds 5 -out /tmp/report.md'
 loadtest:
 	@test -x $(BINARY) || { echo "$(BINARY) is missing: run make build first"; exit 1; }
-	cd $(COMPONENTS) && go run ./internal/cmd/loadtest -binary $(ROOT)/$(BINARY) $(LOADTEST_FLAGS)
+	cd $(COMPONENTS) && go run ./internal/cmd/loadtest -binary $(ROOT)/$(BINARY) \
+		$$(test -x $(ROOT)/$(NOCGO_BINARY) && echo -nocgo-binary $(ROOT)/$(NOCGO_BINARY)) $(LOADTEST_FLAGS)
 
 ## fuzz: every fuzz target for FUZZ_SECONDS each (default 60): the Rust
 ## decoders with cargo-fuzz (libFuzzer, coverage-guided, built on stable
