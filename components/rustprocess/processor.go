@@ -194,6 +194,15 @@ func (p *Processor) ensureInstance(ctx context.Context) (uint64, error) {
 	return p.instance, nil
 }
 
+// forget drops the handle of an instance the server does not know.
+func (p *Processor) forget(instance uint64) {
+	p.mu.Lock()
+	if p.instance == instance {
+		p.instance = 0
+	}
+	p.mu.Unlock()
+}
+
 // unavailable is what callers get while the Rust process is down or
 // restarting: retryable, gRPC UNAVAILABLE, HTTP 503.
 func unavailable(err error) error {
@@ -226,6 +235,18 @@ func (p *Processor) process(ctx context.Context, data []byte, items, size int) (
 	callCtx, done := p.callContext(ctx)
 	defer done()
 	reply, err := c.Process(callCtx, req)
+	if status.Code(err) == codes.NotFound && callCtx.Err() == nil {
+		// The server restarted between our check and the call: create
+		// the instance there and try once more.
+		p.forget(instance)
+		if req.Instance, err = p.ensureInstance(ctx); err != nil {
+			return nil, err
+		}
+		if c, _, err = shared.current(); err != nil {
+			return nil, unavailable(err)
+		}
+		reply, err = c.Process(callCtx, req)
+	}
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(context.Cause(callCtx), errStopping) {
 			return nil, errShutdown(p)
@@ -256,10 +277,12 @@ func (p *Processor) goError(ctx context.Context, err error) error {
 			return context.DeadlineExceeded
 		}
 		if st.Code() == codes.NotFound {
-			// The instance is gone (a new server): create it again next time.
+			// The instance is gone (a new server): create it again next
+			// time; the caller may retry.
 			p.mu.Lock()
 			p.instance = 0
 			p.mu.Unlock()
+			return unavailable(err)
 		}
 		e := rusterrors.StatusError(f.Message, f.Permanent, f.GrpcCode, f.HttpStatus, rusterrors.RetryHint(f.RetryAfterNanos))
 		if f.Kind == pb.ProcessingFailure_KIND_PANIC {

@@ -19,6 +19,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -180,4 +184,49 @@ func TestHeldRequestsEndOnStopAndCancel(t *testing.T) {
 	assert.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
 	assert.Contains(t, err.Error(), "shutting down")
 	assert.Len(t, sink.AllTraces(), 1)
+}
+
+// What Rust logs reaches the component's own logger, with its component
+// id, and the processor's counters are in the component's metrics.
+func TestRustLogsAndCountersReachTheCollector(t *testing.T) {
+	needServer(t)
+	core, logs := observer.New(zapcore.DebugLevel)
+	typ := component.MustNewType("rust_attributes")
+	set := processortest.NewNopSettings(typ)
+	set.ID = component.MustNewIDWithName("rust_attributes", "observed")
+	set.Logger = zap.New(core).With(zap.String("otelcol.component.id", set.ID.String()))
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set.TelemetrySettings.MeterProvider = tel.NewTelemetrySettings().MeterProvider
+
+	info := *attributesInfo
+	info.Metrics = []Metric{{Name: "actions_applied", Description: "actions", Unit: "{actions}"}}
+	f := NewProcessorFactory(typ, &info, Stabilities{Traces: component.StabilityLevelAlpha})
+	cfg := f.CreateDefaultConfig().(*Config)
+	require.NoError(t, cfg.Unmarshal(confmap.NewFromStringMap(map[string]any{"actions": []any{
+		map[string]any{"key": "env", "value": "prod", "action": "insert"},
+	}})))
+	p, err := f.CreateTraces(context.Background(), set, cfg, &consumertest.TracesSink{})
+	require.NoError(t, err)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+
+	require.Eventually(t, func() bool {
+		return logs.FilterMessage("processor instance created").Len() == 1
+	}, 5*time.Second, 10*time.Millisecond, "%v", logs.All())
+	entry := logs.FilterMessage("processor instance created").All()[0]
+	assert.Equal(t, "rust_attributes/observed", entry.ContextMap()["otelcol.component.id"])
+	assert.Equal(t, "rust_attributes", entry.ContextMap()["processor_type"])
+
+	for range 3 {
+		require.NoError(t, p.ConsumeTraces(context.Background(), oneSpan()))
+	}
+	m, err := tel.GetMetric("otelcol_rust_processor_rust_attributes_actions_applied")
+	require.NoError(t, err)
+	sum := m.Data.(metricdata.Sum[int64])
+	require.Len(t, sum.DataPoints, 1)
+	assert.EqualValues(t, 3, sum.DataPoints[0].Value)
+	m, err = tel.GetMetric("otelcol_rust_processor_requests")
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, m.Data.(metricdata.Sum[int64]).DataPoints[0].Value)
 }

@@ -139,7 +139,14 @@ func (s *server) acquire(logger *zap.Logger) error {
 	s.conn, s.client = conn, rustprocesspb.NewProcessorsClient(conn)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.logsCancel = cancel
-	go s.forwardLogs(ctx, s.client)
+	ready := make(chan struct{})
+	go s.forwardLogs(ctx, s.client, ready)
+	// What the processors log from now on reaches their loggers.
+	select {
+	case <-ready:
+	case <-time.After(startTimeout):
+		s.logger.Warn("the Rust processor server's log stream did not open; its logs go to this logger")
+	}
 	s.refs = 1
 	return nil
 }

@@ -140,7 +140,7 @@ func outcomeOf(err error) string {
 // forwardLogs writes what the Rust processors log to their components'
 // loggers, with their component ids, until ctx ends; the stream is opened
 // again after the server restarts.
-func (s *server) forwardLogs(ctx context.Context, c pb.ProcessorsClient) {
+func (s *server) forwardLogs(ctx context.Context, c pb.ProcessorsClient, ready chan<- struct{}) {
 	level := uint32(2)
 	if s.logger != nil {
 		switch {
@@ -157,6 +157,14 @@ func (s *server) forwardLogs(ctx context.Context, c pb.ProcessorsClient) {
 				rec, err := stream.Recv()
 				if err != nil {
 					break
+				}
+				if rec.Level == 0 {
+					// The stream's first record: it is open.
+					if ready != nil {
+						close(ready)
+						ready = nil
+					}
+					continue
 				}
 				s.writeLog(rec)
 			}

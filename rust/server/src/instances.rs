@@ -77,10 +77,25 @@ impl Instance {
 }
 
 /// The instances of this process.
-#[derive(Default)]
 pub struct Instances {
     map: RwLock<HashMap<u64, Arc<Instance>>>,
     next: AtomicU64,
+}
+
+impl Default for Instances {
+    /// Handles start from the process's start time, so that a handle from
+    /// a server that died never names an instance of its successor (a
+    /// request in flight across the restart fails as unknown instead).
+    fn default() -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| u64::try_from(d.as_micros()).unwrap_or(1))
+            << 8;
+        Instances {
+            map: RwLock::default(),
+            next: AtomicU64::new(seed),
+        }
+    }
 }
 
 /// Parses the JSON configuration and runs the factory's validation; the

@@ -104,6 +104,27 @@ impl<'kvs> log::kv::VisitSource<'kvs> for Fields {
     }
 }
 
+/// Runs `f` as the given instance's work: what it logs is tagged with it.
+pub fn with_instance<T>(instance: u64, f: impl FnOnce() -> T) -> T {
+    let previous = CURRENT.with(|c| c.replace(instance));
+    let out = f();
+    CURRENT.with(|c| c.set(previous));
+    out
+}
+
+/// The record a `Logs` stream starts with (level 0, never logged): the
+/// collector waits for it, so that nothing logged after its processors
+/// started is missed.
+pub fn ready() -> LogRecord {
+    LogRecord {
+        instance: 0,
+        level: 0,
+        message: String::new(),
+        target: String::new(),
+        fields: Vec::new(),
+    }
+}
+
 /// Polls a future as the given instance's work, so that what it logs is
 /// tagged with that instance.
 pub struct InInstance<F> {

@@ -262,15 +262,23 @@ impl pb::processors_server::Processors for Service {
         let req = request.into_inner();
         let signal = signal_of(req.signal)
             .ok_or_else(|| Status::invalid_argument(format!("unknown signal {}", req.signal)))?;
-        self.instances
+        let instance = self
+            .instances
             .create(
                 &req.component_id,
                 &req.processor_type,
                 &req.config_json,
                 signal,
             )
-            .map(|instance| Response::new(pb::CreateReply { instance }))
-            .map_err(Status::invalid_argument)
+            .map_err(Status::invalid_argument)?;
+        logs::with_instance(instance, || {
+            log::debug!(
+                target: "otelcol_rust_server",
+                processor_type = req.processor_type.as_str(), signal:% = signal;
+                "processor instance created"
+            );
+        });
+        Ok(Response::new(pb::CreateReply { instance }))
     }
 
     async fn destroy(
@@ -335,7 +343,8 @@ impl pb::processors_server::Processors for Service {
     ) -> Result<Response<Self::LogsStream>, Status> {
         logs::set_level(request.into_inner().max_level);
         // Records a slow reader missed are dropped, never waited for.
-        let stream = BroadcastStream::new(logs::subscribe()).filter_map(|r| r.ok().map(Ok));
+        let records = BroadcastStream::new(logs::subscribe()).filter_map(|r| r.ok().map(Ok));
+        let stream = tokio_stream::once(Ok(logs::ready())).chain(records);
         Ok(Response::new(Box::pin(stream)))
     }
 }
