@@ -128,7 +128,7 @@ func (p *Processor) Start(ctx context.Context, _ component.Host) error {
 	p.mu.Unlock()
 	watchStopSignals(p)
 	if _, err := p.ensureInstance(ctx); err != nil {
-		p.Shutdown(ctx) //nolint:errcheck
+		_ = p.Shutdown(ctx)
 		return err
 	}
 	return nil
@@ -188,6 +188,9 @@ func (p *Processor) ensureInstance(ctx context.Context) (uint64, error) {
 			return 0, consumererror.NewPermanent(errors.New(st.Message()))
 		}
 		return 0, unavailable(err)
+	}
+	if p.instance != 0 {
+		shared.logSinks.Delete(p.instance)
 	}
 	p.instance, p.generation = resp.Instance, gen
 	shared.logSinks.Store(resp.Instance, p.set.Logger)
