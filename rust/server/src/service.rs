@@ -367,6 +367,7 @@ mod tests {
                             value: Some(common::AnyValue {
                                 value: Some(common::any_value::Value::StringValue("v".into())),
                             }),
+                            ..Default::default()
                         }],
                         ..Default::default()
                     }],
