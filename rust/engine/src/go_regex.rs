@@ -329,7 +329,9 @@ mod tests {
         let re = GoRegex::new(r"\x{FFFD}").unwrap();
         assert!(re.is_match("a\u{FFFD}".as_bytes()));
         assert!(re.is_match(b"\xff"), "an invalid byte is U+FFFD in Go");
-        assert!(GoRegex::new(r"\p{Greek}+").unwrap().is_match("αβ".as_bytes()));
+        assert!(GoRegex::new(r"\p{Greek}+")
+            .unwrap()
+            .is_match("αβ".as_bytes()));
         assert!(GoRegex::new(r"a{").unwrap().is_match(b"a{"));
     }
 
