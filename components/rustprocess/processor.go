@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/otelcol-rust/otelcol-rust/components/internal/clientaddr"
+	"github.com/otelcol-rust/otelcol-rust/components/internal/otlpedits"
 	"github.com/otelcol-rust/otelcol-rust/components/internal/rusterrors"
 	pb "github.com/otelcol-rust/otelcol-rust/components/internal/rustprocesspb"
 )
@@ -381,7 +382,14 @@ func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) (err er
 	}
 	for _, e := range reply.Emissions {
 		out := td
-		if !e.Unchanged {
+		switch {
+		case e.Unchanged:
+		case len(e.Edits) > 0:
+			// Our own copy (the processor mutates data), edited in place.
+			if err = otlpedits.Apply(e.Edits, td, pmetric.Metrics{}, plog.Logs{}, otlpedits.SignalTraces); err != nil {
+				return consumererror.NewPermanent(err)
+			}
+		default:
 			if out, err = tracesUnmarshaler.UnmarshalTraces(e.Data); err != nil {
 				return consumererror.NewPermanent(err)
 			}
@@ -409,7 +417,14 @@ func (p *Processor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) (err
 	}
 	for _, e := range reply.Emissions {
 		out := md
-		if !e.Unchanged {
+		switch {
+		case e.Unchanged:
+		case len(e.Edits) > 0:
+			// Our own copy (the processor mutates data), edited in place.
+			if err = otlpedits.Apply(e.Edits, ptrace.Traces{}, md, plog.Logs{}, otlpedits.SignalMetrics); err != nil {
+				return consumererror.NewPermanent(err)
+			}
+		default:
 			if out, err = metricsUnmarshaler.UnmarshalMetrics(e.Data); err != nil {
 				return consumererror.NewPermanent(err)
 			}
@@ -437,7 +452,14 @@ func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) (err error) {
 	}
 	for _, e := range reply.Emissions {
 		out := ld
-		if !e.Unchanged {
+		switch {
+		case e.Unchanged:
+		case len(e.Edits) > 0:
+			// Our own copy (the processor mutates data), edited in place.
+			if err = otlpedits.Apply(e.Edits, ptrace.Traces{}, pmetric.Metrics{}, ld, otlpedits.SignalLogs); err != nil {
+				return consumererror.NewPermanent(err)
+			}
+		default:
 			if out, err = logsUnmarshaler.UnmarshalLogs(e.Data); err != nil {
 				return consumererror.NewPermanent(err)
 			}

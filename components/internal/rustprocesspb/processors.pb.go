@@ -691,13 +691,17 @@ type Emission struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The batch is the request's own, unchanged: Go forwards its pdata.
 	Unchanged bool `protobuf:"varint,1,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
-	// Otherwise the batch as OTLP protobuf.
+	// Otherwise the batch as OTLP protobuf (when `edits` is empty).
 	Data []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
 	// Set when the processor changed the request's client metadata.
 	Context        *RequestContext `protobuf:"bytes,3,opt,name=context,proto3" json:"context,omitempty"`
 	ContextChanged bool            `protobuf:"varint,4,opt,name=context_changed,json=contextChanged,proto3" json:"context_changed,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The request's own batch with attribute edits: the edit list (format of
+	// rust/engine/src/pdata/edits.rs) Go replays on its own pdata, instead
+	// of a whole encoded batch it would unmarshal.
+	Edits         []byte `protobuf:"bytes,5,opt,name=edits,proto3" json:"edits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Emission) Reset() {
@@ -756,6 +760,13 @@ func (x *Emission) GetContextChanged() bool {
 		return x.ContextChanged
 	}
 	return false
+}
+
+func (x *Emission) GetEdits() []byte {
+	if x != nil {
+		return x.Edits
+	}
+	return nil
 }
 
 type ProcessReply struct {
@@ -1324,12 +1335,13 @@ const file_otelcolrust_v1_processors_proto_rawDesc = "" +
 	"\x05items\x18\x05 \x01(\x04R\x05items\x12!\n" +
 	"\fencoded_size\x18\x06 \x01(\x04R\vencodedSize\x12\x1f\n" +
 	"\vcounts_only\x18\a \x01(\bR\n" +
-	"countsOnly\"\x9f\x01\n" +
+	"countsOnly\"\xb5\x01\n" +
 	"\bEmission\x12\x1c\n" +
 	"\tunchanged\x18\x01 \x01(\bR\tunchanged\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x128\n" +
 	"\acontext\x18\x03 \x01(\v2\x1e.otelcolrust.v1.RequestContextR\acontext\x12'\n" +
-	"\x0fcontext_changed\x18\x04 \x01(\bR\x0econtextChanged\"F\n" +
+	"\x0fcontext_changed\x18\x04 \x01(\bR\x0econtextChanged\x12\x14\n" +
+	"\x05edits\x18\x05 \x01(\fR\x05edits\"F\n" +
 	"\fProcessReply\x126\n" +
 	"\temissions\x18\x01 \x03(\v2\x18.otelcolrust.v1.EmissionR\temissions\"\xee\x02\n" +
 	"\x11ProcessingFailure\x12:\n" +

@@ -46,6 +46,9 @@ pub struct Instance {
     pub id: Arc<str>,
     /// The signal it handles.
     pub signal: Signal,
+    /// Whether it changes data (the Collector then hands it its own copy,
+    /// which Go may edit in place).
+    pub mutates_data: bool,
     factory: InstanceFactory,
     pool: Mutex<Vec<Box<dyn Processor<PData>>>>,
     effect_handler: EffectHandler<PData>,
@@ -145,6 +148,7 @@ impl Instances {
         let instance = Arc::new(Instance {
             id: Arc::from(id),
             signal,
+            mutates_data: factory.mutates_data,
             factory: instances,
             pool: Mutex::new(Vec::new()),
             effect_handler: EffectHandler::new(id, Arc::new(Collect))

@@ -215,6 +215,10 @@ impl Service {
             }
         };
         let mut reply = pb::ProcessReply::default();
+        // The request's own pdata goes to the first emission of it (as is,
+        // or with the edit list Go replays on it); later ones travel
+        // encoded, as in the cgo bridge.
+        let mut handed_on = false;
         for data in emitted {
             let own = data.request().id() == id;
             let changed = data.request().metadata_changed();
@@ -223,10 +227,18 @@ impl Service {
                 context: (changed || !own).then(|| context_of(data.request())),
                 ..Default::default()
             };
-            match data.inner().outgoing(false)? {
-                Outgoing::Original if own => emission.unchanged = true,
+            let edits_allowed = own && instance.mutates_data && !handed_on;
+            match data.inner().outgoing(edits_allowed)? {
+                Outgoing::Original if own && !handed_on => {
+                    emission.unchanged = true;
+                    handed_on = true;
+                }
+                Outgoing::Edits(list) => {
+                    emission.edits = list.into_owned();
+                    handed_on = true;
+                }
                 Outgoing::Encoded(bytes) => emission.data = bytes.into_owned(),
-                _ => emission.data = data.inner().to_encoded()?.into_owned(),
+                Outgoing::Original => emission.data = data.inner().to_encoded()?.into_owned(),
             }
             reply.emissions.push(emission);
         }
@@ -406,7 +418,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn edits_come_back_encoded_and_metadata_is_readable() {
+    async fn edits_come_back_as_an_edit_list_and_metadata_is_readable() {
         let service = Service::default();
         let instance = create(
             &service,
@@ -428,9 +440,9 @@ mod tests {
         assert_eq!(reply.emissions.len(), 1);
         let e = &reply.emissions[0];
         assert!(!e.unchanged);
-        let td = trace::TracesData::decode(e.data.as_slice()).expect("decode");
-        let attrs = &td.resource_spans[0].scope_spans[0].spans[0].attributes;
-        assert!(attrs.iter().any(|kv| kv.key == "tenant"), "{attrs:?}");
+        assert!(e.data.is_empty(), "no whole batch for an attribute edit");
+        let list = String::from_utf8_lossy(&e.edits);
+        assert!(list.contains("tenant") && list.contains("acme"), "{list}");
     }
 
     #[tokio::test]
