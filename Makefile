@@ -195,7 +195,8 @@ test-go: rust rust-testing rust-server
 	cd $(COMPONENTS) && go test $(GO_TEST_FLAGS) \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./processor/... ./converter/...
 	cd $(COMPONENTS) && CGO_ENABLED=0 OTELCOL_RUST_SERVER=$(ROOT)/$(RUST_SERVER) \
-		go test $(GO_TEST_FLAGS) ./rustprocess/... ./nocgo/... ./internal/rusterrors/... ./internal/rustconfig/...
+		go test $(GO_TEST_FLAGS) ./rustprocess/... ./nocgo/... ./internal/rusterrors/... ./internal/rustconfig/... \
+		./internal/otlpedits/... ./internal/clientaddr/... ./internal/rustprocesspb/...
 
 test-integration: build build-testing
 	cd $(COMPONENTS) && OTELCOL_RUST_BINARY=$(ROOT)/$(BINARY) OTELCOL_RUST_TESTING_BINARY=$(ROOT)/$(TESTING_BINARY) \
