@@ -24,6 +24,10 @@ CARGO_DENY_VERSION := 0.20.2
 # mdatagen v0.150.0 is the newest release the Go module proxy can build
 # (later ones need an unpublished internal module); see internal/tools.
 MDATAGEN_MODULE_DIR := internal/tools/mdatagen
+# protoc-gen-go, protoc-gen-go-grpc and protogen (which compiles .proto
+# files with protocompile, so no protoc is needed), pinned by this
+# module's go.mod.
+PROTOGEN_MODULE_DIR := internal/tools/protogen
 
 OCB := $(BIN)/builder
 MDATAGEN := $(BIN)/mdatagen
@@ -33,8 +37,13 @@ ACTIONLINT := $(BIN)/actionlint
 CARGO_FUZZ := $(BIN)/cargo-fuzz
 GOLANGCI_LINT := $(BIN)/golangci-lint
 CARGO_DENY := $(BIN)/cargo-deny
+PROTOGEN := $(BIN)/protogen
+PROTOC_GEN_GO := $(BIN)/protoc-gen-go
+PROTOC_GEN_GO_GRPC := $(BIN)/protoc-gen-go-grpc
 
 RUST_LIB := target/release/libotelcol_rust_bridge.a
+RUST_SERVER := target/release/otelcol-rust-server
+NOCGO_BINARY := _build/nocgo/otelcol-rust-nocgo
 RUST_TEST_LIB := target/testing/release/libotelcol_rust_bridge.a
 # otelcol-rust-builder, built from this workspace (make builder), and the
 # out-of-tree example it builds into a custom collector in make test.
@@ -46,7 +55,7 @@ TESTING_BINARY := _build/testing/otelcol-rust-testing
 COMPONENTS := components
 BRIDGE_PKG := github.com/otelcol-rust/otelcol-rust/components/bridge
 # What `make generate` writes and CI checks for drift.
-GENERATED := $(COMPONENTS) rust/bridge/src/go_exports.rs
+GENERATED := $(COMPONENTS) builder-config-nocgo.yaml rust/bridge/src/go_exports.rs
 
 # Makes Go relink when only the Rust library changed (see bridge/doc.go).
 rust_ldflags = -X $(BRIDGE_PKG).rustLibrary=$(shell sha256sum $(1) | cut -c1-16)
@@ -73,19 +82,24 @@ TESTING_TAG := otelcolrust_testing
 
 
 .PHONY: builder install-builder build-example test-builder build-testing stress memcheck loadtest fuzz reliability test-elf image image-rootfs test-image
-.PHONY: all tools rust rust-testing generate generate-ffi generate-header generate-components check-generated \
+.PHONY: all tools rust rust-testing rust-server build-nocgo test-integration-nocgo generate generate-ffi generate-header generate-proto generate-components check-generated \
         build run test test-rust test-go test-integration lint fmt bench clean
 
 all: build
 
 ## tools: install the pinned build tools into .tools/bin
-tools: $(OCB) $(MDATAGEN) $(RUST2GO_CLI) $(CBINDGEN) $(ACTIONLINT) $(GOLANGCI_LINT) $(CARGO_DENY)
+tools: $(OCB) $(MDATAGEN) $(RUST2GO_CLI) $(CBINDGEN) $(ACTIONLINT) $(GOLANGCI_LINT) $(CARGO_DENY) $(PROTOGEN)
 
 $(OCB):
 	GOBIN=$(BIN) go install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
 
 $(MDATAGEN): $(MDATAGEN_MODULE_DIR)/go.mod $(MDATAGEN_MODULE_DIR)/go.sum
 	cd $(MDATAGEN_MODULE_DIR) && go build -o $(MDATAGEN) go.opentelemetry.io/collector/cmd/mdatagen
+
+$(PROTOGEN): $(PROTOGEN_MODULE_DIR)/go.mod $(PROTOGEN_MODULE_DIR)/go.sum $(PROTOGEN_MODULE_DIR)/main.go
+	cd $(PROTOGEN_MODULE_DIR) && go build -o $(PROTOC_GEN_GO) google.golang.org/protobuf/cmd/protoc-gen-go \
+		&& go build -o $(PROTOC_GEN_GO_GRPC) google.golang.org/grpc/cmd/protoc-gen-go-grpc \
+		&& go build -o $(PROTOGEN) .
 
 $(RUST2GO_CLI):
 	cargo install rust2go-cli --version $(RUST2GO_CLI_VERSION) --locked --root $(TOOLS) --quiet
@@ -118,18 +132,30 @@ builder:
 install-builder:
 	cargo install --locked --path rust/builder $(if $(INSTALL_ROOT),--root $(INSTALL_ROOT))
 
+## rust-server: otelcol-rust-server, the Rust process of the cgo-free
+## distribution
+rust-server:
+	cargo build --release --locked -p otelcol-rust-server
+
 ## rust-testing: the staticlib with the test-only processors (Go bridge tests)
 rust-testing:
 	cargo build --release --locked -p otelcol-rust-bridge --features testing --target-dir target/testing
 
 ## generate: rust2go bindings, the C header of the request path, component
 ## packages, mdatagen output, builder config
-generate: generate-ffi generate-header
+generate: generate-ffi generate-header generate-proto
 	$(MAKE) rust
 	$(MAKE) generate-components
 
 generate-ffi: $(RUST2GO_CLI)
 	./scripts/generate-ffi.sh $(RUST2GO_CLI)
+
+## generate-proto: the Go stubs of the cgo-free path's gRPC service
+## (proto/otelcolrust/v1/processors.proto; rust/server/build.rs makes the
+## Rust side)
+generate-proto: $(PROTOGEN)
+	$(PROTOGEN) -I proto -out $(COMPONENTS) -plugin $(PROTOC_GEN_GO) -plugin $(PROTOC_GEN_GO_GRPC) \
+		-opt module=github.com/otelcol-rust/otelcol-rust/components otelcolrust/v1/processors.proto
 
 generate-header: $(CBINDGEN)
 	$(CBINDGEN) --quiet --config rust/bridge/cbindgen.toml --crate otelcol-rust-bridge \
@@ -138,7 +164,10 @@ generate-header: $(CBINDGEN)
 generate-components: $(MDATAGEN)
 	cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents \
 		-out processor
-	for dir in $$(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -out processor -list) processor/rustchainprocessor; do \
+	cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents \
+		-nocgo -out nocgo/processor -builder-config $(ROOT)/builder-config-nocgo.yaml
+	for dir in $$(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -out processor -list) processor/rustchainprocessor \
+		$$(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -nocgo -out nocgo/processor -list); do \
 		(cd $(COMPONENTS)/$$dir && $(MDATAGEN) metadata.yaml); \
 		(cd $(COMPONENTS) && go run -ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./internal/cmd/gencomponents -link-distribution $$dir/README.md); \
 	done
@@ -167,6 +196,13 @@ build-example: $(OCB) builder
 	cd $(EXAMPLE_DIR) && $(hardened_env) $(ROOT)/$(BUILDER_BIN) --config collector.yaml --ocb $(OCB) \
 		--ldflags "$(hardened_extldflags)"
 
+## build-nocgo: otelcol-rust-nocgo, the same collector built with
+## CGO_ENABLED=0, and otelcol-rust-server next to it (it starts it)
+build-nocgo: $(OCB) rust-server
+	mkdir -p _build/nocgo
+	CGO_ENABLED=0 $(OCB) --config builder-config-nocgo.yaml
+	cp $(RUST_SERVER) _build/nocgo/otelcol-rust-server
+
 ## build-testing: a collector with the test-only Rust processors (integration tests)
 build-testing: $(OCB) rust-testing
 	$(call hardened_env,-tags=$(TESTING_TAG)) $(OCB) --config builder-config-testing.yaml \
@@ -179,19 +215,22 @@ run: generate
 
 ## test: Rust tests, Go tests (bridge under -race), integration tests, the
 ## shipped binary's hardening, the image
-test: test-rust test-go test-integration test-builder test-elf test-image
+test: test-rust test-go test-integration test-builder test-integration-nocgo test-elf test-image
 
 test-rust:
 	cargo test --locked --workspace --all-features
 	cargo test --locked --manifest-path $(EXAMPLE_DIR)/Cargo.toml --target-dir target
 
-test-go: rust rust-testing
+test-go: rust rust-testing rust-server
 	cd $(COMPONENTS) && go test $(GO_TEST_FLAGS) -race -tags $(TESTING_TAG) \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./bridge/... ./internal/...
 	cd $(COMPONENTS) && GOEXPERIMENT=cgocheck2 go test $(GO_TEST_FLAGS) -tags $(TESTING_TAG) \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_TEST_LIB))" ./bridge/...
 	cd $(COMPONENTS) && go test $(GO_TEST_FLAGS) \
 		-ldflags "$(call rust_ldflags,$(ROOT)/$(RUST_LIB))" ./processor/... ./converter/...
+	cd $(COMPONENTS) && CGO_ENABLED=0 OTELCOL_RUST_SERVER=$(ROOT)/$(RUST_SERVER) \
+		go test $(GO_TEST_FLAGS) ./rustprocess/... ./nocgo/... ./internal/rusterrors/... ./internal/rustconfig/... \
+		./internal/otlpedits/... ./internal/clientaddr/... ./internal/rustprocesspb/...
 
 test-integration: build build-testing build-example rust
 	cd $(COMPONENTS) && OTELCOL_RUST_BINARY=$(ROOT)/$(BINARY) OTELCOL_RUST_TESTING_BINARY=$(ROOT)/$(TESTING_BINARY) \
@@ -205,6 +244,22 @@ test-builder: build-example
 	cd $(EXAMPLE_DIR) && sums() { find _build/rust -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; }; \
 		before=$$(sums); $(ROOT)/$(BUILDER_BIN) --config collector.yaml --skip-ocb; \
 		if [ "$$before" != "$$(sums)" ]; then echo "a second run of otelcol-rust-builder wrote different files"; exit 1; fi
+
+## test-integration-nocgo: the integration tests whose contracts hold
+## across the process boundary, against otelcol-rust-nocgo, and the fault
+## tests of the Rust process (killed under load, hung, socket mode)
+NOCGO_TESTS := TestAttributesOverGRPCAndHTTP TestMalformedOTLPIsRejectedAndCollectorSurvives TestValidateReportsTheBadField\
+	TestComponentsListsRustProcessors TestPrintConfigShowsRustSettings TestFromContextWithRealClients\
+	TestRateLimitTwoTenantsWithRealClients TestThrottledClientsAlwaysGetARetryHint TestRedactionSameAsContribWithRealClients\
+	TestHangingExporterDoesNotDelayAnotherPipeline TestBlockedExporterHoldsGoroutinesNotThreads\
+	TestSIGTERMEndsHeldRequestsAndExits TestSIGHUPEndsHeldRequestsAndReloads TestDifferentialAgainstContribInTheBuiltCollector\
+	TestInvalidUTF8IsCarriedAsGoCarriesIt TestDeepNestingIsCarriedAsGoCarriesIt TestMetadataThatIsNotUTF8\
+	TestOneOddSpanDoesNotCostTheBatch TestHelmExampleConfigValidates TestNoCgo.*
+nocgo_space := $(subst ,, )
+NOCGO_TESTS_RE := $(subst $(nocgo_space),|,$(strip $(NOCGO_TESTS)))
+test-integration-nocgo: build-nocgo
+	cd $(COMPONENTS) && CGO_ENABLED=0 OTELCOL_RUST_BINARY=$(ROOT)/$(NOCGO_BINARY) OTELCOL_RUST_NOCGO_BINARY=$(ROOT)/$(NOCGO_BINARY) \
+		go test $(GO_TEST_FLAGS) -tags integration -run '^($(NOCGO_TESTS_RE))$$' ./integration/...
 
 ## test-elf: fail unless the shipped binary is PIE, full RELRO, NX and has
 ## stack canaries (scripts/check-elf.sh reads the ELF, as checksec does)
@@ -253,7 +308,8 @@ lint: rust rust-testing $(ACTIONLINT) $(GOLANGCI_LINT) $(CARGO_DENY)
 	cargo fmt --manifest-path $(EXAMPLE_DIR)/Cargo.toml -- --check
 	cargo clippy --locked --manifest-path $(EXAMPLE_DIR)/Cargo.toml --target-dir target --all-targets -- -D warnings
 	@unformatted=$$(gofmt -l $(COMPONENTS) internal); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
-	cd $(COMPONENTS) && go vet -tags $(TESTING_TAG) ./bridge/... ./internal/... ./testprocessor/... && go vet ./processor/... ./converter/... && go vet -tags integration ./integration/...
+	cd $(COMPONENTS) && go vet -tags $(TESTING_TAG) ./bridge/... ./internal/... ./testprocessor/... && go vet ./processor/... ./converter/... && go vet -tags integration ./integration/... \
+		&& CGO_ENABLED=0 go vet ./rustprocess/... ./nocgo/...
 	cd $(COMPONENTS) && $(GOLANGCI_LINT) run --build-tags $(TESTING_TAG),integration ./...
 
 fmt:
@@ -270,11 +326,14 @@ stress: rust-testing
 
 ## loadtest: the built collector (make build) under OTLP load, one run per
 ## pipeline: CPU per span, memory and threads side by side with the Go
-## path; not part of make test. LOADTEST_FLAGS adds flags, for example
+## path, and, when make build-nocgo has run, the cgo-free collector's
+## rust_attributes pipelines (Rust process included) with CPU and latency
+## per batch; not part of make test. LOADTEST_FLAGS adds flags, for example
 ## LOADTEST_FLAGS='-only "batch 1000" -rounds 5 -out /tmp/report.md'
 loadtest:
 	@test -x $(BINARY) || { echo "$(BINARY) is missing: run make build first"; exit 1; }
-	cd $(COMPONENTS) && go run ./internal/cmd/loadtest -binary $(ROOT)/$(BINARY) $(LOADTEST_FLAGS)
+	cd $(COMPONENTS) && go run ./internal/cmd/loadtest -binary $(ROOT)/$(BINARY) \
+		$$(test -x $(ROOT)/$(NOCGO_BINARY) && echo -nocgo-binary $(ROOT)/$(NOCGO_BINARY)) $(LOADTEST_FLAGS)
 
 ## fuzz: every fuzz target for FUZZ_SECONDS each (default 60): the Rust
 ## decoders with cargo-fuzz (libFuzzer, coverage-guided, built on stable

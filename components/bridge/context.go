@@ -14,6 +14,8 @@ import (
 
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelcol-rust/otelcol-rust/components/internal/clientaddr"
 )
 
 // The request context crossing (rust/bridge/src/context.rs): what a
@@ -149,25 +151,8 @@ func appendAuth(w *contextWriter, auth client.AuthData) C.OtelcolRustRange {
 }
 
 // clientAddress is the peer IP as the Collector's processors see it
-// (contrib's clientutil.Address): the IP of IP addresses, the host part of
-// host:port strings that parse as IPs, the string otherwise.
-func clientAddress(addr net.Addr) string {
-	switch a := addr.(type) {
-	case nil:
-		return ""
-	case *net.TCPAddr:
-		return a.IP.String()
-	case *net.UDPAddr:
-		return a.IP.String()
-	case *net.IPAddr:
-		return a.IP.String()
-	}
-	s := addr.String()
-	if host, _, err := net.SplitHostPort(s); err == nil && net.ParseIP(host) != nil {
-		return host
-	}
-	return s
-}
+// (shared with the cgo-free path).
+func clientAddress(addr net.Addr) string { return clientaddr.String(addr) }
 
 func rangeBytes(buf []byte, r C.OtelcolRustRange) ([]byte, error) {
 	start, n := int(r.offset), int(r.len)

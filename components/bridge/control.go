@@ -10,16 +10,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/processor"
+
+	"github.com/otelcol-rust/otelcol-rust/components/internal/rustconfig"
 )
 
 // Config is the configuration of a Rust processor. Rust owns the schema:
@@ -124,146 +123,11 @@ func (c *Config) json() (string, error) {
 	return string(b), nil
 }
 
-// decodeJSON reads a JSON object from Rust as confmap holds YAML: integers
-// stay integers (a float would turn an integer attribute value into a
-// double on the way back), other numbers are float64.
-func decodeJSON(text string) (map[string]any, error) {
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	return numbers(m).(map[string]any), nil
-}
-
-func numbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		if f, ok := nonFinite(t); ok {
-			return f
-		}
-		for k, e := range t {
-			t[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = numbers(e)
-		}
-	case json.Number:
-		if !strings.ContainsAny(t.String(), ".eE") {
-			if i, err := t.Int64(); err == nil {
-				return i
-			}
-			if u, err := strconv.ParseUint(t.String(), 10, 64); err == nil {
-				return u
-			}
-		}
-		f, _ := t.Float64()
-		return f
-	}
-	return v
-}
-
-// maskOpaque returns v with the values at path (dotted; "*" is any map key
-// or list index) made configopaque.String: a string itself, or every
-// string under a map or list. v is not modified.
-func maskOpaque(v any, path []string) any {
-	if len(path) == 0 {
-		return opaque(v)
-	}
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			if path[0] == "*" || path[0] == k {
-				e = maskOpaque(e, path[1:])
-			}
-			out[k] = e
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			if path[0] == "*" || path[0] == strconv.Itoa(i) {
-				e = maskOpaque(e, path[1:])
-			}
-			out[i] = e
-		}
-		return out
-	}
-	return v
-}
-
-func opaque(v any) any {
-	switch t := v.(type) {
-	case string:
-		return configopaque.String(t)
-	case map[string]any:
-		return maskOpaque(t, []string{"*"})
-	case []any:
-		return maskOpaque(t, []string{"*"})
-	}
-	return v
-}
-
-// nonFiniteKey marks a float JSON cannot hold. YAML has .inf, -.inf and
-// .nan, and contrib's processors accept them (attributes inserts a double
-// +Inf); JSON has no such numbers, so each crosses as
-// {"$otelcol_rust_float": "+Inf" | "-Inf" | "NaN"}, both ways: the
-// engine's config helpers read and write it (rust/engine/src/config.rs).
-const nonFiniteKey = "$otelcol_rust_float"
-
-// forRust returns v as Rust reads it: the secrets themselves rather than
-// configopaque.String, and every non-finite float replaced by its marker.
-// v itself is not changed.
-func forRust(v any) any {
-	switch t := v.(type) {
-	case configopaque.String:
-		return string(t)
-	case float64:
-		switch {
-		case math.IsNaN(t):
-			return map[string]any{nonFiniteKey: "NaN"}
-		case math.IsInf(t, 1):
-			return map[string]any{nonFiniteKey: "+Inf"}
-		case math.IsInf(t, -1):
-			return map[string]any{nonFiniteKey: "-Inf"}
-		}
-		return t
-	case float32:
-		return forRust(float64(t))
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = forRust(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = forRust(e)
-		}
-		return out
-	}
-	return v
-}
-
-// nonFinite reads a marker Rust wrote for a non-finite float.
-func nonFinite(m map[string]any) (float64, bool) {
-	if len(m) != 1 {
-		return 0, false
-	}
-	switch m[nonFiniteKey] {
-	case "NaN":
-		return math.NaN(), true
-	case "+Inf":
-		return math.Inf(1), true
-	case "-Inf":
-		return math.Inf(-1), true
-	}
-	return 0, false
-}
+// The JSON forms of a configuration are shared with the cgo-free path
+// (internal/rustconfig).
+func decodeJSON(text string) (map[string]any, error) { return rustconfig.DecodeJSON(text) }
+func maskOpaque(v any, path []string) any            { return rustconfig.MaskOpaque(v, path) }
+func forRust(v any) any                              { return rustconfig.ForRust(v) }
 
 // Stabilities gives the stability of each signal a processor supports; a
 // signal left at StabilityLevelUndefined is not supported.

@@ -9,15 +9,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/otelcol-rust/otelcol-rust/components/internal/rusterrors"
 )
 
 // Errors across the crossing (rust/bridge/src/outcome.rs): a request's
@@ -70,13 +69,18 @@ func readError(e *C.OtelcolRustError) *rustError {
 	return re
 }
 
-// validGRPCCode reports whether Rust sent a code the Collector accepts in
-// an error: OK and numbers gRPC does not define are treated as absent
-// (consumererror.NewOTLPGRPCError panics on OK).
-func validGRPCCode(c int32) bool { return c > 0 && c <= 16 }
+// The classification is shared with the cgo-free path
+// (internal/rusterrors), so both distributions answer clients alike.
+func validGRPCCode(c int32) bool   { return rusterrors.ValidGRPCCode(c) }
+func validHTTPStatus(s int32) bool { return rusterrors.ValidHTTPStatus(s) }
 
-// validHTTPStatus likewise: only 4xx and 5xx (NewOTLPHTTPError panics on 2xx).
-func validHTTPStatus(s int32) bool { return s >= 400 && s <= 599 }
+func statusError(msg string, permanent bool, grpcCode, httpStatus int32, retryAfter time.Duration) error {
+	return rusterrors.StatusError(msg, permanent, grpcCode, httpStatus, retryAfter)
+}
+
+func retryHint(nanos uint64) time.Duration { return rusterrors.RetryHint(nanos) }
+
+func canceledError(ctx context.Context) error { return rusterrors.CanceledError(ctx) }
 
 // goError builds the error a Go processor would have returned for what
 // Rust reported. ctx is the request's context, for cancellation causes.
@@ -106,125 +110,9 @@ func (re *rustError) goError(ctx context.Context) error {
 	}
 	err := statusError(re.message, re.permanent, re.grpcCode, re.httpStatus, re.retryAfter)
 	if re.kind == errPanic {
-		return &panicError{err}
+		return rusterrors.NewPanicError(err)
 	}
 	return err
-}
-
-// panicError marks a contained Rust panic (for the requests metric); it
-// is otherwise the permanent error it wraps.
-type panicError struct{ error }
-
-func (p *panicError) Unwrap() error { return p.error }
-
-// statusError makes an error carrying a class and transport codes in the
-// forms the Collector reads: consumererror.IsPermanent, (*Error).IsRetryable,
-// ToGRPCStatus, ToHTTPStatus, and status.FromError (what otlpreceiver uses
-// to answer gRPC and HTTP clients).
-func statusError(msg string, permanent bool, grpcCode, httpStatus int32, retryAfter time.Duration) error {
-	code, hasCode := codes.Code(0), false
-	switch {
-	case validGRPCCode(grpcCode):
-		code, hasCode = codes.Code(grpcCode), true
-	case validHTTPStatus(httpStatus):
-		// An HTTP status alone still reaches gRPC clients, as the closest
-		// code (and HTTP clients through it).
-		code, hasCode = grpcCodeForHTTP(int(httpStatus)), true
-	}
-	var err error
-	var st *status.Status
-	if hasCode {
-		st = status.New(code, msg)
-		if retryAfter > 0 {
-			if withInfo, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retryAfter)}); derr == nil {
-				st = withInfo
-			}
-		}
-		err = consumererror.NewOTLPGRPCError(errors.New(msg), st)
-		if validHTTPStatus(httpStatus) && !validGRPCCode(grpcCode) {
-			err = consumererror.NewOTLPHTTPError(err, int(httpStatus))
-		}
-	} else {
-		err = errors.New(msg)
-		if !permanent {
-			err = consumererror.NewRetryableError(err)
-		}
-	}
-	if permanent {
-		err = consumererror.NewPermanent(err)
-	}
-	if hasCode {
-		// Outermost, so that status.FromError (what otlpreceiver answers
-		// clients with) takes this status as is, message included.
-		err = &statusCarrier{err: err, st: st}
-	}
-	return err
-}
-
-// A retry hint is what a throttled client waits before it resends. OTLP
-// over HTTP carries it as whole seconds (Retry-After), so a hint under a
-// second would read "0" there (resend at once); a hint past the longest a
-// time.Duration holds would overflow to a negative one and be dropped.
-// Hints are therefore rounded up to whole seconds and kept within
-// [minRetryHint, maxRetryHint]: a client always gets one it can act on.
-const (
-	minRetryHint = time.Second
-	maxRetryHint = time.Hour
-)
-
-// retryHint turns the delay Rust suggested (0: none) into the hint sent.
-func retryHint(nanos uint64) time.Duration {
-	if nanos == 0 {
-		return 0
-	}
-	if nanos >= uint64(maxRetryHint) {
-		return maxRetryHint
-	}
-	d := time.Duration(nanos)
-	if r := d % time.Second; r != 0 {
-		d += time.Second - r
-	}
-	return max(d, minRetryHint)
-}
-
-// statusCarrier gives an error chain the gRPC status Rust asked for.
-type statusCarrier struct {
-	err error
-	st  *status.Status
-}
-
-func (s *statusCarrier) Error() string              { return s.err.Error() }
-func (s *statusCarrier) Unwrap() error              { return s.err }
-func (s *statusCarrier) GRPCStatus() *status.Status { return s.st }
-
-// grpcCodeForHTTP maps an HTTP error status to the gRPC code that
-// otlpreceiver maps back to it.
-func grpcCodeForHTTP(s int) codes.Code {
-	switch s {
-	case http.StatusBadRequest:
-		return codes.InvalidArgument
-	case http.StatusUnauthorized:
-		return codes.Unauthenticated
-	case http.StatusForbidden:
-		return codes.PermissionDenied
-	case http.StatusNotFound:
-		return codes.Unimplemented
-	case http.StatusTooManyRequests:
-		return codes.ResourceExhausted
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return codes.Unavailable
-	}
-	return codes.Unknown
-}
-
-// canceledError is context.Canceled, keeping the context's cause.
-func canceledError(ctx context.Context) error {
-	if ctx != nil {
-		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-			return fmt.Errorf("%w: %w", context.Canceled, cause)
-		}
-	}
-	return context.Canceled
 }
 
 // wrappedError is a Go error that Rust wrapped with more text.

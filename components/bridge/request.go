@@ -17,6 +17,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otelcol-rust/otelcol-rust/components/internal/rusterrors"
 )
 
 // The request path (rust/bridge/src/request.rs). Go drives every request
@@ -275,12 +277,4 @@ func (r *request) end(bufferRetained bool) {
 // ctxError is the error a done context ends a request with:
 // context.Canceled or context.DeadlineExceeded (errors.Is), keeping the
 // cause.
-func ctxError(ctx context.Context) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
-			return fmt.Errorf("%w: %w", context.DeadlineExceeded, cause)
-		}
-		return context.DeadlineExceeded
-	}
-	return canceledError(ctx)
-}
+func ctxError(ctx context.Context) error { return rusterrors.CtxError(ctx) }

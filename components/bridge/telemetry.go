@@ -28,6 +28,8 @@ import (
 	nooptrace "go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/otelcol-rust/otelcol-rust/components/internal/rusterrors"
 )
 
 // scopeName is the instrumentation scope of the bridge's own telemetry.
@@ -316,7 +318,7 @@ func outcomeOf(err error) string {
 }
 
 func isPanicError(err error) bool {
-	var pe *panicError
+	var pe *rusterrors.PanicError
 	return errors.As(err, &pe)
 }
 

@@ -188,11 +188,19 @@ fn go_literals(pattern: &str) -> String {
                 continue;
             }
             '\\' => {
-                // An escape pair is copied whole (`\{` stays `\{`).
+                // An escape pair is copied whole (`\{` stays `\{`), and
+                // so is the braced argument of `\x{..}`, `\p{..}` and
+                // `\P{..}`, whose brace starts no repeat.
                 out.push(c);
                 if let Some(n) = after.chars().next() {
                     out.push(n);
                     rest = &after[n.len_utf8()..];
+                    if matches!(n, 'x' | 'p' | 'P') && rest.starts_with('{') {
+                        if let Some(end) = rest.find('}') {
+                            out.push_str(&rest[..=end]);
+                            rest = &rest[end + 1..];
+                        }
+                    }
                 } else {
                     rest = after;
                 }
@@ -314,6 +322,17 @@ mod tests {
             !GoRegex::new(r"\s").unwrap().is_match(b"\x0b"),
             "Go's \\s has no \\v"
         );
+    }
+
+    #[test]
+    fn braced_escapes_are_not_literal_braces() {
+        let re = GoRegex::new(r"\x{FFFD}").unwrap();
+        assert!(re.is_match("a\u{FFFD}".as_bytes()));
+        assert!(re.is_match(b"\xff"), "an invalid byte is U+FFFD in Go");
+        assert!(GoRegex::new(r"\p{Greek}+")
+            .unwrap()
+            .is_match("αβ".as_bytes()));
+        assert!(GoRegex::new(r"a{").unwrap().is_match(b"a{"));
     }
 
     #[test]

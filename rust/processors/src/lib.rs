@@ -20,3 +20,10 @@ pub static PROCESSORS: &[&ProcessorFactory] = &[
     &ratelimit::FACTORY,
     &redaction::FACTORY,
 ];
+
+/// The processor of this crate registered under `name`: how the cgo-free
+/// Rust process (`otelcol-rust-server`), which serves this crate's
+/// processors, finds one.
+pub fn find(name: &str) -> Option<&'static ProcessorFactory> {
+    PROCESSORS.iter().copied().find(|f| f.name == name)
+}

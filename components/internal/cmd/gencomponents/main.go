@@ -5,10 +5,15 @@
 // module's own (its tests, the testing collector, users who import them);
 // the distribution's build lists the crate in builder-config.yaml and
 // otelcol-rust-builder writes its packages in the build's output folder.
+// With -nocgo it writes the cgo-free packages instead, and lists them in
+// builder-config-nocgo.yaml between its markers.
 //
 // A package is a thin shell around bridge.NewProcessorFactory: the type,
 // stability and signals come from the registry, the Config is the bridge's
-// (Rust owns the schema), the README is the Rust processor's own.
+// (Rust owns the schema), the README is the Rust processor's own. With
+// -nocgo it writes the cgo-free twin of each package instead, around
+// rustprocess.NewProcessorFactory, with what the registry declares
+// recorded in the package (the cgo-free collector has no library to ask).
 package main
 
 import (
@@ -19,6 +24,7 @@ import (
 	"go/format"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -46,15 +52,20 @@ func completeDistributionLink(path string) error {
 	if err != nil {
 		return err
 	}
-	empty := "\n[" + distribution + "]: \n"
 	text := string(raw)
-	if !strings.Contains(text, empty) {
-		if strings.Contains(text, "\n["+distribution+"]: "+distributionURL+"\n") {
-			return nil
+	found := false
+	for _, dist := range []string{distribution, nocgoFlavor.distribution} {
+		empty := "\n[" + dist + "]: \n"
+		if strings.Contains(text, empty) {
+			text = strings.Replace(text, empty, "\n["+dist+"]: "+distributionURL+"\n", 1)
+			found = true
+		} else if strings.Contains(text, "\n["+dist+"]: "+distributionURL+"\n") {
+			found = true
 		}
+	}
+	if !found {
 		return fmt.Errorf("%s: no link definition for %s", path, distribution)
 	}
-	text = strings.Replace(text, empty, "\n["+distribution+"]: "+distributionURL+"\n", 1)
 	return os.WriteFile(path, []byte(text), 0o644)
 }
 
@@ -62,8 +73,13 @@ func main() {
 	out := flag.String("out", "processor", "directory that holds the component packages")
 	module := flag.String("module", "github.com/otelcol-rust/otelcol-rust/components", "Go module path of the components")
 	list := flag.Bool("list", false, "print the package directories it would write, one a line, and exit")
+	builderConfig := flag.String("builder-config", "", "ocb manifest whose Rust processor section to rewrite (the cgo-free one)")
 	linkDistribution := flag.String("link-distribution", "", "README written by mdatagen whose distribution link to complete, then exit")
+	nocgo := flag.Bool("nocgo", false, "write the cgo-free packages (components/rustprocess) instead of the cgo ones")
 	flag.Parse()
+	if *nocgo {
+		active = nocgoFlavor
+	}
 	if *linkDistribution != "" {
 		if err := completeDistributionLink(*linkDistribution); err != nil {
 			fmt.Fprintln(os.Stderr, "gencomponents:", err)
@@ -71,7 +87,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*out, *module, *list); err != nil {
+	if err := run(*out, *module, *list, *builderConfig); err != nil {
 		fmt.Fprintln(os.Stderr, "gencomponents:", err)
 		os.Exit(1)
 	}
@@ -83,7 +99,7 @@ func packageName(typ string) string {
 	return strings.ReplaceAll(typ, "_", "") + "processor"
 }
 
-func run(out, module string, listOnly bool) error {
+func run(out, module string, listOnly bool, builderConfig string) error {
 	procs := bridge.RegisteredProcessors()
 	for _, p := range procs {
 		dir := filepath.Join(out, packageName(p.Name))
@@ -95,11 +111,82 @@ func run(out, module string, listOnly bool) error {
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}
 	}
-	return nil
+	if listOnly || builderConfig == "" {
+		return nil
+	}
+	return rewriteBuilderConfig(builderConfig, module, procs)
 }
+
+const (
+	beginMarker = "  # BEGIN Rust processors (written by make generate from the Rust registry)\n"
+	endMarker   = "  # END Rust processors\n"
+)
+
+// rewriteBuilderConfig lists every Rust processor package in the ocb
+// manifest, between the markers, so a new processor needs no manual edit.
+func rewriteBuilderConfig(path, module string, procs []bridge.RegisteredProcessor) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	text := string(raw)
+	begin := strings.Index(text, beginMarker)
+	end := strings.Index(text, endMarker)
+	if begin < 0 || end < begin {
+		return fmt.Errorf("%s: markers %q and %q not found", path, strings.TrimSpace(beginMarker), strings.TrimSpace(endMarker))
+	}
+	var b strings.Builder
+	for _, p := range procs {
+		fmt.Fprintf(&b, "  - gomod: %s v0.0.0\n    import: %s/%s%s\n", module, module, active.importDir, packageName(p.Name))
+	}
+	text = text[:begin+len(beginMarker)] + b.String() + text[end:]
+	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+// A flavor is one of the two kinds of component package written for each
+// Rust processor: the cgo one (bridge.NewProcessorFactory, in
+// processor/) and the cgo-free one (rustprocess.NewProcessorFactory, in
+// nocgo/processor/), each for its own distribution.
+type flavor struct {
+	distribution string
+	// importDir is the packages' directory under the module, with a
+	// trailing slash.
+	importDir string
+	factory   *template.Template
+	doc       *template.Template
+	// metrics the generic layer records besides the processor's own.
+	metrics []string
+	intro   string
+}
+
+var cgoFlavor = flavor{
+	distribution: distribution,
+	importDir:    "processor/",
+	factory:      factoryTemplate,
+	doc:          docTemplate,
+	metrics:      []string{"rust_processor_requests", "rust_processor_duration", "rust_processor_in_flight", "rust_processor_queued"},
+	intro:        "This processor runs in Rust, inside the Collector, through the otelcol-rust bridge. ",
+}
+
+var nocgoFlavor = flavor{
+	distribution: "otelcol-rust-nocgo",
+	importDir:    "nocgo/processor/",
+	factory:      nocgoFactoryTemplate,
+	doc:          docTemplate,
+	metrics:      []string{"rust_processor_requests", "rust_processor_duration"},
+	intro: "This is the cgo-free component of the processor, for collectors built with `CGO_ENABLED=0`: " +
+		"the processor runs in Rust, in the `otelcol-rust-server` process the Collector starts, " +
+		"over a Unix domain socket (see the repository README, \"Two distributions\"). ",
+}
+
+var active = cgoFlavor
 
 type pkgData struct {
 	Header      string
+	ImportDir   string
+	DataAccess  string
+	DefaultJSON string
+	Opaque      []string
 	Type        string
 	Package     string
 	Module      string
@@ -116,6 +203,10 @@ type pkgData struct {
 func writePackage(dir, module string, p bridge.RegisteredProcessor) error {
 	d := pkgData{
 		Header:      header,
+		ImportDir:   active.importDir,
+		DataAccess:  p.DataAccess,
+		DefaultJSON: p.DefaultConfigJSON,
+		Opaque:      p.OpaqueFields,
 		Type:        p.Name,
 		Package:     packageName(p.Name),
 		Module:      module,
@@ -156,7 +247,12 @@ func writePackage(dir, module string, p bridge.RegisteredProcessor) error {
 		"testdata/config.yaml": append([]byte("# "+header+"\n"), testConfig...),
 		"README.md":            readme(d, p.README),
 	}
-	for name, tmpl := range goTemplates {
+	templates := map[string]*template.Template{
+		"doc.go":                   active.doc,
+		"factory.go":               active.factory,
+		"generated_config_test.go": configTestTemplate,
+	}
+	for name, tmpl := range templates {
 		src, err := render(tmpl, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -186,7 +282,7 @@ func metadataYAML(d pkgData, example map[string]any) ([]byte, error) {
 		"status": map[string]any{
 			"class":                 "processor",
 			"stability":             map[string]any{d.Stability: d.Signals},
-			"distributions":         []string{distribution},
+			"distributions":         []string{active.distribution},
 			"disable_codecov_badge": true,
 		},
 		"attributes": telemetryAttributes,
@@ -261,6 +357,11 @@ func telemetryMetrics(d pkgData) map[string]any {
 		"rust_processor_in_flight": gauge("Requests inside the Rust processor right now."),
 		"rust_processor_queued":    gauge("Requests waiting in the Rust processor (a timer, a queue) right now."),
 	}
+	for name := range metrics {
+		if !slices.Contains(active.metrics, name) {
+			delete(metrics, name)
+		}
+	}
 	for _, m := range d.Metrics {
 		metrics["rust_processor_"+d.Type+"_"+m.Name] = counter(m.Description, m.Unit, []string{"processor", "otel_signal"}, true)
 	}
@@ -291,9 +392,9 @@ func readme(d pkgData, rustReadme string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\n<!-- %s -->\n\n", title, header)
 	b.WriteString("<!-- status autogenerated section -->\n<!-- end autogenerated section -->\n\n")
-	fmt.Fprintf(&b, "This processor runs in Rust, inside the Collector, through the otelcol-rust bridge. "+
-		"Its configuration is validated by the Rust processor; errors name the offending field. "+
-		"`print-config` shows it with every default written out. "+
+	b.WriteString(active.intro +
+		"Its configuration is validated by the Rust processor; errors name the offending field. " +
+		"`print-config` shows it with every default written out. " +
 		"The metrics it reports are listed in [documentation.md](documentation.md).\n\n")
 	b.WriteString(body)
 	b.WriteString("\n")
@@ -308,16 +409,16 @@ func render(tmpl *template.Template, d pkgData) ([]byte, error) {
 	return format.Source(b.Bytes())
 }
 
-var goTemplates = map[string]*template.Template{
-	"doc.go": template.Must(template.New("doc").Parse(`// {{.Header}}
+var docTemplate = template.Must(template.New("doc").Parse(`// {{.Header}}
 
 //go:generate mdatagen metadata.yaml
 
 // Package {{.Package}} is the Collector component of the Rust processor
 // {{.Type}}: {{.Description}}
-package {{.Package}} // import "{{.Module}}/processor/{{.Package}}"
-`)),
-	"factory.go": template.Must(template.New("factory").Parse(`// {{.Header}}
+package {{.Package}} // import "{{.Module}}/{{.ImportDir}}{{.Package}}"
+`))
+
+var factoryTemplate = template.Must(template.New("factory").Parse(`// {{.Header}}
 
 package {{.Package}} // import "{{.Module}}/processor/{{.Package}}"
 
@@ -346,8 +447,55 @@ func NewFactory() processor.Factory {
 {{- end}}
 	})
 }
-`)),
-	"generated_config_test.go": template.Must(template.New("configtest").Parse(`// {{.Header}}
+`))
+
+var nocgoFactoryTemplate = template.Must(template.New("factory").Parse(`// {{.Header}}
+
+package {{.Package}} // import "{{.Module}}/{{.ImportDir}}{{.Package}}"
+
+import (
+	"go.opentelemetry.io/collector/processor"
+
+	"{{.Module}}/{{.ImportDir}}{{.Package}}/internal/metadata"
+	"{{.Module}}/rustprocess"
+)
+
+// Config is the configuration of the {{.Type}} processor, the same as in
+// the cgo distribution. The Rust processor owns its schema and validates
+// it.
+type Config = rustprocess.Config
+
+// info is what the Rust registry declares of {{.Type}}.
+var info = &rustprocess.ProcessorInfo{
+	Name:              {{printf "%q" .Type}},
+	MutatesData:       {{.MutatesData}},
+	DataAccess:        {{printf "%q" .DataAccess}},
+	DefaultConfigJSON: {{printf "%q" .DefaultJSON}},
+	OpaqueFields:      []string{ {{- range .Opaque}}{{printf "%q" .}}, {{end -}} },
+	Metrics: []rustprocess.Metric{
+{{- range .Metrics}}
+		{Name: {{printf "%q" .Name}}, Description: {{printf "%q" .Description}}, Unit: {{printf "%q" .Unit}}},
+{{- end}}
+	},
+}
+
+// NewFactory returns the factory of the {{.Type}} processor.
+func NewFactory() processor.Factory {
+	return rustprocess.NewProcessorFactory(metadata.Type, info, rustprocess.Stabilities{
+{{- if .HasTraces}}
+		Traces: metadata.TracesStability,
+{{- end}}
+{{- if .HasMetrics}}
+		Metrics: metadata.MetricsStability,
+{{- end}}
+{{- if .HasLogs}}
+		Logs: metadata.LogsStability,
+{{- end}}
+	})
+}
+`))
+
+var configTestTemplate = template.Must(template.New("configtest").Parse(`// {{.Header}}
 
 package {{.Package}}
 
@@ -361,7 +509,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/confmap/xconfmap"
 
-	"{{.Module}}/processor/{{.Package}}/internal/metadata"
+	"{{.Module}}/{{.ImportDir}}{{.Package}}/internal/metadata"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -408,5 +556,4 @@ func TestUnknownFieldIsRejectedByRust(t *testing.T) {
 	err := confmap.Validate(cfg)
 	require.ErrorContains(t, err, "no_such_field")
 }
-`)),
-}
+`))

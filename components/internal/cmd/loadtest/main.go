@@ -35,6 +35,7 @@ import (
 
 type options struct {
 	binary   string
+	nocgo    string
 	duration time.Duration
 	warmup   time.Duration
 	clients  int
@@ -47,6 +48,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.binary, "binary", "_build/otelcol-rust", "the collector binary to measure")
+	flag.StringVar(&o.nocgo, "nocgo-binary", "", "the cgo-free collector (make build-nocgo); adds its pipelines, the Rust process's CPU included")
 	flag.DurationVar(&o.duration, "duration", 6*time.Second, "measurement window per pipeline")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "load before the window starts")
 	flag.IntVar(&o.clients, "clients", 4, "concurrent OTLP/gRPC clients")
@@ -101,7 +103,13 @@ type pipeline struct {
 	// sensitive: the spans carry values the redaction patterns match
 	// (batchWithSecrets) instead of batchOf's.
 	sensitive bool
+	// nocgo: run on the cgo-free collector, whose Rust processors run in
+	// the otelcol-rust-server child process.
+	nocgo bool
 }
+
+// noCgo marks the pipelines of the cgo-free collector.
+const noCgo = " (no cgo)"
 
 func chain(typ, body string, n int) (map[string]string, []string) {
 	procs := map[string]string{}
@@ -114,11 +122,11 @@ func chain(typ, body string, n int) (map[string]string, []string) {
 	return procs, order
 }
 
-func pipelines() []pipeline {
+func pipelines(withNoCgo bool) []pipeline {
 	var out []pipeline
 	for _, batch := range []int{1000, 100, 10} {
 		add := func(name, typ, body string, n int) {
-			p := pipeline{name: fmt.Sprintf("%s, batch %d", name, batch), batch: batch}
+			p := pipeline{name: fmt.Sprintf("%s, batch %d", name, batch), batch: batch, nocgo: strings.HasSuffix(name, noCgo)}
 			if n > 0 {
 				p.processors, p.order = chain(typ, body, n)
 			}
@@ -127,6 +135,10 @@ func pipelines() []pipeline {
 		add("no processor", "", "", 0)
 		add("attributes (contrib)", "attributes", actions, 1)
 		add("rust_attributes", "rust_attributes", actions, 1)
+		if withNoCgo {
+			add("no processor"+noCgo, "", "", 0)
+			add("rust_attributes"+noCgo, "rust_attributes", actions, 1)
+		}
 		add("rust_attributes, changes nothing", "rust_attributes", noMatch, 1)
 		if batch == 1000 {
 			for _, r := range []struct{ name, typ string }{
@@ -372,6 +384,8 @@ func batchWithSecrets(n int) ptraceotlp.ExportRequest {
 type load struct {
 	spans, requests, failures atomic.Int64
 	counting                  atomic.Bool
+	latMu                     sync.Mutex
+	latencies                 []time.Duration
 }
 
 // rawCodec sends bytes as they are and ignores the answer's body.
@@ -418,7 +432,9 @@ func (l *load) run(ctx context.Context, addr string, clients, batch int, sensiti
 				}
 				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				var reply []byte
+				sent := time.Now()
 				err := conn.Invoke(rctx, exportMethod, body, &reply)
+				took := time.Since(sent)
 				cancel()
 				if !l.counting.Load() {
 					continue
@@ -431,6 +447,9 @@ func (l *load) run(ctx context.Context, addr string, clients, batch int, sensiti
 				}
 				l.spans.Add(int64(batch))
 				l.requests.Add(1)
+				l.latMu.Lock()
+				l.latencies = append(l.latencies, took)
+				l.latMu.Unlock()
 			}
 		}()
 	}
@@ -473,12 +492,18 @@ type result struct {
 	threads    int64
 	failures   int64
 	maxThreads int64
+	// p50 and p99 of the time a client waited for a batch's answer.
+	p50, p99 time.Duration
 }
 
 // measure runs one collector configuration under load and returns its
 // figures for the window.
-func measure(o options, name, config, addr string, clients, batch int, sensitive bool, perSecond float64) (result, error) {
-	c, err := startCollector(o.binary, config)
+func measure(o options, name, config, addr string, clients, batch int, sensitive, nocgo bool, perSecond float64) (result, error) {
+	binary := o.binary
+	if nocgo {
+		binary = o.nocgo
+	}
+	c, err := startCollector(binary, config)
 	if err != nil {
 		return result{}, err
 	}
@@ -492,7 +517,7 @@ func measure(o options, name, config, addr string, clients, batch int, sensitive
 	go func() { done <- l.run(ctx, addr, clients, batch, sensitive, perSecond) }()
 	time.Sleep(o.warmup)
 	pid := c.cmd.Process.Pid
-	before, err := readProc(pid)
+	before, err := readTree(pid)
 	if err != nil {
 		cancel()
 		return result{}, err
@@ -506,7 +531,7 @@ func measure(o options, name, config, addr string, clients, batch int, sensitive
 			maxThreads = s.threads
 		}
 	}
-	after, err := readProc(pid)
+	after, err := readTree(pid)
 	l.counting.Store(false)
 	elapsed := time.Since(start)
 	cancel()
@@ -528,7 +553,37 @@ func measure(o options, name, config, addr string, clients, batch int, sensitive
 	if spans > 0 {
 		r.usPerSpan = float64((after.cpu - before.cpu).Microseconds()) / float64(spans)
 	}
+	if n := len(l.latencies); n > 0 {
+		sort.Slice(l.latencies, func(i, j int) bool { return l.latencies[i] < l.latencies[j] })
+		r.p50, r.p99 = l.latencies[n/2], l.latencies[min(n-1, n*99/100)]
+	}
 	return r, nil
+}
+
+// readTree is readProc of the collector with its child processes' CPU
+// time added (the cgo-free collector's otelcol-rust-server).
+func readTree(pid int) (procStat, error) {
+	s, err := readProc(pid)
+	if err != nil {
+		return s, err
+	}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, t := range tasks {
+		raw, _ := os.ReadFile(t)
+		for _, f := range strings.Fields(string(raw)) {
+			child, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			if cs, err := readProc(child); err == nil {
+				s.cpu += cs.cpu
+				s.rssKB += cs.rssKB
+				s.hwmKB += cs.hwmKB
+				s.threads += cs.threads
+			}
+		}
+	}
+	return s, nil
 }
 
 func median(rs []result) result {
@@ -551,7 +606,12 @@ func run(o options) error {
 	// pipeline's processor cost is taken against the baseline of the same
 	// round, then the median over rounds is reported.
 	var selected []pipeline
-	for _, p := range pipelines() {
+	if o.nocgo != "" {
+		if _, err := os.Stat(o.nocgo); err != nil {
+			return fmt.Errorf("%s: %w (run make build-nocgo first)", o.nocgo, err)
+		}
+	}
+	for _, p := range pipelines(o.nocgo != "") {
 		if o.only == "" || strings.Contains(p.name, o.only) {
 			selected = append(selected, p)
 		}
@@ -570,7 +630,7 @@ func run(o options) error {
 			_, port, _ := net.SplitHostPort(metricsAddr)
 			cfg := configYAML(addr, port, p.processors, p.order, "exporters:\n  debug:\n    verbosity: basic\n", "debug")
 			perSecond := float64(spansPerSecond(o, p.batch)) / float64(p.batch)
-			r, err := measure(o, p.name, cfg, addr, o.clients, p.batch, p.sensitive, perSecond)
+			r, err := measure(o, p.name, cfg, addr, o.clients, p.batch, p.sensitive, p.nocgo, perSecond)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
@@ -591,6 +651,8 @@ func run(o options) error {
 			baseName, contribName = "no processor, redaction data"+batch, "redaction (contrib)"+batch
 		case strings.HasPrefix(p.name, "3 x"):
 			contribName = "3 x attributes (contrib)" + batch
+		case p.nocgo:
+			baseName = "no processor" + noCgo + batch
 		}
 		base, hasBase := runs[baseName]
 		cost, vs := "", ""
@@ -605,6 +667,9 @@ func run(o options) error {
 		fmt.Fprintf(w, "| %s | %d | %.2f | %s | %s | %.0f | %.0f | %.0f | %d |\n", p.name, spansPerSecond(o, p.batch), r.usPerSpan, cost, vs, r.spansPerS, r.rssMB, r.peakMB, r.threads)
 	}
 	chainRatio(w, costs)
+	if o.nocgo != "" {
+		perBatch(w, results, costs)
+	}
 	if o.only == "" || strings.Contains("rate limiter", o.only) { //nolint:gocritic // -only names a part of the title
 		if err := rateLimiter(o, w); err != nil {
 			return err
@@ -643,6 +708,34 @@ func spansPerSecond(o options, batch int) int {
 		return 100_000
 	default:
 		return 20_000
+	}
+}
+
+// perBatch compares the same rust_attributes configuration through the
+// in-process bridge, through the cgo-free collector's process hop, and
+// contrib's attributes processor: processor CPU per batch (cost per span
+// times the batch size, each against its own collector's no-processor
+// baseline) and the latency a client saw per batch.
+func perBatch(w io.Writer, results map[string]result, costs map[string]float64) {
+	fmt.Fprintf(w, "\nPer batch, the same rust_attributes configuration (processor CPU against the same collector without processor; latency is the client's, whole collector):\n\n")
+	fmt.Fprintf(w, "| batch | contrib µs/batch | cgo bridge µs/batch | no cgo µs/batch | no cgo / cgo | latency p50 contrib / cgo / no cgo (ms) | p99 contrib / cgo / no cgo (ms) |\n|---|---|---|---|---|---|---|\n")
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
+	for _, batch := range []int{1000, 100, 10} {
+		b := fmt.Sprintf(", batch %d", batch)
+		contrib, okc := costs["attributes (contrib)"+b]
+		cgo, ok1 := costs["rust_attributes"+b]
+		nocgo, ok2 := costs["rust_attributes"+noCgo+b]
+		if !okc || !ok1 || !ok2 {
+			continue
+		}
+		ratio := "n/a"
+		if cgo > 0 {
+			ratio = fmt.Sprintf("%.1fx", nocgo/cgo)
+		}
+		rc, r1, r2 := results["attributes (contrib)"+b], results["rust_attributes"+b], results["rust_attributes"+noCgo+b]
+		fmt.Fprintf(w, "| %d | %.1f | %.1f | %.1f | %s | %s / %s / %s | %s / %s / %s |\n", batch,
+			contrib*float64(batch), cgo*float64(batch), nocgo*float64(batch), ratio,
+			ms(rc.p50), ms(r1.p50), ms(r2.p50), ms(rc.p99), ms(r1.p99), ms(r2.p99))
 	}
 }
 

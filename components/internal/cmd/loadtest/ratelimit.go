@@ -86,7 +86,7 @@ func rateLimiter(o options, w io.Writer) error {
 		}
 		_, port, _ := net.SplitHostPort(metricsAddr)
 		cfg := configYAML(addr, port, p.procs, p.order, exporter, "otlp")
-		r, err := measure(o, p.name, cfg, addr, callers, 1, false, 0)
+		r, err := measure(o, p.name, cfg, addr, callers, 1, false, false, 0)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
