@@ -471,9 +471,14 @@ func TestComponentsListsRustProcessors(t *testing.T) {
 		assert.Contains(t, text, "name: "+name)
 	}
 	// Each Rust processor under its crate and the crate's version
-	// (otelcol-rust-builder writes one Go module per crate).
+	// (otelcol-rust-builder writes one Go module per crate); the cgo-free
+	// build's packages are this module's own (README: Two distributions).
+	module := "github.com/otelcol-rust/otelcol-rust/crates/otelcol-rust-processors v0.1.0"
+	if os.Getenv("OTELCOL_RUST_NOCGO_BINARY") == binary(t) {
+		module = "github.com/otelcol-rust/otelcol-rust/components v0.0.0"
+	}
 	for _, name := range []string{"rust_attributes", "rust_ratelimit", "rust_redaction"} {
-		assert.Contains(t, text, "name: "+name+"\n      module: github.com/otelcol-rust/otelcol-rust/crates/otelcol-rust-processors v0.1.0")
+		assert.Contains(t, text, "name: "+name+"\n      module: "+module)
 	}
 }
 

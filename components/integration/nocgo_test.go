@@ -207,7 +207,12 @@ func TestNoCgoHungServerIsBoundedByTheDeadline(t *testing.T) {
 	took := time.Since(start)
 	require.NoError(t, syscall.Kill(pid, syscall.SIGCONT))
 	require.Error(t, err)
-	assert.Equal(t, codes.DeadlineExceeded, status.Code(err), "%v", err)
+	// The client's deadline, or the collector's copy of it ending the
+	// hop first (a retryable error that says so): either way the deadline.
+	if status.Code(err) != codes.DeadlineExceeded {
+		assert.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
+		assert.Contains(t, status.Convert(err).Message(), "deadline exceeded")
+	}
 	assert.Less(t, took, 2*time.Second)
 	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
