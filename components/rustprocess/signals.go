@@ -5,27 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	ossignal "os/signal"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/otelcol-rust/otelcol-rust/components/internal/rusterrors"
+	"github.com/otelcol-rust/otelcol-rust/components/internal/stopsignal"
 )
 
 // Shutdown with requests held by a Rust processor, as in the cgo bridge
-// (components/bridge/signals.go): the Collector shuts its receivers down
-// first and they wait for the requests they serve, so a request a Rust
-// processor holds (a rate limiter in delay mode) would hold the whole
-// shutdown up. On SIGTERM, SIGINT (shutdown) and SIGHUP (reload) every
-// started Rust processor therefore stops holding requests: a call still
+// (components/internal/stopsignal says why): on SIGTERM, SIGINT
+// (shutdown) and SIGHUP (reload) every started Rust processor stops
+// holding requests: a call still
 // running stopGrace after the signal, or started after it, is cancelled
 // (the Rust process drops its future) and its caller gets the retryable
 // shutdown error. Requests that do not wait finish well within the grace
 // and keep flowing until the receivers close.
-
-var stopSignals = []os.Signal{syscall.SIGTERM, os.Interrupt, syscall.SIGHUP}
 
 // stopGrace is how long a request may still run after a stop signal.
 const stopGrace = 100 * time.Millisecond
@@ -37,12 +32,7 @@ var terminating atomic.Bool
 
 var errStopping = errors.New("otelcol-rust: stopping")
 
-var signalWatch struct {
-	mu      sync.Mutex
-	started map[*Processor]struct{}
-	ch      chan os.Signal
-	done    chan struct{}
-}
+var signalWatch stopsignal.Watch
 
 // errShutdown ends a request held by a processor that stops: the client
 // can resend (gRPC UNAVAILABLE, HTTP 503, with a retry hint).
@@ -51,48 +41,16 @@ func errShutdown(p *Processor) error {
 }
 
 func watchStopSignals(p *Processor) {
-	signalWatch.mu.Lock()
-	defer signalWatch.mu.Unlock()
-	if signalWatch.started == nil {
-		signalWatch.started = map[*Processor]struct{}{}
-	}
-	signalWatch.started[p] = struct{}{}
-	if signalWatch.ch != nil {
-		return
-	}
-	ch := make(chan os.Signal, 4)
-	done := make(chan struct{})
-	ossignal.Notify(ch, stopSignals...)
-	signalWatch.ch, signalWatch.done = ch, done
-	go func() {
-		for {
-			select {
-			case sig := <-ch:
-				if sig != syscall.SIGHUP {
-					terminating.Store(true)
-				}
-				signalWatch.mu.Lock()
-				for q := range signalWatch.started {
-					q.beginStopping()
-				}
-				signalWatch.mu.Unlock()
-			case <-done:
-				return
-			}
+	signalWatch.Add(p, func(sig os.Signal) {
+		if sig != syscall.SIGHUP {
+			terminating.Store(true)
 		}
-	}()
+		p.beginStopping()
+	})
 }
 
 func unwatchStopSignals(p *Processor) {
-	signalWatch.mu.Lock()
-	defer signalWatch.mu.Unlock()
-	delete(signalWatch.started, p)
-	if len(signalWatch.started) > 0 || signalWatch.ch == nil {
-		return
-	}
-	ossignal.Stop(signalWatch.ch)
-	close(signalWatch.done)
-	signalWatch.ch, signalWatch.done = nil, nil
+	signalWatch.Remove(p)
 }
 
 func (p *Processor) beginStopping() { p.stop() }
