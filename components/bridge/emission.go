@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -86,45 +87,107 @@ func recoverConsumerPanic(err *error) {
 // returns its answer.
 func (r *request) deliver(s *C.OtelcolRustStep) (err error) {
 	defer recoverConsumerPanic(&err)
+	e, err := r.emissionOf(s)
+	if err != nil {
+		return err
+	}
+	defer e.cancel()
+	return r.proc.consume(e.ctx, e.signal, e.batch)
+}
+
+// emission is one emission of a request, read into Go values.
+type emission struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	signal uint8
+	batch  batch
+}
+
+// emissionOf reads an emission: its context, and its data as Go pdata
+// (the caller's own, edited in place, or unmarshalled). It reads Rust
+// memory, valid until the next call into the request; nothing returned
+// refers to it.
+func (r *request) emissionOf(s *C.OtelcolRustStep) (emission, error) {
 	p := r.proc
 	own := s.own_request != 0
 	ctx, cancel, err := emissionContext(r.ctx, own, s.metadata_changed != 0,
 		rustBytes(s.context, s.context_len), int64(s.deadline_nanos))
 	if err != nil {
-		return bridgeError("otelcol-rust bridge: %s emitted an unreadable context: %v", p.id, err)
+		return emission{}, bridgeError("otelcol-rust bridge: %s emitted an unreadable context: %v", p.id, err)
 	}
-	defer cancel()
-	ctx = withRustSpan(ctx, uint64(s.span_handle))
-	signal := uint8(s.signal)
+	e := emission{ctx: withRustSpan(ctx, uint64(s.span_handle)), cancel: cancel, signal: uint8(s.signal)}
 	data := rustBytes(s.data, s.data_len)
-	var b batch
 	switch s.form {
 	case C.OTELCOL_RUST_FORM_ORIGINAL, C.OTELCOL_RUST_FORM_EDITS:
-		if !own || r.handedOn || signal != p.signal {
-			return bridgeError("otelcol-rust bridge: %s emitted the request's own data twice", p.id)
+		if !own || r.handedOn || e.signal != p.signal {
+			cancel()
+			return emission{}, bridgeError("otelcol-rust bridge: %s emitted the request's own data twice", p.id)
 		}
 		r.handedOn = true
-		b = batch{traces: r.traces, metrics: r.metrics, logs: r.logs}
+		e.batch = batch{traces: r.traces, metrics: r.metrics, logs: r.logs}
 		if s.form == C.OTELCOL_RUST_FORM_EDITS {
 			if testHookEmitData != nil {
 				testHookEmitData(data)
 			}
 			editsApplied.Add(1)
-			if err := applyEdits(data, b.traces, b.metrics, b.logs, signal); err != nil {
-				return consumererror.NewPermanent(fmt.Errorf("%s: %w", p.id, err))
+			if err := applyEdits(data, e.batch.traces, e.batch.metrics, e.batch.logs, e.signal); err != nil {
+				cancel()
+				return emission{}, consumererror.NewPermanent(fmt.Errorf("%s: %w", p.id, err))
 			}
 		}
 	default:
 		if testHookEmitData != nil {
 			testHookEmitData(data)
 		}
-		// Rust memory, valid until the request is resumed; the
-		// unmarshaler copies what it keeps.
-		if b, err = unmarshalBatch(signal, data); err != nil {
-			return consumererror.NewPermanent(fmt.Errorf("%s emitted invalid OTLP %s: %w", p.id, signalName(signal), err))
+		// The unmarshaler copies what it keeps.
+		if e.batch, err = unmarshalBatch(e.signal, data); err != nil {
+			cancel()
+			return emission{}, consumererror.NewPermanent(fmt.Errorf("%s emitted invalid OTLP %s: %w", p.id, signalName(e.signal), err))
 		}
 	}
-	return p.consume(ctx, signal, b)
+	return e, nil
+}
+
+// forward ends a request whose processor forwarded its data as its last
+// act (a FORWARD step): the request is over in Rust, so Go reads the
+// emission, lets Rust free it, and returns the next consumer's answer as
+// the outcome, as a Go processor that ends with `return next.ConsumeX`.
+func (r *request) forward(s *C.OtelcolRustStep) (err error) {
+	r.readStages(s)
+	e, err := r.emissionOf(s)
+	retained := s.buffer_retained != 0
+	if s.task != nil {
+		retained = C.otelcol_rust_forward_release(s.task) != 0
+	}
+	r.end(retained)
+	if err != nil {
+		r.stagesForwarded(err, 0)
+		return err
+	}
+	defer e.cancel()
+	if len(r.stages) > 0 {
+		start := time.Now()
+		defer func() { r.stagesForwarded(err, time.Since(start)) }()
+	}
+	defer recoverConsumerPanic(&err)
+	return r.proc.consume(e.ctx, e.signal, e.batch)
+}
+
+// stagesForwarded completes, for a chain, the outcome of each processor
+// that ended well by forwarding: the next consumer's answer is its
+// outcome, and its time includes the consumer's, as when the answer came
+// back through Rust.
+func (r *request) stagesForwarded(err error, consumerTime time.Duration) {
+	for i := range r.stages {
+		st := &r.stages[i]
+		if !st.entered || st.kind != errNone {
+			continue
+		}
+		st.nanos += int64(consumerTime)
+		if err != nil {
+			st.kind, st.permanent = errDownstream, consumererror.IsPermanent(err)
+		}
+	}
 }
 
 // runEmitter delivers the emissions the component's processors make

@@ -17,6 +17,14 @@
 // (`otelcol_rust_request_arm`) and polls again when woken.
 #define OTELCOL_RUST_STEP_PENDING 2
 
+// The request ended by forwarding data (`EffectHandler::forward`): Go
+// reads the emission as for EMIT, frees what `task` holds with
+// `otelcol_rust_forward_release` (when `task` is not null), then calls the
+// next consumer and returns its answer as the request's outcome. The
+// fields of DONE hold too (`stage_outcomes`; `buffer_retained` when `task`
+// is null).
+#define OTELCOL_RUST_STEP_FORWARD 3
+
 // The request's own data, unchanged: Go forwards its own pdata.
 #define OTELCOL_RUST_FORM_ORIGINAL 0
 
@@ -242,9 +250,13 @@ typedef struct {
 // What a crossing into a request returns.
 //
 // Pointers point into memory the request owns; they stay valid until the
-// next call on the same request.
+// next call on the same request (for FORWARD, until
+// `otelcol_rust_forward_release`). Fields marked EMIT hold for FORWARD
+// too.
 typedef struct {
-  // The request, to pass to the next call; null once it is done.
+  // The request, to pass to the next call; null once it is done. For
+  // FORWARD, what Go releases once it read the emission (null when
+  // nothing needs releasing).
   void *task;
   // `OTELCOL_RUST_STEP_*`.
   uint8_t kind;
@@ -259,8 +271,9 @@ typedef struct {
   // EMIT: 1 when the processor changed the client metadata; `context`
   // holds the new metadata.
   uint8_t metadata_changed;
-  // DONE: 1 when Rust still holds the request's input buffer after the
-  // request: Go keeps it pinned until a release for the request.
+  // DONE (and FORWARD with a null task): 1 when Rust still holds the
+  // request's input buffer after the request: Go keeps it pinned until
+  // a release for the request.
   uint8_t buffer_retained;
   // EMIT: the edit list or the encoded batch (unused for ORIGINAL).
   const uint8_t *data;
@@ -397,6 +410,14 @@ void otelcol_rust_error_free(void *details);
 // `outcomes` must come from a DONE step's `stage_outcomes`, with its
 // `stage_outcomes_len`, and be freed once.
 void otelcol_rust_stage_outcomes_free(OtelcolRustStageOutcome *outcomes, size_t len);
+
+// Frees what a FORWARD step held for Go, once Go read the emission;
+// returns 1 when Rust still holds the request's input buffer (Go keeps it
+// pinned until a release for the request).
+//
+// # Safety
+// `hold` must be the `task` of a FORWARD step, released once.
+uint8_t otelcol_rust_forward_release(void *hold);
 
 // Starts a request of `component` and runs it until it emits, waits or
 // ends. `input` says what `data` holds: the whole batch, only its

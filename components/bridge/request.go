@@ -37,6 +37,14 @@ const (
 	signalLogs    uint8 = C.OTELCOL_RUST_SIGNAL_LOGS
 )
 
+// What a crossing returns (rust/bridge/src/abi.rs).
+const (
+	stepDone    uint8 = C.OTELCOL_RUST_STEP_DONE
+	stepEmit    uint8 = C.OTELCOL_RUST_STEP_EMIT
+	stepPending uint8 = C.OTELCOL_RUST_STEP_PENDING
+	stepForward uint8 = C.OTELCOL_RUST_STEP_FORWARD
+)
+
 // countsUnknown: Go did not measure the batch (rust/bridge/src/abi.rs).
 const countsUnknown = uint64(C.OTELCOL_RUST_COUNTS_UNKNOWN)
 
@@ -47,6 +55,8 @@ var (
 	// testHookCancelled runs after a waiting request was dropped in Rust
 	// because its context ended.
 	testHookCancelled func(ctx context.Context)
+	// testHookStep sees the kind of every step a crossing returns.
+	testHookStep func(kind uint8)
 )
 
 // request is one ConsumeX call while it crosses.
@@ -123,13 +133,18 @@ func (p *Processor) run(r *request) error {
 		C.int64_t(timeout), data, C.size_t(len(buf)), ctxPtr, C.size_t(len(encodedCtx)),
 		C.uint8_t(p.input), C.uint64_t(r.items), C.uint64_t(r.encodedSize))
 	for {
-		switch step.kind {
-		case C.OTELCOL_RUST_STEP_EMIT:
+		if testHookStep != nil {
+			testHookStep(uint8(step.kind))
+		}
+		switch uint8(step.kind) {
+		case stepEmit:
 			rep := replyFor(r.deliver(&step))
 			msg, msgLen := rep.messagePtr()
 			step = C.otelcol_rust_request_resume(step.task, rep.kind, rep.grpcCode, rep.httpStatus, rep.foreign, msg, msgLen)
 			runtime.KeepAlive(rep.message)
-		case C.OTELCOL_RUST_STEP_PENDING:
+		case stepForward:
+			return r.forward(&step)
+		case stepPending:
 			next, ended, err := r.wait(step.task, step.wake_state)
 			if ended {
 				return err

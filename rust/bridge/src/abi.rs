@@ -27,6 +27,13 @@ pub const OTELCOL_RUST_STEP_EMIT: u8 = 1;
 /// The processor waits (a timer, a queue): Go arms the request's wake-up
 /// (`otelcol_rust_request_arm`) and polls again when woken.
 pub const OTELCOL_RUST_STEP_PENDING: u8 = 2;
+/// The request ended by forwarding data (`EffectHandler::forward`): Go
+/// reads the emission as for EMIT, frees what `task` holds with
+/// `otelcol_rust_forward_release` (when `task` is not null), then calls the
+/// next consumer and returns its answer as the request's outcome. The
+/// fields of DONE hold too (`stage_outcomes`; `buffer_retained` when `task`
+/// is null).
+pub const OTELCOL_RUST_STEP_FORWARD: u8 = 3;
 
 // How emitted data crosses (`OtelcolRustStep::form`).
 
@@ -231,11 +238,15 @@ pub struct OtelcolRustError {
 /// What a crossing into a request returns.
 ///
 /// Pointers point into memory the request owns; they stay valid until the
-/// next call on the same request.
+/// next call on the same request (for FORWARD, until
+/// `otelcol_rust_forward_release`). Fields marked EMIT hold for FORWARD
+/// too.
 #[repr(C)]
 #[derive(Debug)]
 pub struct OtelcolRustStep {
-    /// The request, to pass to the next call; null once it is done.
+    /// The request, to pass to the next call; null once it is done. For
+    /// FORWARD, what Go releases once it read the emission (null when
+    /// nothing needs releasing).
     pub task: *mut c_void,
     /// `OTELCOL_RUST_STEP_*`.
     pub kind: u8,
@@ -250,8 +261,9 @@ pub struct OtelcolRustStep {
     /// EMIT: 1 when the processor changed the client metadata; `context`
     /// holds the new metadata.
     pub metadata_changed: u8,
-    /// DONE: 1 when Rust still holds the request's input buffer after the
-    /// request: Go keeps it pinned until a release for the request.
+    /// DONE (and FORWARD with a null task): 1 when Rust still holds the
+    /// request's input buffer after the request: Go keeps it pinned until
+    /// a release for the request.
     pub buffer_retained: u8,
     /// EMIT: the edit list or the encoded batch (unused for ORIGINAL).
     pub data: *const u8,

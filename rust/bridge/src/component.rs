@@ -176,6 +176,13 @@ struct NextStage {
 #[async_trait]
 impl MessageSink<PData> for NextStage {
     async fn send(&self, data: PData) -> Result<(), ProcessingError> {
+        // This stage waits for the answer of the stages after it, so the
+        // last one cannot let Go take the next consumer's answer for it.
+        let _observing = crate::emission::Observing::enter();
+        run_stage(self.component, self.next.clone(), data).await
+    }
+
+    async fn forward(&self, data: PData) -> Result<(), ProcessingError> {
         run_stage(self.component, self.next.clone(), data).await
     }
 }

@@ -33,14 +33,30 @@ use crate::abi::{
 use crate::outcome::Reply;
 use crate::wake::WakeCell;
 
+/// An emission waiting to go to Go.
+pub struct Parked {
+    /// Its sequence number within the request.
+    pub seq: u64,
+    /// The data.
+    pub data: PData,
+    /// Made by `forward`: nobody waits for the answer, which becomes the
+    /// request's outcome.
+    pub forwarded: bool,
+}
+
 /// Where the emission futures of one request meet the poll loop.
 #[derive(Default)]
 pub struct EmitSlot {
-    /// An emission waiting to go to Go, with its sequence number.
-    pub pending: RefCell<Option<(u64, PData)>>,
+    /// An emission waiting to go to Go.
+    pub pending: RefCell<Option<Parked>>,
     /// Go's answer to the emission with this sequence number.
     pub reply: RefCell<Option<(u64, Result<(), ProcessingError>)>>,
     next_seq: Cell<u64>,
+    /// How many stages of a chain wait for the answer of the stages after
+    /// them (`send_message` to the next stage): while one does, a
+    /// `forward` to Go must come back with Go's answer, so it cannot end
+    /// the request in the same crossing.
+    observers: Cell<u32>,
     /// For a chain: how each processor handled the request.
     pub stages: RefCell<Vec<OtelcolRustStageOutcome>>,
 }
@@ -59,6 +75,58 @@ impl EmitSlot {
     pub fn last_seq(&self) -> u64 {
         self.next_seq.get()
     }
+
+    fn park(&self, data: PData, forwarded: bool) -> u64 {
+        let seq = self.next_seq.get() + 1;
+        self.next_seq.set(seq);
+        *self.pending.borrow_mut() = Some(Parked {
+            seq,
+            data,
+            forwarded,
+        });
+        seq
+    }
+}
+
+/// Marks, while it lives, that a stage of the request being polled waits
+/// for the answer of the stages after it.
+pub struct Observing(Option<usize>);
+
+impl Observing {
+    /// Starts observing (nothing outside a request).
+    pub fn enter() -> Self {
+        Observing(with_current(|slot| {
+            let slot = slot?;
+            slot.observers.set(slot.observers.get() + 1);
+            Some(slot as *const EmitSlot as usize)
+        }))
+    }
+}
+
+impl Drop for Observing {
+    fn drop(&mut self) {
+        let Some(entered) = self.0 else { return };
+        // Dropped outside its request's poll only when the request's
+        // future goes, and its slot with it.
+        with_current(|slot| {
+            if let Some(slot) = slot.filter(|s| *s as *const EmitSlot as usize == entered) {
+                slot.observers.set(slot.observers.get().saturating_sub(1));
+            }
+        });
+    }
+}
+
+/// Parks `data` as the request's forwarded last emission, if a request is
+/// being polled on this thread, nothing else waits to go, and no stage
+/// waits for the answer; gives the data back otherwise.
+fn park_forwarded(data: PData) -> Result<(), PData> {
+    with_current(|slot| match slot {
+        Some(slot) if slot.observers.get() == 0 && slot.pending.borrow().is_none() => {
+            slot.park(data, true);
+            Ok(())
+        }
+        _ => Err(data),
+    })
 }
 
 /// Records how a processor of a chain handled the request being polled on
@@ -195,6 +263,17 @@ impl MessageSink<PData> for GoSink {
         }
         .await
     }
+
+    /// Within a request, parks the data as the request's last emission and
+    /// answers at once: the poll then ends the request with the emission
+    /// (`OTELCOL_RUST_STEP_FORWARD`), and Go returns the next consumer's
+    /// answer to its caller. Elsewhere, as `send`.
+    async fn forward(&self, data: PData) -> Result<(), ProcessingError> {
+        match park_forwarded(data) {
+            Ok(()) => Ok(()),
+            Err(data) => self.send(data).await,
+        }
+    }
 }
 
 // Start holds the batch until the first poll, which moves it out; boxing
@@ -227,11 +306,8 @@ impl Future for EmitToGo<'_> {
                             // the poll after its answer polls this one again.
                             return Some(None);
                         }
-                        let seq = slot.next_seq.get() + 1;
-                        slot.next_seq.set(seq);
-                        *slot.pending.borrow_mut() =
-                            Some((seq, data.take().expect("data present until parked")));
-                        Some(Some(seq))
+                        let data = data.take().expect("data present until parked");
+                        Some(Some(slot.park(data, false)))
                     });
                     match parked {
                         Some(Some(seq)) => {

@@ -44,12 +44,12 @@ use crate::abi::{
     OtelcolRustError, OtelcolRustStep, OTELCOL_RUST_COUNTS_UNKNOWN, OTELCOL_RUST_FORM_EDITS,
     OTELCOL_RUST_FORM_ENCODED, OTELCOL_RUST_FORM_ORIGINAL, OTELCOL_RUST_INPUT_ATTRIBUTES,
     OTELCOL_RUST_INPUT_ATTRIBUTES_AND_RECORD_FIELDS, OTELCOL_RUST_INPUT_COUNTS,
-    OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT, OTELCOL_RUST_STEP_PENDING,
-    OTELCOL_RUST_WAKE_REQUEST,
+    OTELCOL_RUST_STEP_DONE, OTELCOL_RUST_STEP_EMIT, OTELCOL_RUST_STEP_FORWARD,
+    OTELCOL_RUST_STEP_PENDING, OTELCOL_RUST_WAKE_REQUEST,
 };
 use crate::buffer::{go_bytes, release_buffer, BufferLease};
 use crate::component::{self, run_stage, Component, StageFuture};
-use crate::emission::{CurrentSlot, EmitSlot};
+use crate::emission::{CurrentSlot, EmitSlot, Parked};
 use crate::outcome::Reply;
 use crate::runtime::{drop_contained, panic_message, runtime};
 use crate::wake::WakeCell;
@@ -79,6 +79,13 @@ pub struct Task {
     went_pending: bool,
     /// What the current emission's pointers point into.
     held: Option<Held>,
+    /// The sequence number of a forwarded emission that went to Go as an
+    /// ordinary one (the processor went on after `forward`): its answer
+    /// is kept for the outcome, not handed to the processor.
+    forwarded_seq: Option<u64>,
+    /// The next consumer's error for that emission: the request's outcome
+    /// if the processor itself ends well.
+    forwarded_error: Option<ProcessingError>,
 }
 
 struct Held {
@@ -131,6 +138,8 @@ fn done_with(
 enum Driven {
     Step(OtelcolRustStep),
     Finished(Result<(), ProcessingError>),
+    /// The processor forwarded this data and ended well.
+    Forward(PData),
 }
 
 impl Task {
@@ -157,12 +166,37 @@ impl Task {
             // An answer nobody took (the emission future was dropped) goes.
             self.slot.reply.borrow_mut().take();
             match polled {
-                Ok(Poll::Ready(result)) => return Driven::Finished(result),
+                Ok(Poll::Ready(result)) => {
+                    let parked = self.slot.pending.borrow_mut().take();
+                    return match (parked, result) {
+                        (Some(p), Ok(())) if p.forwarded => Driven::Forward(p.data),
+                        // An emission nobody awaits any more, or one the
+                        // processor forwarded before it failed: the
+                        // processor's own outcome stands.
+                        (_, result) => Driven::Finished(result),
+                    };
+                }
                 Ok(Poll::Pending) => {
                     let pending = self.slot.pending.borrow_mut().take();
-                    if let Some((seq, data)) = pending {
+                    if let Some(Parked {
+                        seq,
+                        data,
+                        forwarded,
+                    }) = pending
+                    {
                         match self.emission(data) {
-                            Ok(s) => return Driven::Step(s),
+                            Ok(s) => {
+                                if forwarded {
+                                    self.forwarded_seq = Some(seq);
+                                }
+                                return Driven::Step(s);
+                            }
+                            Err(err) if forwarded => {
+                                // Nobody waits for the answer: the request
+                                // ends with the error unless it fails first.
+                                self.forwarded_error.get_or_insert(err);
+                                continue;
+                            }
                             Err(err) => {
                                 // The data cannot cross (it could not be
                                 // encoded): send_message returns the error.
@@ -264,19 +298,62 @@ impl Task {
     /// bookkeeping.
     fn finish(self: Box<Self>, result: Result<(), ProcessingError>) -> OtelcolRustStep {
         let mut task = self;
-        task.wake.kill();
+        let result = match (result, task.forwarded_error.take()) {
+            (Ok(()), Some(err)) => Err(err),
+            (result, _) => result,
+        };
         task.held = None;
-        if let Some(f) = task.future.take() {
-            drop_contained(f);
-        }
+        let (stages, lease) = task.end();
         let error = OtelcolRustError::from_result(result);
-        let stages = std::mem::take(&mut *task.slot.stages.borrow_mut());
-        let lease = task.lease.clone();
-        drop_contained(task);
         let retained = lease.complete();
         IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
         done_with(error, retained, stages)
     }
+
+    /// Ends the request with the data the processor forwarded: a FORWARD
+    /// step, whose emission Go delivers after the request is over here.
+    fn finish_forwarding(mut self: Box<Self>, data: PData) -> OtelcolRustStep {
+        let mut s = match self.emission(data) {
+            Ok(s) => s,
+            Err(err) => return self.finish(Err(err)),
+        };
+        s.kind = OTELCOL_RUST_STEP_FORWARD;
+        let held = self.held.take();
+        let (stages, lease) = self.end();
+        if !stages.is_empty() {
+            s.stage_outcomes_len = stages.len();
+            s.stage_outcomes = Box::into_raw(stages.into_boxed_slice()).cast();
+        }
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        if s.data.is_null() && s.context.is_null() {
+            // Go reads nothing of Rust's: the request is over at once.
+            drop_contained(held);
+            s.buffer_retained = u8::from(lease.complete());
+            s.task = std::ptr::null_mut();
+        } else {
+            s.task = Box::into_raw(Box::new(ForwardHold { held, lease })).cast();
+        }
+        s
+    }
+
+    /// Drops the processor's future and the task, in that order; returns
+    /// the chain's outcomes and the buffer lease, to complete.
+    fn end(mut self: Box<Self>) -> (Vec<crate::abi::OtelcolRustStageOutcome>, Arc<BufferLease>) {
+        self.wake.kill();
+        if let Some(f) = self.future.take() {
+            drop_contained(f);
+        }
+        let stages = std::mem::take(&mut *self.slot.stages.borrow_mut());
+        let lease = self.lease.clone();
+        drop_contained(self);
+        (stages, lease)
+    }
+}
+
+/// What a FORWARD step's pointers point into, until Go read them.
+struct ForwardHold {
+    held: Option<Held>,
+    lease: Arc<BufferLease>,
 }
 
 fn run(task: Box<Task>) -> OtelcolRustStep {
@@ -286,7 +363,32 @@ fn run(task: Box<Task>) -> OtelcolRustStep {
         Driven::Step(s) => s,
         // SAFETY: the task is ours again and not used after this.
         Driven::Finished(result) => unsafe { Box::from_raw(task) }.finish(result),
+        // SAFETY: as above.
+        Driven::Forward(data) => unsafe { Box::from_raw(task) }.finish_forwarding(data),
     }
+}
+
+/// Frees what a FORWARD step held for Go, once Go read the emission;
+/// returns 1 when Rust still holds the request's input buffer (Go keeps it
+/// pinned until a release for the request).
+///
+/// # Safety
+/// `hold` must be the `task` of a FORWARD step, released once.
+#[no_mangle]
+pub unsafe extern "C" fn otelcol_rust_forward_release(hold: *mut c_void) -> u8 {
+    catch_unwind(AssertUnwindSafe(|| {
+        if hold.is_null() {
+            return 0;
+        }
+        // SAFETY: made by Box::into_raw in finish_forwarding and released
+        // once (this function's contract).
+        let hold = unsafe { Box::from_raw(hold.cast::<ForwardHold>()) };
+        let ForwardHold { held, lease } = *hold;
+        drop_contained(held);
+        u8::from(lease.complete())
+    }))
+    // Keep the buffer pinned rather than risk Rust reading freed memory.
+    .unwrap_or(1)
 }
 
 /// Takes the task pointer Go passed back.
@@ -305,6 +407,10 @@ fn continue_task(task: &mut Task) -> OtelcolRustStep {
         // SAFETY: `task` came from Box::into_raw in `run` and Go gives up
         // the pointer with this call (a DONE step ends the request).
         Driven::Finished(result) => unsafe { Box::from_raw(task as *mut Task) }.finish(result),
+        Driven::Forward(data) => {
+            // SAFETY: as above (a FORWARD step ends the request too).
+            unsafe { Box::from_raw(task as *mut Task) }.finish_forwarding(data)
+        }
     }
 }
 
@@ -446,6 +552,8 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
             handed_on: false,
             went_pending: false,
             held: None,
+            forwarded_seq: None,
+            forwarded_error: None,
         }))
     })
 }
@@ -490,7 +598,15 @@ pub unsafe extern "C" fn otelcol_rust_request_resume(
         }
         .into_result();
         let seq = task.slot_seq();
-        *task.slot.reply.borrow_mut() = Some((seq, result));
+        if task.forwarded_seq == Some(seq) {
+            // The answer to a forwarded emission: the outcome's, if any.
+            task.forwarded_seq = None;
+            if let Err(err) = result {
+                task.forwarded_error.get_or_insert(err);
+            }
+        } else {
+            *task.slot.reply.borrow_mut() = Some((seq, result));
+        }
         continue_task(task)
     })
 }

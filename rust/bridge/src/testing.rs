@@ -60,7 +60,7 @@ impl Processor<PData> for Noop {
         effect_handler: &mut EffectHandler<PData>,
     ) -> Result<(), ProcessingError> {
         match msg {
-            Message::PData(data) => effect_handler.send_message(data).await,
+            Message::PData(data) => effect_handler.forward(data).await,
             Message::Control(_) => Ok(()),
         }
     }
@@ -156,6 +156,9 @@ struct Script {
     log_at_shutdown: Option<String>,
     /// At `ControlMsg::Shutdown`: panic.
     panic_at_shutdown: bool,
+    /// Instead of emitting: forward the data, then sleep this long before
+    /// returning (work after `forward`, which the bridge must survive).
+    forward_then_sleep_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
@@ -264,6 +267,11 @@ impl Processor<PData> for Scripted {
             .map(|name| effect_handler.start_span(name, data.request().span_context()));
         if let Some(span) = &span {
             data.request_mut().set_span(span);
+        }
+        if let Some(ms) = script.forward_then_sleep_ms {
+            effect_handler.forward(data).await?;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            return Ok(());
         }
         for _ in 0..script.emit.unwrap_or(1) {
             let result = effect_handler.send_message(data.clone()).await;

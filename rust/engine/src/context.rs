@@ -304,8 +304,23 @@ impl RequestContext {
 }
 
 /// Data of type `T` with the context of the request it belongs to.
+///
+/// It is one pointer wide: the request context and the data live in one
+/// heap allocation. Data moves through every layer of a request (the
+/// processor's future, the effect handler, the sink, the bridge's request
+/// state), and each async layer moves it into its own state; a pointer
+/// makes each of those moves a word instead of a few hundred bytes, which
+/// measurably cut the bridge's per-request cost. Splitting and rebuilding
+/// ([`into_parts`](Self::into_parts), [`Context::new`]) costs an
+/// allocation, so processors that edit the data in place use
+/// [`parts_mut`](Self::parts_mut) instead.
 #[derive(Debug, Clone)]
 pub struct Context<T> {
+    parts: Box<Parts<T>>,
+}
+
+#[derive(Debug, Clone)]
+struct Parts<T> {
     request: RequestContext,
     inner: T,
 }
@@ -313,46 +328,55 @@ pub struct Context<T> {
 impl<T> Context<T> {
     /// Wraps `inner` with a request context.
     pub fn new(request: RequestContext, inner: T) -> Self {
-        Context { request, inner }
+        Context {
+            parts: Box::new(Parts { request, inner }),
+        }
     }
 
     /// The request context.
     pub fn request(&self) -> &RequestContext {
-        &self.request
+        &self.parts.request
     }
 
     /// The request context, for editing (metadata).
     pub fn request_mut(&mut self) -> &mut RequestContext {
-        &mut self.request
+        &mut self.parts.request
     }
 
     /// The data.
     pub fn inner(&self) -> &T {
-        &self.inner
+        &self.parts.inner
     }
 
     /// The data, for editing.
     pub fn inner_mut(&mut self) -> &mut T {
-        &mut self.inner
+        &mut self.parts.inner
+    }
+
+    /// The request context to read and the data to edit, at once: what a
+    /// processor that edits data by what its request says needs, without
+    /// taking the context apart.
+    pub fn parts_mut(&mut self) -> (&RequestContext, &mut T) {
+        let parts = &mut *self.parts;
+        (&parts.request, &mut parts.inner)
     }
 
     /// Unwraps the data, dropping the context.
     pub fn into_inner(self) -> T {
-        self.inner
+        self.parts.inner
     }
 
     /// Splits context and data.
     pub fn into_parts(self) -> (RequestContext, T) {
-        (self.request, self.inner)
+        let parts = *self.parts;
+        (parts.request, parts.inner)
     }
 
     /// Replaces the data, keeping the context: what a processor does when it
     /// emits something derived from a request.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Context<U> {
-        Context {
-            request: self.request,
-            inner: f(self.inner),
-        }
+        let parts = *self.parts;
+        Context::new(parts.request, f(parts.inner))
     }
 }
 

@@ -21,6 +21,15 @@ use crate::ProcessingError;
 pub trait MessageSink<PData: Send + 'static>: Send + Sync {
     /// Delivers one emission and reports what the receiver said.
     async fn send(&self, data: PData) -> Result<(), ProcessingError>;
+
+    /// Delivers the last emission of a message, whose answer is the
+    /// message's outcome (see [`EffectHandler::forward`]). By default the
+    /// same as [`send`](Self::send); the bridge answers at once and lets
+    /// the Go caller take the next consumer's answer as the outcome, which
+    /// saves a crossing back into Rust.
+    async fn forward(&self, data: PData) -> Result<(), ProcessingError> {
+        self.send(data).await
+    }
 }
 
 /// Where a processor's spans go: the host's tracer (the bridge records
@@ -185,6 +194,31 @@ impl<PData: Send + 'static> EffectHandler<PData> {
     /// Sends data to the next consumer and returns what it answered.
     pub async fn send_message(&mut self, data: PData) -> Result<(), ProcessingError> {
         self.sink.send(data).await
+    }
+
+    /// Hands data to the next consumer as the last act of handling a
+    /// message: whatever the next consumer answers is the message's
+    /// outcome, and the processor does not look at it. Use it as
+    /// `return effect_handler.forward(data).await;`, as most processors
+    /// (attribute edits, filters, redaction) end.
+    ///
+    /// Why it exists: with [`send_message`](Self::send_message) the next
+    /// consumer's answer comes back into the processor, which costs the
+    /// bridge a second crossing per request (into Rust with the answer,
+    /// then out with the outcome). With `forward` the bridge returns the
+    /// data and the end of the request in one crossing, and Go returns
+    /// the next consumer's answer to its caller itself: the same error, the
+    /// same context, one crossing. Other owners (tests, the cgo-free
+    /// server) treat it as `send_message`.
+    ///
+    /// The bridge's answer may therefore be `Ok(())` before the next
+    /// consumer ran: anything the processor does after `forward` (another
+    /// emission, a wait, returning an error) must not depend on it. If the
+    /// processor returns an error after `forward`, the data is not
+    /// delivered where the bridge deferred it, and the error is the
+    /// outcome.
+    pub async fn forward(&mut self, data: PData) -> Result<(), ProcessingError> {
+        self.sink.forward(data).await
     }
 }
 

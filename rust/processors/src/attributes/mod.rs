@@ -24,9 +24,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use otelcol_rust_engine::{
-    effective_config, parse_config, ConfigError, Context, DataAccess, EffectHandler,
-    InstanceFactory, Message, MetricDescriptor, PData, ProcessingError, Processor,
-    ProcessorFactory, Select, Signal, Stability,
+    effective_config, parse_config, ConfigError, DataAccess, EffectHandler, InstanceFactory,
+    Message, MetricDescriptor, PData, ProcessingError, Processor, ProcessorFactory, Select, Signal,
+    Stability,
 };
 
 use action::CompiledActions;
@@ -92,24 +92,22 @@ impl Processor<PData> for AttributesProcessor {
         msg: Message<PData>,
         effect_handler: &mut EffectHandler<PData>,
     ) -> Result<(), ProcessingError> {
-        let Message::PData(data) = msg else {
+        let Message::PData(mut data) = msg else {
             return Ok(());
         };
-        // Split to edit the data while reading its context; moves only.
-        let (request, mut otlp) = data.into_parts();
+        // Edit the data while reading its context, in place.
+        let (request, otlp) = data.parts_mut();
         let actions = &*self.actions;
         let mut applied = 0;
         // Contrib's attributes processor edits spans, log records and data
         // points; a record no action changes is left as it is, and a batch
         // nothing changed is forwarded as Go's own data.
         otlp.edit_attributes(Select::RECORDS, |_, attrs| {
-            applied += actions.apply(attrs, &request);
+            applied += actions.apply(attrs, request);
         })?;
         // One atomic add per batch; the bridge reads it at collection time.
         effect_handler.add_counter(ACTIONS_APPLIED, applied);
-        effect_handler
-            .send_message(Context::new(request, otlp))
-            .await
+        effect_handler.forward(data).await
     }
 }
 
@@ -117,6 +115,7 @@ impl Processor<PData> for AttributesProcessor {
 mod tests {
     use super::action::tests::{kv, s, sha256_hex};
     use super::*;
+    use otelcol_rust_engine::Context;
     use otelcol_rust_engine::proto::common::{any_value::Value, KeyValue};
     use otelcol_rust_engine::proto::logs::LogsData;
     use otelcol_rust_engine::proto::logs::{LogRecord, ResourceLogs, ScopeLogs};

@@ -331,7 +331,7 @@ impl Processor<PData> for RateLimitProcessor {
             }
         }
         limiter.count(effect_handler, Counter::Admitted, &key, 1);
-        effect_handler.send_message(data).await
+        effect_handler.forward(data).await
     }
 }
 

@@ -35,9 +35,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use otelcol_rust_engine::{
-    effective_config, parse_config, ConfigError, Context, DataAccess, EffectHandler,
-    InstanceFactory, Message, MetricDescriptor, PData, ProcessingError, Processor,
-    ProcessorFactory, Select, Signal, Stability, TargetKind, ValueRef,
+    effective_config, parse_config, ConfigError, DataAccess, EffectHandler, InstanceFactory,
+    Message, MetricDescriptor, PData, ProcessingError, Processor, ProcessorFactory, Select, Signal,
+    Stability, TargetKind, ValueRef,
 };
 
 pub use config::{Config, DbSanitizerConfig, DbSection, UrlSanitizerConfig};
@@ -117,20 +117,17 @@ impl Processor<PData> for RedactionProcessor {
         msg: Message<PData>,
         effect_handler: &mut EffectHandler<PData>,
     ) -> Result<(), ProcessingError> {
-        let Message::PData(data) = msg else {
+        let Message::PData(mut data) = msg else {
             return Ok(());
         };
-        let (request, mut otlp) = data.into_parts();
         let changes = if self.redactor.is_noop() {
             Changes::default()
         } else {
-            self.redact(&mut otlp)?
+            self.redact(data.inner_mut())?
         };
         effect_handler.add_counter(VALUES_REDACTED, changes.masked);
         effect_handler.add_counter(KEYS_DELETED, changes.removed);
-        effect_handler
-            .send_message(Context::new(request, otlp))
-            .await
+        effect_handler.forward(data).await
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use otelcol_rust_engine::{
-    effective_config, parse_config, ConfigError, Context, DataAccess, EffectHandler,
+    effective_config, parse_config, ConfigError, DataAccess, EffectHandler,
     InstanceFactory, Message, MetricDescriptor, PData, ProcessingError, Processor,
     ProcessorFactory, Select, Signal, Stability, ValueRef,
 };
@@ -81,24 +81,21 @@ impl Processor<PData> for SetAttribute {
         msg: Message<PData>,
         effect_handler: &mut EffectHandler<PData>,
     ) -> Result<(), ProcessingError> {
-        let Message::PData(data) = msg else {
+        let Message::PData(mut data) = msg else {
             return Ok(());
         };
-        let (request, mut otlp) = data.into_parts();
         let key = self.config.key.as_bytes();
         let value = ValueRef::Str(self.config.value.as_bytes());
         let mut set = 0;
         // Spans, log records and data points; a record that already has the
         // key is left alone, and a batch nothing changed goes on as Go's own.
-        otlp.edit_attributes(Select::RECORDS, |_, attributes| {
+        data.inner_mut().edit_attributes(Select::RECORDS, |_, attributes| {
             if attributes.insert(key, value) {
                 set += 1;
             }
         })?;
         effect_handler.add_counter(ATTRIBUTES_SET, set);
-        effect_handler
-            .send_message(Context::new(request, otlp))
-            .await
+        effect_handler.forward(data).await
     }
 }
 
@@ -106,7 +103,7 @@ impl Processor<PData> for SetAttribute {
 mod tests {
     use super::*;
     use otelcol_rust_engine::testing::{run_once, traces, CollectSink};
-    use otelcol_rust_engine::{OtlpData, RequestContext};
+    use otelcol_rust_engine::{Context, OtlpData, RequestContext};
 
     #[tokio::test]
     async fn sets_the_attribute_on_every_span() {
