@@ -87,23 +87,35 @@ func BenchmarkNoopConsume(b *testing.B) {
 }
 
 // BenchmarkCrossing is the round trip alone: a pre-marshalled 1-span
-// request into Rust, the downstream callback into Go, and back out; no
-// marshal or unmarshal.
+// request into Rust, the next consumer called from Go, and the outcome;
+// no marshal or unmarshal. The input is in C memory, as the pooled
+// projection buffers that carry a request's attributes are. Modes:
+//
+//   - inline: test_noop, which ends with EffectHandler::forward, so the
+//     data and the end come back in one crossing;
+//   - inline-observing: test_scripted sending with send_message, which
+//     waits for the consumer's answer: a second crossing hands it back;
+//   - slow: test_scripted waiting once for a task on the bridge's runtime.
 func BenchmarkCrossing(b *testing.B) {
-	for _, mode := range []string{"inline", "slow"} {
+	for _, mode := range []string{"inline", "inline-observing", "slow"} {
 		typ, settings := "test_noop", map[string]any{}
-		if mode == "slow" {
+		switch mode {
+		case "inline-observing":
+			typ = "test_scripted"
+		case "slow":
 			typ, settings = "test_scripted", map[string]any{"yield_once": true}
 		}
 		td := sampleTraces(1)
-		buf, err := tracesMarshaler.MarshalTraces(td)
+		marshalled, err := tracesMarshaler.MarshalTraces(td)
 		require.NoError(b, err)
+		buf, free := cBytes(marshalled)
+		b.Cleanup(free)
 		b.Run(mode+"/sequential", func(b *testing.B) {
 			p := newTraces(b, typ, settings, consumertest.NewNop()).(*Processor)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := p.process(&request{ctx: ctx, proc: p, traces: td, buf: buf}); err != nil {
+				if err := p.process(&request{ctx: ctx, proc: p, traces: td, buf: buf, bufInC: true}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -114,7 +126,7 @@ func BenchmarkCrossing(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if err := p.process(&request{ctx: ctx, proc: p, traces: td, buf: buf}); err != nil {
+					if err := p.process(&request{ctx: ctx, proc: p, traces: td, buf: buf, bufInC: true}); err != nil {
 						b.Error(err)
 						return
 					}

@@ -255,6 +255,27 @@ func TestInputFor(t *testing.T) {
 	}
 }
 
+// Small batches' projections are written into pooled C memory, which
+// Rust reads in place with no pinning; a batch that outgrows it leaves C
+// memory of its size for the next one.
+func TestPooledProjectionsAreCMemory(t *testing.T) {
+	w := getProjection()
+	w.traces(sampleTraces(3), false)
+	w.settle()
+	assert.False(t, w.inGoHeap())
+	putProjection(w)
+
+	grown := &projectionWriter{}
+	grown.allocate(16)
+	grown.traces(sampleTraces(3), false)
+	grown.settle()
+	require.True(t, grown.inGoHeap(), "outgrew its C buffer")
+	size := cap(grown.buf)
+	putProjection(grown)
+	assert.False(t, grown.inGoHeap(), "pooled as C memory again")
+	assert.Equal(t, size, cap(grown.buf))
+}
+
 // A large batch's projection is written into C memory sized once, and the
 // processor sees the same attributes as from a Go buffer.
 func TestLargeProjectionInCMemory(t *testing.T) {

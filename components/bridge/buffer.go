@@ -27,7 +27,7 @@ func (r *request) pin() []byte {
 	if len(r.buf) == 0 {
 		return nil
 	}
-	if r.projection == nil || r.projection.inGoHeap() {
+	if !r.bufInC && (r.projection == nil || r.projection.inGoHeap()) {
 		r.pinner.Pin(&r.buf[0])
 	}
 	return r.buf

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -51,6 +52,10 @@ var (
 type Processor struct {
 	id     component.ID
 	handle uint64
+	// rustComponent is Rust's reference to the component that requests
+	// start with (otelcol_rust_component_retain), released once no
+	// request can start any more.
+	rustComponent unsafe.Pointer
 	signal uint8
 	// needsAuth: a processor reads client auth attributes, so they cross.
 	needsAuth bool
@@ -133,6 +138,7 @@ func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Proces
 		RustBridgeImpl{}.destroy(&HandleRequest{handle: p.handle})
 		return nil, fmt.Errorf("%s: telemetry: %w", set.ID, err)
 	}
+	p.rustComponent = C.otelcol_rust_component_retain(C.uint64_t(p.handle))
 	p.telemetry = tel
 	processors.Store(p.handle, p)
 	return p, nil
@@ -250,13 +256,13 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	p.telemetry.shutdown()
 	select {
 	case <-drained:
-		processors.Delete(p.handle)
+		p.forget()
 	default:
-		// Requests still running look their processor up (logs, spans);
-		// forget it once they are done.
+		// Requests still running look their processor up (logs, spans),
+		// and one may still start: forget it once they are done.
 		go func() {
 			<-drained
-			processors.Delete(p.handle)
+			p.forget()
 		}()
 	}
 	return errors.Join(errs...)
@@ -360,4 +366,11 @@ func (p *Processor) process(r *request) error {
 	err := p.run(r)
 	p.telemetry.endRequest(ctx, rt, err, r.stages)
 	return err
+}
+
+// forget drops what requests need once none runs or can start.
+func (p *Processor) forget() {
+	processors.Delete(p.handle)
+	C.otelcol_rust_component_release(p.rustComponent)
+	p.rustComponent = nil
 }

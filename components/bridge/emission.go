@@ -165,9 +165,9 @@ func (r *request) forward(s *C.OtelcolRustStep) (err error) {
 		return err
 	}
 	defer e.cancel()
-	if len(r.stages) > 0 {
-		start := time.Now()
-		defer func() { r.stagesForwarded(err, time.Since(start)) }()
+	if len(r.stages) > 0 && !r.proc.telemetry.noopMeter {
+		start := monotonicNow()
+		defer func() { r.stagesForwarded(err, monotonicNow()-start) }()
 	}
 	defer recoverConsumerPanic(&err)
 	return r.proc.consume(e.ctx, e.signal, e.batch)

@@ -374,6 +374,19 @@ typedef struct {
   OtelcolRustRange value;
 } OtelcolRustAuthEntry;
 
+// A reference to the component with this handle that Go keeps for its
+// requests, so that starting one costs no registry lookup (a lock shared
+// by every request); null when there is none. Go releases it with
+// `otelcol_rust_component_release` once no request can start any more.
+const void *otelcol_rust_component_retain(uint64_t handle);
+
+// Gives up a reference `otelcol_rust_component_retain` made.
+//
+// # Safety
+// `component` must come from `otelcol_rust_component_retain`, released
+// once, and not used after.
+void otelcol_rust_component_release(const void *component);
+
 // The next emission a component queued outside its requests, as an EMIT
 // step whose task Go passes to `otelcol_rust_emission_reply`; a DONE step
 // with a null task when none is queued.
@@ -428,11 +441,12 @@ uint8_t otelcol_rust_forward_release(void *hold);
 // processor asked).
 //
 // # Safety
-// `data..data+len` must stay readable and unchanged until the request
-// ends without retaining it (`buffer_retained` 0 in the DONE step, or the
+// `component` must come from `otelcol_rust_component_retain` and not be
+// released yet. `data..data+len` must stay readable and unchanged until
+// the request ends without retaining it (`buffer_retained` 0 in the DONE step, or the
 // return of `otelcol_rust_request_cancel`), or until a release for
 // `request_id` arrives. `ctx..ctx+ctx_len` must be readable for the call.
-OtelcolRustStep otelcol_rust_request_start(uint64_t component, uint64_t request_id, uint8_t signal, int64_t timeout_nanos, const uint8_t *data, size_t len, const uint8_t *ctx, size_t ctx_len, uint8_t input, uint64_t items, uint64_t encoded_size);
+OtelcolRustStep otelcol_rust_request_start(const void *component, uint64_t request_id, uint8_t signal, int64_t timeout_nanos, const uint8_t *data, size_t len, const uint8_t *ctx, size_t ctx_len, uint8_t input, uint64_t items, uint64_t encoded_size);
 
 // Resumes a request after an EMIT step with the next consumer's answer.
 //

@@ -23,10 +23,18 @@ import (
 // those at every cycle, and a loaded collector, which allocates fast,
 // would make a new buffer (grown in steps to a batch's size) for most
 // requests. A few buffers kept for good cost a few hundred kilobytes.
+//
+// The buffers are C memory: Rust reads a request's projection in place
+// for as long as the request lasts, which Go memory allows only pinned,
+// and pinning and unpinning every request's buffer cost about a tenth of
+// a crossing.
 var projections = make(chan *projectionWriter, 8)
 
 // maxPooledProjection bounds what an idle pooled buffer may hold on to.
 const maxPooledProjection = 8 << 20
+
+// newProjectionCap is the size of a new buffer: a few hundred records.
+const newProjectionCap = 64 << 10
 
 func getProjection() *projectionWriter {
 	select {
@@ -34,23 +42,47 @@ func getProjection() *projectionWriter {
 		w.buf = w.buf[:0]
 		return w
 	default:
-		return &projectionWriter{buf: make([]byte, 0, 64<<10)}
+		w := &projectionWriter{}
+		w.allocate(newProjectionCap)
+		return w
 	}
 }
 
+// putProjection keeps an idle buffer for the next request, or frees it.
 func putProjection(w *projectionWriter) {
-	if w.cmem != nil {
-		C.free(w.cmem)
-		w.cmem, w.buf = nil, nil
-		return
+	w.settle()
+	if w.cmem == nil {
+		// The batch outgrew the C buffer and went to the Go heap: keep C
+		// memory of that size for the next one instead.
+		if n := cap(w.buf); n <= maxPooledProjection {
+			w.allocate(n)
+		}
 	}
-	if cap(w.buf) > maxPooledProjection {
+	if w.cmem == nil || cap(w.buf) > maxPooledProjection {
+		w.free()
 		return
 	}
 	select {
 	case projections <- w:
 	default:
+		w.free()
 	}
+}
+
+// allocate gives the writer an empty C buffer of n bytes, freeing the one
+// it had.
+func (w *projectionWriter) allocate(n int) {
+	w.free()
+	w.cmem = C.malloc(C.size_t(n))
+	w.buf = unsafe.Slice((*byte)(w.cmem), n)[:0]
+}
+
+// free frees the writer's C buffer, if it has one.
+func (w *projectionWriter) free() {
+	if w.cmem != nil {
+		C.free(w.cmem)
+	}
+	w.cmem, w.buf = nil, nil
 }
 
 // projectionWriter writes the attribute projection of a batch: the OTLP
@@ -61,8 +93,8 @@ func putProjection(w *projectionWriter) {
 // batch is written in one pass into a buffer the bridge reuses.
 type projectionWriter struct {
 	buf []byte
-	// cmem is buf's memory when it was allocated outside the Go heap
-	// (presize); freed by putProjection.
+	// cmem is buf's memory while it is the writer's C buffer; nil once the
+	// batch outgrew it (buf is then Go memory, pinned for the request).
 	cmem unsafe.Pointer
 }
 
@@ -227,12 +259,12 @@ func (w *projectionWriter) presize(items int, size func() int) {
 	if n <= cap(w.buf) {
 		return
 	}
-	w.cmem = C.malloc(C.size_t(n))
-	w.buf = unsafe.Slice((*byte)(w.cmem), n)[:0]
+	w.allocate(n)
 }
 
 // settle checks, after a batch is written, that the buffer is still the
-// C memory presize made: an append past it (the bound did not hold) moved
+// writer's C memory: an append past it (a batch bigger than presize
+// allows for, or than a pooled buffer of one that was not presized) moved
 // the bytes to the Go heap, and the C memory is then freed at once.
 func (w *projectionWriter) settle() {
 	if w.cmem != nil && unsafe.Pointer(unsafe.SliceData(w.buf)) != w.cmem {

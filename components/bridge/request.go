@@ -75,6 +75,9 @@ type request struct {
 	pinner runtime.Pinner
 	// projection is the reusable writer buf comes from, if it does.
 	projection *projectionWriter
+	// bufInC: buf is C memory its owner keeps until the request ends (not
+	// pinned).
+	bufInC bool
 
 	// items and encodedSize: what Go measured of the batch, when a
 	// processor reads them (items is countsUnknown otherwise).
@@ -129,7 +132,7 @@ func (p *Processor) run(r *request) error {
 	if testHookPinned != nil {
 		testHookPinned(buf)
 	}
-	step := C.otelcol_rust_request_start(C.uint64_t(p.handle), C.uint64_t(r.id), C.uint8_t(p.signal),
+	step := C.otelcol_rust_request_start(p.rustComponent, C.uint64_t(r.id), C.uint8_t(p.signal),
 		C.int64_t(timeout), data, C.size_t(len(buf)), ctxPtr, C.size_t(len(encodedCtx)),
 		C.uint8_t(p.input), C.uint64_t(r.items), C.uint64_t(r.encodedSize))
 	for {

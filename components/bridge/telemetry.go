@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	noopmetric "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 	nooptrace "go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/zap"
@@ -35,17 +36,21 @@ import (
 // scopeName is the instrumentation scope of the bridge's own telemetry.
 const scopeName = "github.com/otelcol-rust/otelcol-rust/components/bridge"
 
-// Outcome attribute values of otelcol_rust_processor_requests.
+// How a request ended: the index of its outcome attribute value of
+// otelcol_rust_processor_requests in outcomes.
+type outcome uint8
+
 const (
-	outcomeSuccess   = "success"
-	outcomePermanent = "permanent"
-	outcomeRetryable = "retryable"
-	outcomeCancelled = "cancelled"
-	outcomeDeadline  = "deadline_exceeded"
-	outcomePanic     = "panic"
+	outcomeSuccess outcome = iota
+	outcomePermanent
+	outcomeRetryable
+	outcomeCancelled
+	outcomeDeadline
+	outcomePanic
+	numOutcomes
 )
 
-var outcomes = []string{outcomeSuccess, outcomePermanent, outcomeRetryable, outcomeCancelled, outcomeDeadline, outcomePanic}
+var outcomes = [numOutcomes]string{"success", "permanent", "retryable", "cancelled", "deadline_exceeded", "panic"}
 
 // telemetry is one component's share of the Collector's own telemetry:
 // its zap logger, its meter and its tracer, as the Collector hands every
@@ -56,6 +61,10 @@ type telemetry struct {
 	// noopTracer: the Collector's tracing is off (its TracerProvider hands
 	// out the OTel no-op tracer), so no span is started per request.
 	noopTracer bool
+	// noopMeter: the Collector's metrics are off (level none: its
+	// MeterProvider hands out the OTel no-op meter), so a request neither
+	// reads the clock nor records anything.
+	noopMeter bool
 	// stages are the telemetry of each processor of the component.
 	stages []*stageTelemetry
 
@@ -77,8 +86,8 @@ type stageTelemetry struct {
 	// Measurement options, made once: passing a prepared slice costs no
 	// allocation per request.
 	componentAdd    []metric.AddOption
-	outcomeAdd      map[string][]metric.AddOption
-	outcomeRecord   map[string][]metric.RecordOption
+	outcomeAdd      [numOutcomes][]metric.AddOption
+	outcomeRecord   [numOutcomes][]metric.RecordOption
 	componentSetOpt metric.MeasurementOption
 }
 
@@ -106,6 +115,7 @@ func newTelemetry(set component.TelemetrySettings, p *Processor, stages []stage)
 	t := &telemetry{tracer: set.TracerProvider.Tracer(scopeName)}
 	_, t.noopTracer = t.tracer.(nooptrace.Tracer)
 	meter := set.MeterProvider.Meter(scopeName)
+	_, t.noopMeter = meter.(noopmetric.Meter)
 	var err error
 	if t.requests, err = meter.Int64Counter("otelcol_rust_processor_requests",
 		metric.WithDescription("Requests the Rust processor handled, by outcome."),
@@ -144,11 +154,9 @@ func newTelemetry(set component.TelemetrySettings, p *Processor, stages []stage)
 			logger:          logger,
 			componentAdd:    []metric.AddOption{set},
 			componentSetOpt: set,
-			outcomeAdd:      map[string][]metric.AddOption{},
-			outcomeRecord:   map[string][]metric.RecordOption{},
 		}
-		for _, o := range outcomes {
-			os := metric.WithAttributeSet(attribute.NewSet(append(attrs, attribute.String("outcome", o))...))
+		for o, name := range outcomes {
+			os := metric.WithAttributeSet(attribute.NewSet(append(attrs, attribute.String("outcome", name))...))
 			s.outcomeAdd[o] = []metric.AddOption{os}
 			s.outcomeRecord[o] = []metric.RecordOption{os}
 		}
@@ -218,18 +226,29 @@ func (t *telemetry) shutdown() {
 // requestTelemetry is what a request's telemetry started with.
 type requestTelemetry struct {
 	spans []trace.Span
-	start time.Time
+	// start is monotonicNow at the start.
+	start time.Duration
 }
+
+// clockBase is the reference of request durations: time.Since of a fixed
+// time reads only the monotonic clock, one clock read where time.Now makes
+// two (wall and monotonic), on every request.
+var clockBase = time.Now()
+
+func monotonicNow() time.Duration { return time.Since(clockBase) }
 
 // startRequest opens each processor's span (the first a child of the
 // caller's, each next one a child of the one before) and counts the
 // request in flight. The last span's context is what Rust sees as the
 // request's span context and what the next consumer gets as parent.
 func (t *telemetry) startRequest(ctx context.Context) (context.Context, requestTelemetry) {
-	for _, s := range t.stages {
-		t.inFlight.Add(ctx, 1, s.componentAdd...)
+	var rt requestTelemetry
+	if !t.noopMeter {
+		for _, s := range t.stages {
+			t.inFlight.Add(ctx, 1, s.componentAdd...)
+		}
+		rt.start = monotonicNow()
 	}
-	rt := requestTelemetry{start: time.Now()}
 	if t.noopTracer {
 		return ctx, rt
 	}
@@ -253,6 +272,13 @@ type stageOutcome struct {
 // a chain from what each processor did (a processor the request never
 // reached records nothing, as a Go processor that was never called).
 func (t *telemetry) endRequest(ctx context.Context, rt requestTelemetry, err error, stages []stageOutcome) {
+	if !t.noopMeter {
+		t.recordRequest(ctx, rt, err, stages)
+	}
+	t.endSpans(rt, err, stages)
+}
+
+func (t *telemetry) recordRequest(ctx context.Context, rt requestTelemetry, err error, stages []stageOutcome) {
 	for _, s := range t.stages {
 		t.inFlight.Add(ctx, -1, s.componentAdd...)
 	}
@@ -260,7 +286,7 @@ func (t *telemetry) endRequest(ctx context.Context, rt requestTelemetry, err err
 		outcome := outcomeOf(err)
 		s := t.stages[0]
 		t.requests.Add(ctx, 1, s.outcomeAdd[outcome]...)
-		t.duration.Record(ctx, time.Since(rt.start).Seconds(), s.outcomeRecord[outcome]...)
+		t.duration.Record(ctx, (monotonicNow() - rt.start).Seconds(), s.outcomeRecord[outcome]...)
 	} else {
 		for i, so := range stages {
 			if i >= len(t.stages) || !so.entered {
@@ -272,6 +298,9 @@ func (t *telemetry) endRequest(ctx context.Context, rt requestTelemetry, err err
 			t.duration.Record(ctx, time.Duration(so.nanos).Seconds(), s.outcomeRecord[outcome]...)
 		}
 	}
+}
+
+func (t *telemetry) endSpans(rt requestTelemetry, err error, stages []stageOutcome) {
 	for i := len(rt.spans) - 1; i >= 0; i-- {
 		span := rt.spans[i]
 		if i < len(stages) && stages[i].kind != errNone {
@@ -284,7 +313,7 @@ func (t *telemetry) endRequest(ctx context.Context, rt requestTelemetry, err err
 }
 
 // outcomeOfKind names how a processor of a chain ended.
-func outcomeOfKind(kind uint8, permanent bool) string {
+func outcomeOfKind(kind uint8, permanent bool) outcome {
 	switch kind {
 	case errNone:
 		return outcomeSuccess
@@ -301,7 +330,7 @@ func outcomeOfKind(kind uint8, permanent bool) string {
 	return outcomeRetryable
 }
 
-func outcomeOf(err error) string {
+func outcomeOf(err error) outcome {
 	switch {
 	case err == nil:
 		return outcomeSuccess

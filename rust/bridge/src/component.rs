@@ -287,6 +287,49 @@ pub fn lookup(handle: u64) -> Option<Arc<Component>> {
         .and_then(|m| m.get(&handle).cloned())
 }
 
+/// A reference to the component with this handle that Go keeps for its
+/// requests, so that starting one costs no registry lookup (a lock shared
+/// by every request); null when there is none. Go releases it with
+/// `otelcol_rust_component_release` once no request can start any more.
+#[no_mangle]
+pub extern "C" fn otelcol_rust_component_retain(handle: u64) -> *const std::ffi::c_void {
+    catch_unwind(|| lookup(handle).map_or(std::ptr::null(), |c| Arc::into_raw(c).cast()))
+        .unwrap_or(std::ptr::null())
+}
+
+/// Gives up a reference `otelcol_rust_component_retain` made.
+///
+/// # Safety
+/// `component` must come from `otelcol_rust_component_retain`, released
+/// once, and not used after.
+#[no_mangle]
+pub unsafe extern "C" fn otelcol_rust_component_release(component: *const std::ffi::c_void) {
+    if component.is_null() {
+        return;
+    }
+    // SAFETY: made by Arc::into_raw in otelcol_rust_component_retain and
+    // released once (this function's contract).
+    drop_contained(unsafe { Arc::from_raw(component.cast::<Component>()) });
+}
+
+/// The component a reference Go retained points to, for one request.
+///
+/// # Safety
+/// `component` must be null or come from `otelcol_rust_component_retain`
+/// and not be released yet.
+pub unsafe fn from_go(component: *const std::ffi::c_void) -> Option<Arc<Component>> {
+    if component.is_null() {
+        return None;
+    }
+    let component = component.cast::<Component>();
+    // SAFETY: Go's reference keeps the count above zero while this runs
+    // (the contract), so adding one and taking it as an Arc is sound.
+    unsafe {
+        Arc::increment_strong_count(component);
+        Some(Arc::from_raw(component))
+    }
+}
+
 /// Unregisters a component; it is freed when its last request finishes.
 pub fn remove(handle: u64) -> Option<Arc<Component>> {
     COMPONENTS

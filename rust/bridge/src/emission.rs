@@ -264,15 +264,12 @@ impl MessageSink<PData> for GoSink {
         .await
     }
 
-    /// Within a request, parks the data as the request's last emission and
-    /// answers at once: the poll then ends the request with the emission
+    /// Within a request, parks the data as the request's last emission:
+    /// the poll then ends the request with the emission
     /// (`OTELCOL_RUST_STEP_FORWARD`), and Go returns the next consumer's
-    /// answer to its caller. Elsewhere, as `send`.
-    async fn forward(&self, data: PData) -> Result<(), ProcessingError> {
-        match park_forwarded(data) {
-            Ok(()) => Ok(()),
-            Err(data) => self.send(data).await,
-        }
+    /// answer to its caller. Elsewhere `forward` sends it as `send` does.
+    fn try_forward(&self, data: PData) -> Result<(), PData> {
+        park_forwarded(data)
     }
 }
 

@@ -36,8 +36,7 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use otelcol_rust_engine::{
-    CancellationToken, Context, Counts, OtlpData, Outgoing, PData, ProcessingError, RequestContext,
-    Signal,
+    Canceller, Context, Counts, OtlpData, Outgoing, PData, ProcessingError, RequestContext, Signal,
 };
 
 use crate::abi::{
@@ -72,7 +71,7 @@ pub struct Task {
     waker: Waker,
     slot: EmitSlot,
     lease: Arc<BufferLease>,
-    cancellation: CancellationToken,
+    cancellation: Canceller,
     /// The request's own pdata went to the next consumer (forwarded or
     /// edited in place): later emissions of it travel encoded.
     handed_on: bool,
@@ -437,14 +436,15 @@ fn contained(what: &str, f: impl FnOnce() -> OtelcolRustStep) -> OtelcolRustStep
 /// processor asked).
 ///
 /// # Safety
-/// `data..data+len` must stay readable and unchanged until the request
-/// ends without retaining it (`buffer_retained` 0 in the DONE step, or the
+/// `component` must come from `otelcol_rust_component_retain` and not be
+/// released yet. `data..data+len` must stay readable and unchanged until
+/// the request ends without retaining it (`buffer_retained` 0 in the DONE step, or the
 /// return of `otelcol_rust_request_cancel`), or until a release for
 /// `request_id` arrives. `ctx..ctx+ctx_len` must be readable for the call.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn otelcol_rust_request_start(
-    component: u64,
+    component: *const c_void,
     request_id: u64,
     signal: u8,
     timeout_nanos: i64,
@@ -457,11 +457,10 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
     encoded_size: u64,
 ) -> OtelcolRustStep {
     contained("start", || {
-        let Some(component) = component::lookup(component) else {
+        // SAFETY: forwarded from this function's contract.
+        let Some(component) = (unsafe { component::from_go(component) }) else {
             return done(
-                OtelcolRustError::bridge(format!(
-                    "otelcol-rust bridge: no component with handle {component} (already shut down?)"
-                )),
+                OtelcolRustError::bridge("otelcol-rust bridge: a request without a component"),
                 false,
             );
         };
@@ -502,7 +501,7 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
         if let Some(sc) = decoded.span_context {
             request = request.with_span_context(sc);
         }
-        let cancellation = request.cancellation().clone();
+        let cancellation = request.canceller();
 
         IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
         let lease = BufferLease::new(request_id, release_buffer);

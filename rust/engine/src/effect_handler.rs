@@ -23,12 +23,20 @@ pub trait MessageSink<PData: Send + 'static>: Send + Sync {
     async fn send(&self, data: PData) -> Result<(), ProcessingError>;
 
     /// Delivers the last emission of a message, whose answer is the
-    /// message's outcome (see [`EffectHandler::forward`]). By default the
-    /// same as [`send`](Self::send); the bridge answers at once and lets
-    /// the Go caller take the next consumer's answer as the outcome, which
-    /// saves a crossing back into Rust.
+    /// message's outcome (see [`EffectHandler::forward`]), when
+    /// [`try_forward`](Self::try_forward) did not take it. By default the
+    /// same as [`send`](Self::send).
     async fn forward(&self, data: PData) -> Result<(), ProcessingError> {
         self.send(data).await
+    }
+
+    /// Takes the last emission of a message at once, without waiting, if
+    /// this sink can: the bridge parks it and lets the Go caller take the
+    /// next consumer's answer as the outcome, which saves a crossing back
+    /// into Rust (and, being synchronous, the boxed future of an async
+    /// trait method). Gives the data back otherwise (the default).
+    fn try_forward(&self, data: PData) -> Result<(), PData> {
+        Err(data)
     }
 }
 
@@ -218,7 +226,10 @@ impl<PData: Send + 'static> EffectHandler<PData> {
     /// delivered where the bridge deferred it, and the error is the
     /// outcome.
     pub async fn forward(&mut self, data: PData) -> Result<(), ProcessingError> {
-        self.sink.forward(data).await
+        match self.sink.try_forward(data) {
+            Ok(()) => Ok(()),
+            Err(data) => self.sink.forward(data).await,
+        }
     }
 }
 

@@ -57,7 +57,9 @@ mod processor;
 pub mod testing;
 
 pub use config::{effective_config, parse_config, ConfigError};
-pub use context::{AuthInfo, AuthValue, ClientInfo, Context, Metadata, RequestContext, RequestId};
+pub use context::{
+    AuthInfo, AuthValue, Canceller, ClientInfo, Context, Metadata, RequestContext, RequestId,
+};
 pub use effect_handler::{EffectHandler, LabeledCounters, MessageSink, ProcessorSpan, SpanSink};
 pub use error::{DownstreamError, ForeignError, GrpcCode, ProcessingError, Status};
 pub use message::{ControlMsg, Message};

@@ -115,7 +115,6 @@ impl Processor<PData> for AttributesProcessor {
 mod tests {
     use super::action::tests::{kv, s, sha256_hex};
     use super::*;
-    use otelcol_rust_engine::Context;
     use otelcol_rust_engine::proto::common::{any_value::Value, KeyValue};
     use otelcol_rust_engine::proto::logs::LogsData;
     use otelcol_rust_engine::proto::logs::{LogRecord, ResourceLogs, ScopeLogs};
@@ -127,6 +126,7 @@ mod tests {
     use otelcol_rust_engine::proto::trace::TracesData;
     use otelcol_rust_engine::proto::trace::{ResourceSpans, ScopeSpans, Span};
     use otelcol_rust_engine::testing::{run_once, CollectSink, RefuseSink};
+    use otelcol_rust_engine::Context;
     use otelcol_rust_engine::{
         AuthInfo, AuthValue, ClientInfo, ControlMsg, Metadata, OtlpData, RequestContext,
     };
