@@ -115,9 +115,12 @@ func BenchmarkCrossing(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := p.process(&request{ctx: ctx, proc: p, traces: td, buf: buf, bufInC: true}); err != nil {
+				r := newRequest(ctx, p)
+				r.traces, r.buf, r.bufInC = td, buf, true
+				if err := p.process(r); err != nil {
 					b.Fatal(err)
 				}
+				r.recycle()
 			}
 		})
 		b.Run(mode+"/parallel", func(b *testing.B) {
@@ -126,10 +129,13 @@ func BenchmarkCrossing(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if err := p.process(&request{ctx: ctx, proc: p, traces: td, buf: buf, bufInC: true}); err != nil {
+					r := newRequest(ctx, p)
+					r.traces, r.buf, r.bufInC = td, buf, true
+					if err := p.process(r); err != nil {
 						b.Error(err)
 						return
 					}
+					r.recycle()
 				}
 			})
 		})

@@ -40,6 +40,7 @@ func (r *request) releaseBuffer(retainedByRust bool) {
 		r.unpin()
 		return
 	}
+	r.kept = true
 	if prev, loaded := retained.LoadOrStore(r.id, r); loaded && prev == releasedMarker {
 		// The release arrived before the request ended.
 		retained.Delete(r.id)

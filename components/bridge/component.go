@@ -281,7 +281,8 @@ func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 		// An expired or cancelled context never crosses into Rust.
 		return ctxError(ctx)
 	}
-	r := &request{ctx: ctx, proc: p, traces: td, items: countsUnknown}
+	r := newRequest(ctx, p)
+	r.traces = td
 	if p.needsCounts {
 		r.items, r.encodedSize = uint64(td.SpanCount()), uint64(tracesMarshaler.TracesSize(td))
 	}
@@ -299,7 +300,9 @@ func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 		}
 		r.buf = buf
 	}
-	return p.process(r)
+	err := p.process(r)
+	r.recycle()
+	return err
 }
 
 // ConsumeMetrics implements consumer.Metrics.
@@ -307,7 +310,8 @@ func (p *Processor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) erro
 	if ctx.Err() != nil {
 		return ctxError(ctx)
 	}
-	r := &request{ctx: ctx, proc: p, metrics: md, items: countsUnknown}
+	r := newRequest(ctx, p)
+	r.metrics = md
 	if p.needsCounts {
 		r.items, r.encodedSize = uint64(md.DataPointCount()), uint64(metricsMarshaler.MetricsSize(md))
 	}
@@ -325,7 +329,9 @@ func (p *Processor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) erro
 		}
 		r.buf = buf
 	}
-	return p.process(r)
+	err := p.process(r)
+	r.recycle()
+	return err
 }
 
 // ConsumeLogs implements consumer.Logs.
@@ -333,7 +339,8 @@ func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	if ctx.Err() != nil {
 		return ctxError(ctx)
 	}
-	r := &request{ctx: ctx, proc: p, logs: ld, items: countsUnknown}
+	r := newRequest(ctx, p)
+	r.logs = ld
 	if p.needsCounts {
 		r.items, r.encodedSize = uint64(ld.LogRecordCount()), uint64(logsMarshaler.LogsSize(ld))
 	}
@@ -351,7 +358,9 @@ func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 		}
 		r.buf = buf
 	}
-	return p.process(r)
+	err := p.process(r)
+	r.recycle()
+	return err
 }
 
 // process admits a request and records it in the component's telemetry.

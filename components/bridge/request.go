@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -78,6 +79,9 @@ type request struct {
 	// bufInC: buf is C memory its owner keeps until the request ends (not
 	// pinned).
 	bufInC bool
+	// kept: Rust still holds buf after the request, and the release
+	// finds the request by its id.
+	kept bool
 
 	// items and encodedSize: what Go measured of the batch, when a
 	// processor reads them (items is countsUnknown otherwise).
@@ -88,6 +92,26 @@ type request struct {
 	waiter   *waiter
 	// stages: for a chain, how each processor handled the request.
 	stages []stageOutcome
+}
+
+// Requests are pooled: a loaded collector makes one per batch.
+var requestPool = sync.Pool{New: func() any { return new(request) }}
+
+// newRequest is a request of p with the caller's ctx.
+func newRequest(ctx context.Context, p *Processor) *request {
+	r := requestPool.Get().(*request)
+	r.ctx, r.proc, r.items = ctx, p, countsUnknown
+	return r
+}
+
+// recycle returns r to the pool once the request is over, unless Rust
+// still holds its input buffer (r waits for the release then).
+func (r *request) recycle() {
+	if r.kept {
+		return
+	}
+	*r = request{}
+	requestPool.Put(r)
 }
 
 var (

@@ -295,7 +295,7 @@ impl Task {
 
     /// Ends the request: the outcome for Go, the buffer's fate, the
     /// bookkeeping.
-    fn finish(self: Box<Self>, result: Result<(), ProcessingError>) -> OtelcolRustStep {
+    fn finish(self, result: Result<(), ProcessingError>) -> OtelcolRustStep {
         let mut task = self;
         let result = match (result, task.forwarded_error.take()) {
             (Ok(()), Some(err)) => Err(err),
@@ -311,7 +311,7 @@ impl Task {
 
     /// Ends the request with the data the processor forwarded: a FORWARD
     /// step, whose emission Go delivers after the request is over here.
-    fn finish_forwarding(mut self: Box<Self>, data: PData) -> OtelcolRustStep {
+    fn finish_forwarding(mut self, data: PData) -> OtelcolRustStep {
         let mut s = match self.emission(data) {
             Ok(s) => s,
             Err(err) => return self.finish(Err(err)),
@@ -337,7 +337,7 @@ impl Task {
 
     /// Drops the processor's future and the task, in that order; returns
     /// the chain's outcomes and the buffer lease, to complete.
-    fn end(mut self: Box<Self>) -> (Vec<crate::abi::OtelcolRustStageOutcome>, Arc<BufferLease>) {
+    fn end(mut self) -> (Vec<crate::abi::OtelcolRustStageOutcome>, Arc<BufferLease>) {
         self.wake.kill();
         if let Some(f) = self.future.take() {
             drop_contained(f);
@@ -355,15 +355,18 @@ struct ForwardHold {
     lease: Arc<BufferLease>,
 }
 
-fn run(task: Box<Task>) -> OtelcolRustStep {
-    let task = Box::into_raw(task);
-    // SAFETY: just made from a Box; nothing else refers to it.
-    match unsafe { &mut *task }.drive() {
-        Driven::Step(s) => s,
-        // SAFETY: the task is ours again and not used after this.
-        Driven::Finished(result) => unsafe { Box::from_raw(task) }.finish(result),
-        // SAFETY: as above.
-        Driven::Forward(data) => unsafe { Box::from_raw(task) }.finish_forwarding(data),
+/// Runs a new request until it emits, waits or ends. The task moves to
+/// the heap only when the request outlives this crossing: most end in it.
+fn run(mut task: Task) -> OtelcolRustStep {
+    match task.drive() {
+        Driven::Step(mut s) => {
+            // The step's only pointer to the task itself; the others point
+            // into heap memory the task owns, which stays put.
+            s.task = Box::into_raw(Box::new(task)).cast();
+            s
+        }
+        Driven::Finished(result) => task.finish(result),
+        Driven::Forward(data) => task.finish_forwarding(data),
     }
 }
 
@@ -405,10 +408,10 @@ fn continue_task(task: &mut Task) -> OtelcolRustStep {
         Driven::Step(s) => s,
         // SAFETY: `task` came from Box::into_raw in `run` and Go gives up
         // the pointer with this call (a DONE step ends the request).
-        Driven::Finished(result) => unsafe { Box::from_raw(task as *mut Task) }.finish(result),
+        Driven::Finished(result) => (*unsafe { Box::from_raw(task as *mut Task) }).finish(result),
         Driven::Forward(data) => {
             // SAFETY: as above (a FORWARD step ends the request too).
-            unsafe { Box::from_raw(task as *mut Task) }.finish_forwarding(data)
+            (*unsafe { Box::from_raw(task as *mut Task) }).finish_forwarding(data)
         }
     }
 }
@@ -539,7 +542,7 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
         let wake = WakeCell::new(OTELCOL_RUST_WAKE_REQUEST, request_id);
         let future = run_stage(component.handle, component.stages[0].clone(), pdata);
         let slot = EmitSlot::new(component.stages.len());
-        run(Box::new(Task {
+        run(Task {
             waker: Waker::from(wake.clone()),
             wake,
             component,
@@ -553,7 +556,7 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
             held: None,
             forwarded_seq: None,
             forwarded_error: None,
-        }))
+        })
     })
 }
 
@@ -667,7 +670,7 @@ pub unsafe extern "C" fn otelcol_rust_request_cancel(task: *mut c_void) -> u8 {
         // SAFETY: forwarded contract; the pointer came from Box::into_raw.
         let task = unsafe { Box::from_raw(task.cast::<Task>()) };
         task.cancellation.cancel();
-        let step = task.finish(Err(ProcessingError::Cancelled));
+        let step = (*task).finish(Err(ProcessingError::Cancelled));
         // SAFETY: the details and outcomes were made by finish and are
         // freed once, here.
         unsafe {
