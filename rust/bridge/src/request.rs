@@ -15,13 +15,22 @@
 //!   until the waker calls it back, then polls again
 //!   (`otelcol_rust_request_poll`); if the caller's context ends first, Go
 //!   drops the request (`otelcol_rust_request_cancel`) and returns at once;
-//! * DONE: the processor returned; the step carries how.
+//! * DONE: the processor returned; the step carries how;
+//! * FORWARD: the processor ended by handing its data on with
+//!   `EffectHandler::forward` (its last act, whose answer it does not look
+//!   at): the request is over in Rust, and Go delivers the data and
+//!   returns the next consumer's answer to its caller itself.
 //!
-//! Attribute edits and filters never wait, so the common request is two
-//! short crossings (start, then resume after the emission) with the
-//! consumer called in between on the goroutine. Tokio's workers only run
-//! timers and tasks processors spawn; they never run a request or Go code
-//! beyond a wake-up.
+//! Attribute edits, filters and redaction never wait and end with
+//! `forward`, so the common request is one crossing, with the consumer
+//! called after it on the goroutine, exactly where a Go processor calls
+//! it. A processor that sends with `send_message` gets the consumer's
+//! answer back: two crossings. Tokio's workers only run timers and tasks
+//! processors spawn; they never run a request or Go code beyond a wake-up.
+//!
+//! A request that ends in its first crossing never leaves the stack of
+//! `otelcol_rust_request_start`; only one that emits or waits moves to the
+//! heap, where Go holds it between calls.
 //!
 //! Go owns the request between calls: it holds the task pointer, calls it
 //! from one goroutine at a time, and ends it exactly once (DONE or cancel),
