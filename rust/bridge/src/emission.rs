@@ -57,14 +57,20 @@ pub struct EmitSlot {
     /// `forward` to Go must come back with Go's answer, so it cannot end
     /// the request in the same crossing.
     observers: Cell<u32>,
+    /// The request's id (the slot moves with its request).
+    request_id: u64,
     /// For a chain: how each processor handled the request.
     pub stages: RefCell<Vec<OtelcolRustStageOutcome>>,
 }
 
 impl EmitSlot {
-    /// A slot for a request of a component with `n_stages` processors.
-    pub fn new(n_stages: usize) -> Self {
-        let slot = EmitSlot::default();
+    /// A slot for request `request_id` of a component with `n_stages`
+    /// processors.
+    pub fn new(request_id: u64, n_stages: usize) -> Self {
+        let slot = EmitSlot {
+            request_id,
+            ..EmitSlot::default()
+        };
         if n_stages > 1 {
             *slot.stages.borrow_mut() = vec![OtelcolRustStageOutcome::default(); n_stages];
         }
@@ -90,7 +96,7 @@ impl EmitSlot {
 
 /// Marks, while it lives, that a stage of the request being polled waits
 /// for the answer of the stages after it.
-pub struct Observing(Option<usize>);
+pub struct Observing(Option<u64>);
 
 impl Observing {
     /// Starts observing (nothing outside a request).
@@ -98,7 +104,7 @@ impl Observing {
         Observing(with_current(|slot| {
             let slot = slot?;
             slot.observers.set(slot.observers.get() + 1);
-            Some(slot as *const EmitSlot as usize)
+            Some(slot.request_id)
         }))
     }
 }
@@ -109,7 +115,7 @@ impl Drop for Observing {
         // Dropped outside its request's poll only when the request's
         // future goes, and its slot with it.
         with_current(|slot| {
-            if let Some(slot) = slot.filter(|s| *s as *const EmitSlot as usize == entered) {
+            if let Some(slot) = slot.filter(|s| s.request_id == entered) {
                 slot.observers.set(slot.observers.get().saturating_sub(1));
             }
         });

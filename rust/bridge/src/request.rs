@@ -550,7 +550,7 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
         let pdata = Context::new(request, otlp);
         let wake = WakeCell::new(OTELCOL_RUST_WAKE_REQUEST, request_id);
         let future = run_stage(component.handle, component.stages[0].clone(), pdata);
-        let slot = EmitSlot::new(component.stages.len());
+        let slot = EmitSlot::new(request_id, component.stages.len());
         run(Task {
             waker: Waker::from(wake.clone()),
             wake,

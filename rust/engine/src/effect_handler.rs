@@ -244,3 +244,53 @@ impl<PData> Clone for EffectHandler<PData> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{traces, CollectSink, RefuseSink};
+    use crate::{Context, OtlpData, RequestContext};
+
+    fn data() -> crate::PData {
+        Context::new(RequestContext::new(1), OtlpData::from_traces(traces(&[1])))
+    }
+
+    /// A sink that takes forwarded data early, as the bridge does.
+    #[derive(Default)]
+    struct EarlySink {
+        taken: Mutex<Vec<crate::PData>>,
+    }
+
+    #[async_trait]
+    impl MessageSink<crate::PData> for EarlySink {
+        async fn send(&self, _: crate::PData) -> Result<(), ProcessingError> {
+            Err(ProcessingError::permanent("send must not be called"))
+        }
+
+        fn try_forward(&self, data: crate::PData) -> Result<(), crate::PData> {
+            self.taken
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(data);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn forward_is_send_unless_the_sink_takes_it_early() {
+        let collect = CollectSink::new();
+        let mut eh = EffectHandler::new("test/a", collect.clone());
+        eh.forward(data()).await.unwrap();
+        assert_eq!(collect.len(), 1, "delivered as send delivers");
+
+        let refusing = Arc::new(RefuseSink(ProcessingError::retryable("full")));
+        let mut eh = EffectHandler::new("test/b", refusing);
+        let err = eh.forward(data()).await.unwrap_err();
+        assert_eq!(err.to_string(), "full", "the next consumer's answer");
+
+        let early = Arc::new(EarlySink::default());
+        let mut eh = EffectHandler::new("test/c", early.clone());
+        eh.forward(data()).await.unwrap();
+        assert_eq!(early.taken.lock().unwrap().len(), 1, "taken without send");
+    }
+}
