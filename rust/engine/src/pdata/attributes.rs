@@ -210,6 +210,9 @@ pub struct Attributes<'a> {
     /// it recorded one.
     segment: Option<usize>,
     n_ops: u32,
+    /// This pass wrote a value over an earlier set's (`overwrite`): it
+    /// changed the map without recording an operation.
+    overwrote: bool,
 }
 
 impl<'a> Attributes<'a> {
@@ -237,11 +240,13 @@ impl<'a> Attributes<'a> {
             },
             segment: None,
             n_ops: 0,
+            overwrote: false,
         }
     }
 
     /// Ends the pass over the map: its state for the next pass, and
-    /// whether this pass changed it.
+    /// whether this pass recorded operations for it (a pass that only
+    /// overwrote earlier sets' values records none).
     pub(crate) fn finish(self) -> (MapState, bool) {
         let state = match self.view {
             View::Batch => MapState::default(),
@@ -326,7 +331,7 @@ impl<'a> Attributes<'a> {
 
     /// Whether this pass changed anything.
     pub fn is_changed(&self) -> bool {
-        self.segment.is_some()
+        self.segment.is_some() || self.overwrote
     }
 
     /// The key of entry `i`.
@@ -401,10 +406,14 @@ impl<'a> Attributes<'a> {
     /// [`set`](Self::set) without comparing with the value there.
     pub(crate) fn set_always(&mut self, i: usize, value: ValueRef<'_>) {
         let earlier = match self.changed_entries() {
-            Some(e) if e[i].set_op != NO_SET => Some((e[i].set_op as usize, e[i].value.len)),
+            Some(e) if e[i].set_op != NO_SET => Some((e[i].set_op as usize, e[i].value)),
             _ => None,
         };
-        if let Some((at, value_len)) = earlier {
+        if let Some((at, written)) = earlier {
+            if self.overwrite(written, value) {
+                return;
+            }
+            let value_len = written.len;
             // [OP_SET_AT, index, value] becomes [OP_SKIP, len(value), value].
             let list = &mut self.arena.list;
             list[at] = format::OP_SKIP;
@@ -418,6 +427,28 @@ impl<'a> Attributes<'a> {
         e.value = value;
         e.value_written = true;
         e.set_op = at as u32;
+    }
+
+    /// Writes `value` over the value an earlier `OP_SET_AT` of the entry
+    /// recorded at `written`, when its encoding has the same length (a
+    /// hash replacing a hash, an int an int); returns whether it did.
+    ///
+    /// The earlier set then gives Go the final value directly, and this
+    /// pass records no operation (nor a layer, if nothing else changes):
+    /// a chain of processors that rewrite a value costs Go one set, not
+    /// one per processor. Go's result is the same: the operations between
+    /// the two sets select entries by key or position, never by value.
+    fn overwrite(&mut self, written: Span, value: ValueRef<'_>) -> bool {
+        let list = &mut self.arena.list;
+        let end = list.len();
+        put_value(list, value);
+        let same_len = list.len() - end == written.len as usize;
+        if same_len {
+            list.copy_within(end.., written.start as usize);
+            self.overwrote = true;
+        }
+        list.truncate(end);
+        same_len
     }
 
     /// Sets the value of the first entry with `key`, or appends an entry
@@ -727,6 +758,38 @@ mod tests {
         let (last, changed) = third.finish();
         assert!(changed);
         assert_eq!(last.len, 3);
+    }
+
+    #[test]
+    fn a_later_set_of_the_same_length_overwrites_the_earlier_one() {
+        let (b, raw) = batch();
+        let mut arena = EditArena::default();
+        let mut a = Attributes::load(&b, &raw, &mut arena, TARGET, MapState::default());
+        a.set(1, ValueRef::Str(b"first"));
+        a.remove(b"a");
+        let (state, _) = a.finish();
+        let list = arena.list.clone();
+
+        // Same length: the first set now carries the value, nothing is
+        // recorded, yet the pass did change the map.
+        let mut next = Attributes::load(&b, &raw, &mut arena, TARGET, state);
+        next.set(1, ValueRef::Str(b"again"));
+        assert!(next.is_changed());
+        assert_eq!(next.get(b"b"), Some(ValueRef::Str(b"again")));
+        let (state, recorded) = next.finish();
+        assert!(!recorded, "no operation recorded");
+        assert_eq!(arena.list.len(), list.len());
+        assert!(!arena.list.windows(5).any(|w| w == b"first"));
+        assert!(arena.list.windows(5).any(|w| w == b"again"));
+
+        // Another length: the first set is voided, a new one recorded.
+        let mut third = Attributes::load(&b, &raw, &mut arena, TARGET, state);
+        third.set(1, ValueRef::Str(b"longer"));
+        let (state, recorded) = third.finish();
+        assert!(recorded);
+        assert!(arena.list.contains(&format::OP_SKIP));
+        let last = Attributes::load(&b, &raw, &mut arena, TARGET, state);
+        assert_eq!(last.get(b"b"), Some(ValueRef::Str(b"longer")));
     }
 
     #[test]
