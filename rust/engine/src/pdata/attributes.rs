@@ -218,6 +218,7 @@ pub struct Attributes<'a> {
 impl<'a> Attributes<'a> {
     /// Points an editor at one map: its entries in the batch, and where an
     /// earlier pass left them.
+    #[inline]
     pub(crate) fn load(
         batch: &'a [u8],
         raw: &'a [RawEntry],
@@ -247,6 +248,10 @@ impl<'a> Attributes<'a> {
     /// Ends the pass over the map: its state for the next pass, and
     /// whether this pass recorded operations for it (a pass that only
     /// overwrote earlier sets' values records none).
+    // Inlined: a call takes the editor by value, a copy whose wide loads
+    // of fields the processor had just stored could not be forwarded
+    // from the stores, and stalled every map of every pass.
+    #[inline]
     pub(crate) fn finish(self) -> (MapState, bool) {
         let state = match self.view {
             View::Batch => MapState::default(),
@@ -360,8 +365,18 @@ impl<'a> Attributes<'a> {
         // Every action of every processor looks its key up in every
         // record: compare lengths first, bytes only when they agree.
         let n = key.len();
+        let last = key.last().copied();
         let same = |bytes: &[u8], at: Span| {
-            at.len as usize == n && bytes.get(at.start as usize..at.start as usize + n) == Some(key)
+            if at.len as usize != n {
+                return false;
+            }
+            let Some(there) = bytes.get(at.start as usize..at.start as usize + n) else {
+                return false;
+            };
+            // Keys of one length often share a prefix (`http.*`) but
+            // rarely a last byte: checking it inline saves most calls to
+            // memcmp.
+            there.last().copied() == last && there == key
         };
         let batch = self.batch;
         match self.changed_entries() {
