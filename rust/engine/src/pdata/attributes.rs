@@ -376,7 +376,7 @@ impl<'a> Attributes<'a> {
             // Keys of one length often share a prefix (`http.*`) but
             // rarely a last byte: checking it inline saves most calls to
             // memcmp.
-            there.last().copied() == last && there == key
+            there.last().copied() == last && same_bytes(there, key)
         };
         let batch = self.batch;
         match self.changed_entries() {
@@ -628,6 +628,24 @@ impl SpanName<'_, '_> {
     }
 }
 
+/// `a == b` for slices of the same length, without a call to memcmp for
+/// the short ones attribute keys are: two overlapping word compares.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    match a.len() {
+        8..=16 => {
+            a.first_chunk::<8>() == b.first_chunk::<8>()
+                && a.last_chunk::<8>() == b.last_chunk::<8>()
+        }
+        4..=7 => {
+            a.first_chunk::<4>() == b.first_chunk::<4>()
+                && a.last_chunk::<4>() == b.last_chunk::<4>()
+        }
+        _ => a == b,
+    }
+}
+
 pub(crate) fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
 }
@@ -805,6 +823,19 @@ mod tests {
         assert!(arena.list.contains(&format::OP_SKIP));
         let last = Attributes::load(&b, &raw, &mut arena, TARGET, state);
         assert_eq!(last.get(b"b"), Some(ValueRef::Str(b"longer")));
+    }
+
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let a: Vec<u8> = (0..40u8).collect();
+        for n in 0..a.len() {
+            for i in 0..n {
+                let mut b = a[..n].to_vec();
+                assert!(same_bytes(&a[..n], &b));
+                b[i] ^= 1;
+                assert!(!same_bytes(&a[..n], &b), "length {n}, byte {i}");
+            }
+        }
     }
 
     #[test]
