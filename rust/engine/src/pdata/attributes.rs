@@ -152,6 +152,14 @@ impl EditArena {
     }
 }
 
+/// The operations one pass recorded for one map: where they are in the
+/// edit list (after the map's target and count) and how many.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorded {
+    pub(crate) ops: std::ops::Range<u32>,
+    pub(crate) n_ops: u32,
+}
+
 /// Where a map's entries are once a pass changed it: a range of the
 /// arena's entries.
 #[derive(Debug, Clone, Copy, Default)]
@@ -252,7 +260,7 @@ impl<'a> Attributes<'a> {
     // of fields the processor had just stored could not be forwarded
     // from the stores, and stalled every map of every pass.
     #[inline]
-    pub(crate) fn finish(self) -> (MapState, bool) {
+    pub(crate) fn finish(self) -> (MapState, Option<Recorded>) {
         let state = match self.view {
             View::Batch => MapState::default(),
             View::Earlier { start, len } => MapState {
@@ -266,10 +274,14 @@ impl<'a> Attributes<'a> {
                 changed: true,
             },
         };
-        if let Some(at) = self.segment {
+        let recorded = self.segment.map(|at| {
             self.arena.list[at..at + 4].copy_from_slice(&self.n_ops.to_le_bytes());
-        }
-        (state, self.segment.is_some())
+            Recorded {
+                ops: (at + 4) as u32..self.arena.list.len() as u32,
+                n_ops: self.n_ops,
+            }
+        });
+        (state, recorded)
     }
 
     #[inline]
@@ -743,8 +755,8 @@ mod tests {
         assert_eq!(a.get(b"c"), Some(ValueRef::Int(30)));
         assert_eq!(a.get(b"e"), Some(ValueRef::Str(b"x")));
         assert!(a.is_changed());
-        let (state, changed) = a.finish();
-        assert!(changed && state.changed);
+        let (state, recorded) = a.finish();
+        assert!(recorded.is_some() && state.changed);
         assert_eq!(state.len, 3);
     }
 
@@ -775,21 +787,24 @@ mod tests {
         let mut arena = EditArena::default();
         let mut a = Attributes::load(&b, &raw, &mut arena, TARGET, MapState::default());
         a.set(1, ValueRef::Int(10));
-        let (state, changed) = a.finish();
-        assert!(changed);
+        let (state, recorded) = a.finish();
+        assert!(recorded.is_some());
         let list_len = arena.list.len();
         let next = Attributes::load(&b, &raw, &mut arena, TARGET, state);
         assert!(!next.is_changed());
         assert_eq!(next.get(b"b"), Some(ValueRef::Int(10)));
-        let (again, changed) = next.finish();
-        assert!(!changed, "reading in a later pass records nothing");
+        let (again, recorded) = next.finish();
+        assert!(
+            recorded.is_none(),
+            "reading in a later pass records nothing"
+        );
         assert_eq!(arena.list.len(), list_len);
         let mut third = Attributes::load(&b, &raw, &mut arena, TARGET, again);
         third.remove(b"a");
         assert_eq!(keys(&third), ["d", "b", "c"]);
         assert_eq!(third.get(b"b"), Some(ValueRef::Int(10)));
-        let (last, changed) = third.finish();
-        assert!(changed);
+        let (last, recorded) = third.finish();
+        assert!(recorded.is_some());
         assert_eq!(last.len, 3);
     }
 
@@ -810,7 +825,7 @@ mod tests {
         assert!(next.is_changed());
         assert_eq!(next.get(b"b"), Some(ValueRef::Str(b"again")));
         let (state, recorded) = next.finish();
-        assert!(!recorded, "no operation recorded");
+        assert!(recorded.is_none(), "no operation recorded");
         assert_eq!(arena.list.len(), list.len());
         assert!(!arena.list.windows(5).any(|w| w == b"first"));
         assert!(arena.list.windows(5).any(|w| w == b"again"));
@@ -819,7 +834,7 @@ mod tests {
         let mut third = Attributes::load(&b, &raw, &mut arena, TARGET, state);
         third.set(1, ValueRef::Str(b"longer"));
         let (state, recorded) = third.finish();
-        assert!(recorded);
+        assert!(recorded.is_some());
         assert!(arena.list.contains(&format::OP_SKIP));
         let last = Attributes::load(&b, &raw, &mut arena, TARGET, state);
         assert_eq!(last.get(b"b"), Some(ValueRef::Str(b"longer")));

@@ -7,7 +7,9 @@
 //!
 //! # The format Go reads
 //!
-//! Integers are little-endian. The edit list is the layers back to back:
+//! Integers are little-endian. The edit list is the layers back to back
+//! (each pass of a chain records one; the list that crosses to Go has
+//! them merged into one, see `index.rs`, but Go reads any number):
 //!
 //! ```text
 //! layer  := u32 n_maps, map{n_maps}
