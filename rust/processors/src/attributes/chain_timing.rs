@@ -67,7 +67,9 @@ fn batch(n: usize) -> Vec<u8> {
     .encode_to_vec()
 }
 
-fn configs() -> Vec<(&'static str, serde_json::Value)> {
+/// Each configuration's stages: one configuration for every stage, or one
+/// per stage.
+fn configs() -> Vec<(&'static str, Vec<serde_json::Value>)> {
     let action = |key: &str, action: &str, value: Option<&str>| {
         let mut a = serde_json::json!({"key": key, "action": action});
         if let Some(v) = value {
@@ -88,8 +90,25 @@ fn configs() -> Vec<(&'static str, serde_json::Value)> {
         ("nothing", vec![action("no.such", "delete", None)]),
     ]
     .into_iter()
-    .map(|(name, actions)| (name, serde_json::json!({ "actions": actions })))
+    .map(|(name, actions)| (name, vec![serde_json::json!({ "actions": actions })]))
+    .chain(std::iter::once(("distinct", distinct_stages())))
     .collect()
+}
+
+/// Stages that all record operations on every span (`distinctStage` of
+/// the Go benchmark): each inserts its own key and updates `http.method`
+/// to a value of another length.
+fn distinct_stages() -> Vec<serde_json::Value> {
+    ["GET", "HEAD", "PATCH"]
+        .iter()
+        .enumerate()
+        .map(|(i, method)| {
+            serde_json::json!({"actions": [
+                {"key": format!("stage.{i}"), "value": "production", "action": "insert"},
+                {"key": "http.method", "value": method, "action": "update"},
+            ]})
+        })
+        .collect()
 }
 
 #[test]
@@ -101,11 +120,14 @@ fn chain_timing() {
     let only = std::env::var("ONLY").ok();
     let stages: Vec<usize> =
         std::env::var("STAGES").map_or(vec![1, 3], |s| vec![s.parse().unwrap()]);
-    for (name, config) in configs() {
+    for (name, configs) in configs() {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
-        let actions = parse_config::<Config>(&config).unwrap().compile().unwrap();
+        let actions: Vec<_> = configs
+            .iter()
+            .map(|c| parse_config::<Config>(c).unwrap().compile().unwrap())
+            .collect();
         for &n in &stages {
             let mut best = f64::MAX;
             let mut list_len = 0;
@@ -114,7 +136,8 @@ fn chain_timing() {
                 for _ in 0..50 {
                     let mut otlp =
                         OtlpData::from_attributes_of_original(Signal::Traces, bytes.clone());
-                    for _ in 0..n {
+                    for stage in 0..n {
+                        let actions = &actions[stage % actions.len()];
                         otlp.edit_attributes(Select::RECORDS, |_, a| {
                             actions.apply(a, &request);
                         })
