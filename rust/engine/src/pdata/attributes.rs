@@ -152,6 +152,14 @@ impl EditArena {
     }
 }
 
+/// The operations one pass recorded for one map: where they are in the
+/// edit list (after the map's target and count) and how many.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorded {
+    pub(crate) ops: std::ops::Range<u32>,
+    pub(crate) n_ops: u32,
+}
+
 /// Where a map's entries are once a pass changed it: a range of the
 /// arena's entries.
 #[derive(Debug, Clone, Copy, Default)]
@@ -210,11 +218,15 @@ pub struct Attributes<'a> {
     /// it recorded one.
     segment: Option<usize>,
     n_ops: u32,
+    /// This pass wrote a value over an earlier set's (`overwrite`): it
+    /// changed the map without recording an operation.
+    overwrote: bool,
 }
 
 impl<'a> Attributes<'a> {
     /// Points an editor at one map: its entries in the batch, and where an
     /// earlier pass left them.
+    #[inline]
     pub(crate) fn load(
         batch: &'a [u8],
         raw: &'a [RawEntry],
@@ -237,12 +249,18 @@ impl<'a> Attributes<'a> {
             },
             segment: None,
             n_ops: 0,
+            overwrote: false,
         }
     }
 
     /// Ends the pass over the map: its state for the next pass, and
-    /// whether this pass changed it.
-    pub(crate) fn finish(self) -> (MapState, bool) {
+    /// whether this pass recorded operations for it (a pass that only
+    /// overwrote earlier sets' values records none).
+    // Inlined: a call takes the editor by value, a copy whose wide loads
+    // of fields the processor had just stored could not be forwarded
+    // from the stores, and stalled every map of every pass.
+    #[inline]
+    pub(crate) fn finish(self) -> (MapState, Option<Recorded>) {
         let state = match self.view {
             View::Batch => MapState::default(),
             View::Earlier { start, len } => MapState {
@@ -256,10 +274,14 @@ impl<'a> Attributes<'a> {
                 changed: true,
             },
         };
-        if let Some(at) = self.segment {
+        let recorded = self.segment.map(|at| {
             self.arena.list[at..at + 4].copy_from_slice(&self.n_ops.to_le_bytes());
-        }
-        (state, self.segment.is_some())
+            Recorded {
+                ops: (at + 4) as u32..self.arena.list.len() as u32,
+                n_ops: self.n_ops,
+            }
+        });
+        (state, recorded)
     }
 
     #[inline]
@@ -326,7 +348,7 @@ impl<'a> Attributes<'a> {
 
     /// Whether this pass changed anything.
     pub fn is_changed(&self) -> bool {
-        self.segment.is_some()
+        self.segment.is_some() || self.overwrote
     }
 
     /// The key of entry `i`.
@@ -355,8 +377,18 @@ impl<'a> Attributes<'a> {
         // Every action of every processor looks its key up in every
         // record: compare lengths first, bytes only when they agree.
         let n = key.len();
+        let last = key.last().copied();
         let same = |bytes: &[u8], at: Span| {
-            at.len as usize == n && bytes.get(at.start as usize..at.start as usize + n) == Some(key)
+            if at.len as usize != n {
+                return false;
+            }
+            let Some(there) = bytes.get(at.start as usize..at.start as usize + n) else {
+                return false;
+            };
+            // Keys of one length often share a prefix (`http.*`) but
+            // rarely a last byte: checking it inline saves most calls to
+            // memcmp.
+            there.last().copied() == last && same_bytes(there, key)
         };
         let batch = self.batch;
         match self.changed_entries() {
@@ -401,10 +433,14 @@ impl<'a> Attributes<'a> {
     /// [`set`](Self::set) without comparing with the value there.
     pub(crate) fn set_always(&mut self, i: usize, value: ValueRef<'_>) {
         let earlier = match self.changed_entries() {
-            Some(e) if e[i].set_op != NO_SET => Some((e[i].set_op as usize, e[i].value.len)),
+            Some(e) if e[i].set_op != NO_SET => Some((e[i].set_op as usize, e[i].value)),
             _ => None,
         };
-        if let Some((at, value_len)) = earlier {
+        if let Some((at, written)) = earlier {
+            if self.overwrite(written, value) {
+                return;
+            }
+            let value_len = written.len;
             // [OP_SET_AT, index, value] becomes [OP_SKIP, len(value), value].
             let list = &mut self.arena.list;
             list[at] = format::OP_SKIP;
@@ -418,6 +454,28 @@ impl<'a> Attributes<'a> {
         e.value = value;
         e.value_written = true;
         e.set_op = at as u32;
+    }
+
+    /// Writes `value` over the value an earlier `OP_SET_AT` of the entry
+    /// recorded at `written`, when its encoding has the same length (a
+    /// hash replacing a hash, an int an int); returns whether it did.
+    ///
+    /// The earlier set then gives Go the final value directly, and this
+    /// pass records no operation (nor a layer, if nothing else changes):
+    /// a chain of processors that rewrite a value costs Go one set, not
+    /// one per processor. Go's result is the same: the operations between
+    /// the two sets select entries by key or position, never by value.
+    fn overwrite(&mut self, written: Span, value: ValueRef<'_>) -> bool {
+        let list = &mut self.arena.list;
+        let end = list.len();
+        put_value(list, value);
+        let same_len = list.len() - end == written.len as usize;
+        if same_len {
+            list.copy_within(end.., written.start as usize);
+            self.overwrote = true;
+        }
+        list.truncate(end);
+        same_len
     }
 
     /// Sets the value of the first entry with `key`, or appends an entry
@@ -582,6 +640,24 @@ impl SpanName<'_, '_> {
     }
 }
 
+/// `a == b` for slices of the same length, without a call to memcmp for
+/// the short ones attribute keys are: two overlapping word compares.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    match a.len() {
+        8..=16 => {
+            a.first_chunk::<8>() == b.first_chunk::<8>()
+                && a.last_chunk::<8>() == b.last_chunk::<8>()
+        }
+        4..=7 => {
+            a.first_chunk::<4>() == b.first_chunk::<4>()
+                && a.last_chunk::<4>() == b.last_chunk::<4>()
+        }
+        _ => a == b,
+    }
+}
+
 pub(crate) fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
 }
@@ -679,8 +755,8 @@ mod tests {
         assert_eq!(a.get(b"c"), Some(ValueRef::Int(30)));
         assert_eq!(a.get(b"e"), Some(ValueRef::Str(b"x")));
         assert!(a.is_changed());
-        let (state, changed) = a.finish();
-        assert!(changed && state.changed);
+        let (state, recorded) = a.finish();
+        assert!(recorded.is_some() && state.changed);
         assert_eq!(state.len, 3);
     }
 
@@ -711,22 +787,70 @@ mod tests {
         let mut arena = EditArena::default();
         let mut a = Attributes::load(&b, &raw, &mut arena, TARGET, MapState::default());
         a.set(1, ValueRef::Int(10));
-        let (state, changed) = a.finish();
-        assert!(changed);
+        let (state, recorded) = a.finish();
+        assert!(recorded.is_some());
         let list_len = arena.list.len();
         let next = Attributes::load(&b, &raw, &mut arena, TARGET, state);
         assert!(!next.is_changed());
         assert_eq!(next.get(b"b"), Some(ValueRef::Int(10)));
-        let (again, changed) = next.finish();
-        assert!(!changed, "reading in a later pass records nothing");
+        let (again, recorded) = next.finish();
+        assert!(
+            recorded.is_none(),
+            "reading in a later pass records nothing"
+        );
         assert_eq!(arena.list.len(), list_len);
         let mut third = Attributes::load(&b, &raw, &mut arena, TARGET, again);
         third.remove(b"a");
         assert_eq!(keys(&third), ["d", "b", "c"]);
         assert_eq!(third.get(b"b"), Some(ValueRef::Int(10)));
-        let (last, changed) = third.finish();
-        assert!(changed);
+        let (last, recorded) = third.finish();
+        assert!(recorded.is_some());
         assert_eq!(last.len, 3);
+    }
+
+    #[test]
+    fn a_later_set_of_the_same_length_overwrites_the_earlier_one() {
+        let (b, raw) = batch();
+        let mut arena = EditArena::default();
+        let mut a = Attributes::load(&b, &raw, &mut arena, TARGET, MapState::default());
+        a.set(1, ValueRef::Str(b"first"));
+        a.remove(b"a");
+        let (state, _) = a.finish();
+        let list = arena.list.clone();
+
+        // Same length: the first set now carries the value, nothing is
+        // recorded, yet the pass did change the map.
+        let mut next = Attributes::load(&b, &raw, &mut arena, TARGET, state);
+        next.set(1, ValueRef::Str(b"again"));
+        assert!(next.is_changed());
+        assert_eq!(next.get(b"b"), Some(ValueRef::Str(b"again")));
+        let (state, recorded) = next.finish();
+        assert!(recorded.is_none(), "no operation recorded");
+        assert_eq!(arena.list.len(), list.len());
+        assert!(!arena.list.windows(5).any(|w| w == b"first"));
+        assert!(arena.list.windows(5).any(|w| w == b"again"));
+
+        // Another length: the first set is voided, a new one recorded.
+        let mut third = Attributes::load(&b, &raw, &mut arena, TARGET, state);
+        third.set(1, ValueRef::Str(b"longer"));
+        let (state, recorded) = third.finish();
+        assert!(recorded.is_some());
+        assert!(arena.list.contains(&format::OP_SKIP));
+        let last = Attributes::load(&b, &raw, &mut arena, TARGET, state);
+        assert_eq!(last.get(b"b"), Some(ValueRef::Str(b"longer")));
+    }
+
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let a: Vec<u8> = (0..40u8).collect();
+        for n in 0..a.len() {
+            for i in 0..n {
+                let mut b = a[..n].to_vec();
+                assert!(same_bytes(&a[..n], &b));
+                b[i] ^= 1;
+                assert!(!same_bytes(&a[..n], &b), "length {n}, byte {i}");
+            }
+        }
     }
 
     #[test]

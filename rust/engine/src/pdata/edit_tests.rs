@@ -485,7 +485,11 @@ fn trace_edits_match_the_reference_in_every_form() {
         // Replayed from the edit list, as Go does.
         if let Outgoing::Edits(list) = data.outgoing(true).unwrap() {
             let mut replayed = original.clone();
-            replay(&list, &mut replayed);
+            let layers = replay(&list, &mut replayed);
+            assert_eq!(
+                layers, 1,
+                "seed {seed}: the passes' layers are merged into one"
+            );
             assert_eq!(
                 normalise_traces(replayed),
                 normalise_traces(expected),
@@ -496,8 +500,8 @@ fn trace_edits_match_the_reference_in_every_form() {
 }
 
 /// Go's side of the edit list (`components/bridge/edits.go`), on prost's
-/// types with pcommon.Map's semantics.
-fn replay(list: &[u8], td: &mut TracesData) {
+/// types with pcommon.Map's semantics. Returns how many layers it read.
+fn replay(list: &[u8], td: &mut TracesData) -> usize {
     struct R<'a>(&'a [u8]);
     impl R<'_> {
         fn take(&mut self, n: usize) -> &[u8] {
@@ -537,7 +541,9 @@ fn replay(list: &[u8], td: &mut TracesData) {
     }
     use super::edits::format::*;
     let mut r = R(list);
+    let mut layers = 0;
     while !r.0.is_empty() {
+        layers += 1;
         for _ in 0..r.u32() {
             let kind = r.u8();
             let (res, scope, item, sub) = (r.u32(), r.u32(), r.u32(), r.u32());
@@ -596,6 +602,7 @@ fn replay(list: &[u8], td: &mut TracesData) {
             }
         }
     }
+    layers
 }
 
 #[test]

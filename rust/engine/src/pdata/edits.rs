@@ -7,7 +7,9 @@
 //!
 //! # The format Go reads
 //!
-//! Integers are little-endian. The edit list is the layers back to back:
+//! Integers are little-endian. The edit list is the layers back to back
+//! (each pass of a chain records one; the list that crosses to Go has
+//! them merged into one, see `index.rs`, but Go reads any number):
 //!
 //! ```text
 //! layer  := u32 n_maps, map{n_maps}
@@ -34,10 +36,14 @@
 //! event, span link or data point. Unused indexes are 0.
 //!
 //! A value set twice (by two processors of a chain, say) is written once:
-//! the later set turns the earlier one into `OP_SKIP` in place, so Go
-//! makes one value, not two. Nothing between the two sets can depend on
-//! the value (operations select entries by key or position), so the result
-//! is the same.
+//! when the later value's encoding has the earlier one's length (a hash
+//! replacing a hash, an int an int), it is written over the earlier set's
+//! value and nothing is recorded; otherwise the later set turns the
+//! earlier one into `OP_SKIP` in place. Either way Go makes one value, not
+//! two, and a chain whose later processors only rewrite values adds no
+//! layer. Nothing between the two sets can depend on the value
+//! (operations select entries by key or position), so the result is the
+//! same.
 
 use std::cmp::Ordering;
 

@@ -8,21 +8,23 @@
 //!
 //! Each pass that changes something adds one layer to the edit list: the
 //! maps it changed, in batch order, with their operations. A map two
-//! processors changed appears in both layers, and Go, replaying the layers
-//! in order, applies the first processor's operations before the
-//! second's. The list therefore needs no assembly at the crossing: Go
-//! reads it where it is. If the batch must leave as a whole, the changed
-//! maps' final entries are spliced into the encoding.
+//! processors changed appears in both layers. A list of one layer crosses
+//! as it is; layers of several passes are merged at the crossing into
+//! one, each changed map with the first processor's operations before
+//! the second's, so that Go locates each map once. If the batch must
+//! leave as a whole, the changed maps' final entries are spliced into the
+//! encoding.
 //!
 //! Indexes are pooled: a request's index is a few hundred kilobytes for a
 //! large batch, which would otherwise be allocated and returned to the
 //! system for every request.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Mutex;
 
-use super::attributes::{put_u32, Attributes, EditArena, MapState, RawEntry};
+use super::attributes::{put_u32, Attributes, EditArena, MapState, RawEntry, Recorded};
 use super::edits::{Select, Target, TargetKind};
 use super::value::{put_key_value, ValueRef};
 use super::wire::{self, WireError};
@@ -43,7 +45,23 @@ pub(crate) struct AttrIndex {
     /// One per map (parallel to `maps`).
     states: Vec<MapState>,
     arena: EditArena,
+    /// The operations each pass recorded, one per changed map, in layer
+    /// then target order: what `edit_list` merges into one layer.
+    recorded: Vec<RecordedMap>,
+    /// How many layers the edit list has.
+    layers: u32,
 }
+
+/// The operations one pass recorded for the map `map` (an index of
+/// `maps`).
+#[derive(Debug, Clone)]
+struct RecordedMap {
+    map: u32,
+    ops: Recorded,
+}
+
+/// No further entry in a linked list of `edit_list`.
+const END: u32 = u32::MAX;
 
 /// A map being indexed.
 pub(crate) struct OpenMap(usize);
@@ -54,6 +72,8 @@ impl AttrIndex {
         self.raw.clear();
         self.states.clear();
         self.arena.clear();
+        self.recorded.clear();
+        self.layers = 0;
     }
 
     fn capacity_bytes(&self) -> usize {
@@ -61,6 +81,7 @@ impl AttrIndex {
             + self.raw.capacity() * std::mem::size_of::<RawEntry>()
             + self.states.capacity() * std::mem::size_of::<MapState>()
             + self.arena.capacity_bytes()
+            + self.recorded.capacity() * std::mem::size_of::<RecordedMap>()
     }
 
     /// Indexes `batch`, with its record fields (log bodies, span names)
@@ -111,25 +132,31 @@ impl AttrIndex {
             raw,
             states,
             arena,
+            recorded,
+            layers,
         } = self;
         let layer = arena.list.len();
         put_u32(&mut arena.list, 0);
         let mut changed = 0u32;
-        for (map, state) in maps.iter().zip(states.iter_mut()) {
+        for (i, (map, state)) in maps.iter().zip(states.iter_mut()).enumerate() {
             if !select.includes(map.target.kind) {
                 continue;
             }
             let entries = &raw[map.raw.start as usize..map.raw.end as usize];
             let mut attrs = Attributes::load(batch, entries, arena, map.target, *state);
             f(map.target, &mut attrs);
-            let (next, changed_now) = attrs.finish();
+            let (next, ops) = attrs.finish();
             *state = next;
-            changed += u32::from(changed_now);
+            if let Some(ops) = ops {
+                recorded.push(RecordedMap { map: i as u32, ops });
+                changed += 1;
+            }
         }
         if changed == 0 {
             arena.list.truncate(layer);
         } else {
             arena.list[layer..layer + 4].copy_from_slice(&changed.to_le_bytes());
+            *layers += 1;
         }
     }
 
@@ -143,6 +170,7 @@ impl AttrIndex {
             raw,
             states,
             arena,
+            ..
         } = self;
         for (map, state) in maps.iter().zip(states.iter()) {
             if !select.includes(map.target.kind) {
@@ -154,9 +182,54 @@ impl AttrIndex {
         }
     }
 
-    /// The edit list Go replays (the format of `edits.rs`).
-    pub(crate) fn edit_list(&self) -> &[u8] {
-        &self.arena.list
+    /// The edit list Go replays (the format of `edits.rs`), in one layer.
+    ///
+    /// Each pass that changed something recorded a layer; Go replaying
+    /// them in order would locate a map once per layer that changed it
+    /// (three passes of a chain changing every record: three walks of the
+    /// batch). Merged, each changed map is located once, with the
+    /// operations of every pass in pass order; operations of different
+    /// maps never interact, so the result is the same.
+    pub(crate) fn edit_list(&self) -> Cow<'_, [u8]> {
+        if self.layers <= 1 {
+            return Cow::Borrowed(&self.arena.list);
+        }
+        Cow::Owned(self.merged_layers())
+    }
+
+    fn merged_layers(&self) -> Vec<u8> {
+        // Each map's recorded operations in pass order: a linked list
+        // through `next`, built from the last pass back.
+        let mut first = vec![END; self.maps.len()];
+        let mut next = vec![END; self.recorded.len()];
+        for (i, r) in self.recorded.iter().enumerate().rev() {
+            next[i] = first[r.map as usize];
+            first[r.map as usize] = i as u32;
+        }
+        let list = &self.arena.list;
+        let mut out = Vec::with_capacity(list.len());
+        put_u32(&mut out, 0);
+        let mut n_maps = 0u32;
+        for (map, &head) in self.maps.iter().zip(&first) {
+            if head == END {
+                continue;
+            }
+            map.target.write(&mut out);
+            let count_at = out.len();
+            put_u32(&mut out, 0);
+            let mut n_ops = 0u32;
+            let mut at = head;
+            while at != END {
+                let ops = &self.recorded[at as usize].ops;
+                out.extend_from_slice(&list[ops.ops.start as usize..ops.ops.end as usize]);
+                n_ops += ops.n_ops;
+                at = next[at as usize];
+            }
+            out[count_at..count_at + 4].copy_from_slice(&n_ops.to_le_bytes());
+            n_maps += 1;
+        }
+        out[..4].copy_from_slice(&n_maps.to_le_bytes());
+        out
     }
 
     /// The final attribute fields (encoded `KeyValue`s) of every changed

@@ -507,7 +507,7 @@ impl OtlpData {
                 bytes,
                 original: true,
                 index: Some(index),
-            } if edits_allowed => Ok(Outgoing::Edits(Cow::Borrowed(index.get().edit_list()))),
+            } if edits_allowed => Ok(Outgoing::Edits(index.get().edit_list())),
             _ => Ok(Outgoing::Encoded(self.to_encoded()?)),
         }
     }

@@ -18,6 +18,8 @@
 //! the factory sets `needs_client_auth`, the auth attributes.
 
 mod action;
+#[cfg(test)]
+mod chain_timing;
 mod config;
 
 use std::sync::Arc;
