@@ -66,6 +66,7 @@ pub struct EmitSlot {
 impl EmitSlot {
     /// A slot for request `request_id` of a component with `n_stages`
     /// processors.
+    #[inline]
     pub fn new(request_id: u64, n_stages: usize) -> Self {
         let slot = EmitSlot {
             request_id,

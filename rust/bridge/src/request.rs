@@ -79,7 +79,8 @@ pub struct Task {
     wake: Arc<WakeCell>,
     waker: Waker,
     slot: EmitSlot,
-    lease: Arc<BufferLease>,
+    /// Taken when the request ends, to complete.
+    lease: Option<Arc<BufferLease>>,
     cancellation: Canceller,
     /// The request's own pdata went to the next consumer (forwarded or
     /// edited in place): later emissions of it travel encoded.
@@ -303,24 +304,23 @@ impl Task {
     }
 
     /// Ends the request: the outcome for Go, the buffer's fate, the
-    /// bookkeeping.
-    fn finish(self, result: Result<(), ProcessingError>) -> OtelcolRustStep {
-        let mut task = self;
-        let result = match (result, task.forwarded_error.take()) {
+    /// bookkeeping. The task is inert afterwards; its owner drops it.
+    fn finish(&mut self, result: Result<(), ProcessingError>) -> OtelcolRustStep {
+        let result = match (result, self.forwarded_error.take()) {
             (Ok(()), Some(err)) => Err(err),
             (result, _) => result,
         };
-        task.held = None;
-        let (stages, lease) = task.end();
+        drop_contained(self.held.take());
+        let (stages, lease) = self.end();
         let error = OtelcolRustError::from_result(result);
-        let retained = lease.complete();
+        let retained = lease.is_some_and(BufferLease::complete);
         IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
         done_with(error, retained, stages)
     }
 
     /// Ends the request with the data the processor forwarded: a FORWARD
     /// step, whose emission Go delivers after the request is over here.
-    fn finish_forwarding(mut self, data: PData) -> OtelcolRustStep {
+    fn finish_forwarding(&mut self, data: PData) -> OtelcolRustStep {
         let mut s = match self.emission(data) {
             Ok(s) => s,
             Err(err) => return self.finish(Err(err)),
@@ -336,7 +336,7 @@ impl Task {
         if s.data.is_null() && s.context.is_null() {
             // Go reads nothing of Rust's: the request is over at once.
             drop_contained(held);
-            s.buffer_retained = u8::from(lease.complete());
+            s.buffer_retained = u8::from(lease.is_some_and(BufferLease::complete));
             s.task = std::ptr::null_mut();
         } else {
             s.task = Box::into_raw(Box::new(ForwardHold { held, lease })).cast();
@@ -344,28 +344,32 @@ impl Task {
         s
     }
 
-    /// Drops the processor's future and the task, in that order; returns
-    /// the chain's outcomes and the buffer lease, to complete.
-    fn end(mut self) -> (Vec<crate::abi::OtelcolRustStageOutcome>, Arc<BufferLease>) {
+    /// Drops the processor's future and whatever else of the request holds
+    /// its data; returns the chain's outcomes and the buffer lease, to
+    /// complete (once nothing else of the request refers to the buffer).
+    fn end(
+        &mut self,
+    ) -> (
+        Vec<crate::abi::OtelcolRustStageOutcome>,
+        Option<Arc<BufferLease>>,
+    ) {
         self.wake.kill();
-        if let Some(f) = self.future.take() {
-            drop_contained(f);
-        }
+        drop_contained(self.future.take());
+        drop_contained(self.slot.pending.borrow_mut().take());
         let stages = std::mem::take(&mut *self.slot.stages.borrow_mut());
-        let lease = self.lease.clone();
-        drop_contained(self);
-        (stages, lease)
+        (stages, self.lease.take())
     }
 }
 
 /// What a FORWARD step's pointers point into, until Go read them.
 struct ForwardHold {
     held: Option<Held>,
-    lease: Arc<BufferLease>,
+    lease: Option<Arc<BufferLease>>,
 }
 
 /// Runs a new request until it emits, waits or ends. The task moves to
-/// the heap only when the request outlives this crossing: most end in it.
+/// the heap only when the request outlives this crossing: most end in it,
+/// and their task never moves.
 fn run(mut task: Task) -> OtelcolRustStep {
     match task.drive() {
         Driven::Step(mut s) => {
@@ -396,7 +400,7 @@ pub unsafe extern "C" fn otelcol_rust_forward_release(hold: *mut c_void) -> u8 {
         let hold = unsafe { Box::from_raw(hold.cast::<ForwardHold>()) };
         let ForwardHold { held, lease } = *hold;
         drop_contained(held);
-        u8::from(lease.complete())
+        u8::from(lease.is_some_and(BufferLease::complete))
     }))
     // Keep the buffer pinned rather than risk Rust reading freed memory.
     .unwrap_or(1)
@@ -417,10 +421,10 @@ fn continue_task(task: &mut Task) -> OtelcolRustStep {
         Driven::Step(s) => s,
         // SAFETY: `task` came from Box::into_raw in `run` and Go gives up
         // the pointer with this call (a DONE step ends the request).
-        Driven::Finished(result) => (*unsafe { Box::from_raw(task as *mut Task) }).finish(result),
+        Driven::Finished(result) => unsafe { Box::from_raw(task as *mut Task) }.finish(result),
         Driven::Forward(data) => {
             // SAFETY: as above (a FORWARD step ends the request too).
-            (*unsafe { Box::from_raw(task as *mut Task) }).finish_forwarding(data)
+            unsafe { Box::from_raw(task as *mut Task) }.finish_forwarding(data)
         }
     }
 }
@@ -558,7 +562,7 @@ pub unsafe extern "C" fn otelcol_rust_request_start(
             request_id,
             future: Some(future),
             slot,
-            lease,
+            lease: Some(lease),
             cancellation,
             handed_on: false,
             went_pending: false,
@@ -677,9 +681,9 @@ pub unsafe extern "C" fn otelcol_rust_request_cancel(task: *mut c_void) -> u8 {
             return 0;
         }
         // SAFETY: forwarded contract; the pointer came from Box::into_raw.
-        let task = unsafe { Box::from_raw(task.cast::<Task>()) };
+        let mut task = unsafe { Box::from_raw(task.cast::<Task>()) };
         task.cancellation.cancel();
-        let step = (*task).finish(Err(ProcessingError::Cancelled));
+        let step = task.finish(Err(ProcessingError::Cancelled));
         // SAFETY: the details and outcomes were made by finish and are
         // freed once, here.
         unsafe {
