@@ -238,21 +238,7 @@ func BenchmarkAttributes1k(b *testing.B) {
 			default:
 				p = newTraces(b, "rust_attributes", map[string]any{"actions": []any{map[string]any{"key": "no.such", "action": "delete"}}}, consumertest.NewNop())
 			}
-			ctx := context.Background()
-			src := loadBatch(1000)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				// A fresh batch each time, as a receiver makes them:
-				// processors edit in place.
-				b.StopTimer()
-				td := ptrace.NewTraces()
-				src.CopyTo(td)
-				b.StartTimer()
-				if err := p.ConsumeTraces(ctx, td); err != nil {
-					b.Fatal(err)
-				}
-			}
+			consumeFreshBatches(b, p, loadBatch(1000))
 		})
 	}
 }
@@ -293,13 +279,40 @@ func BenchmarkProjection1k(b *testing.B) {
 // edit list rust_attributes made (4 actions on 1000 spans) on a fresh copy
 // of the batch.
 func BenchmarkApplyEdits1k(b *testing.B) {
+	p := newTraces(b, "rust_attributes", benchActions, consumertest.NewNop())
+	replayFreshBatches(b, editListOf(b, p), loadBatch(1000))
+}
+
+// consumeFreshBatches times p.ConsumeTraces of a fresh copy of src each
+// time, as a receiver makes them: processors edit in place.
+func consumeFreshBatches(b *testing.B, p processor.Traces, src ptrace.Traces) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		td := ptrace.NewTraces()
+		src.CopyTo(td)
+		b.StartTimer()
+		if err := p.ConsumeTraces(ctx, td); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// editListOf is the edit list p hands Go for a 1000-span load batch.
+func editListOf(b *testing.B, p processor.Traces) []byte {
 	var list []byte
 	testHookEmitData = func(data []byte) { list = append([]byte(nil), data...) }
-	p := newTraces(b, "rust_attributes", benchActions, consumertest.NewNop())
+	defer func() { testHookEmitData = nil }()
 	require.NoError(b, p.ConsumeTraces(context.Background(), loadBatch(1000)))
-	testHookEmitData = nil
 	require.NotEmpty(b, list)
-	src := loadBatch(1000)
+	return list
+}
+
+// replayFreshBatches times Go's replay of list on a fresh copy of src each
+// time.
+func replayFreshBatches(b *testing.B, list []byte, src ptrace.Traces) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -359,20 +372,7 @@ func BenchmarkAttributesChain1k(b *testing.B) {
 			} else {
 				p = newChain(b, processor.Settings{}, consumertest.NewNop(), stages...)
 			}
-			ctx := context.Background()
-			src := loadBatch(1000)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				// A fresh batch each time: processors edit in place.
-				b.StopTimer()
-				td := ptrace.NewTraces()
-				src.CopyTo(td)
-				b.StartTimer()
-				if err := p.ConsumeTraces(ctx, td); err != nil {
-					b.Fatal(err)
-				}
-			}
+			consumeFreshBatches(b, p, loadBatch(1000))
 		})
 	}
 }
@@ -381,26 +381,10 @@ func BenchmarkAttributesChain1k(b *testing.B) {
 // stages all record operations (distinctStage): replaying the edit list
 // the chain hands back, on a fresh copy of the batch.
 func BenchmarkApplyEditsChain1k(b *testing.B) {
-	var list []byte
-	testHookEmitData = func(data []byte) { list = append([]byte(nil), data...) }
 	stages := make([]ChainStage, 3)
 	for i := range stages {
 		stages[i] = ChainStage{ID: component.MustNewIDWithName("rust_attributes", fmt.Sprint(i)), Config: distinctStage(i)}
 	}
 	p := newChain(b, processor.Settings{}, consumertest.NewNop(), stages...)
-	require.NoError(b, p.ConsumeTraces(context.Background(), loadBatch(1000)))
-	testHookEmitData = nil
-	require.NotEmpty(b, list)
-	src := loadBatch(1000)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		td := ptrace.NewTraces()
-		src.CopyTo(td)
-		b.StartTimer()
-		if err := applyEdits(list, td, pmetric.Metrics{}, plog.Logs{}, signalTraces); err != nil {
-			b.Fatal(err)
-		}
-	}
+	replayFreshBatches(b, editListOf(b, p), loadBatch(1000))
 }

@@ -56,7 +56,7 @@ type Processor struct {
 	// start with (otelcol_rust_component_retain), released once no
 	// request can start any more.
 	rustComponent unsafe.Pointer
-	signal uint8
+	signal        uint8
 	// needsAuth: a processor reads client auth attributes, so they cross.
 	needsAuth bool
 	// mutatesData: a processor may edit the data; Go then applies its
