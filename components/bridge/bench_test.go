@@ -287,17 +287,7 @@ func BenchmarkApplyEdits1k(b *testing.B) {
 // time, as a receiver makes them: processors edit in place.
 func consumeFreshBatches(b *testing.B, p processor.Traces, src ptrace.Traces) {
 	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		td := ptrace.NewTraces()
-		src.CopyTo(td)
-		b.StartTimer()
-		if err := p.ConsumeTraces(ctx, td); err != nil {
-			b.Fatal(err)
-		}
-	}
+	onFreshBatches(b, src, func(td ptrace.Traces) error { return p.ConsumeTraces(ctx, td) })
 }
 
 // editListOf is the edit list p hands Go for a 1000-span load batch.
@@ -313,6 +303,14 @@ func editListOf(b *testing.B, p processor.Traces) []byte {
 // replayFreshBatches times Go's replay of list on a fresh copy of src each
 // time.
 func replayFreshBatches(b *testing.B, list []byte, src ptrace.Traces) {
+	onFreshBatches(b, src, func(td ptrace.Traces) error {
+		return applyEdits(list, td, pmetric.Metrics{}, plog.Logs{}, signalTraces)
+	})
+}
+
+// onFreshBatches times f on a fresh copy of src each time; the copy is not
+// timed.
+func onFreshBatches(b *testing.B, src ptrace.Traces, f func(ptrace.Traces) error) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -320,7 +318,7 @@ func replayFreshBatches(b *testing.B, list []byte, src ptrace.Traces) {
 		td := ptrace.NewTraces()
 		src.CopyTo(td)
 		b.StartTimer()
-		if err := applyEdits(list, td, pmetric.Metrics{}, plog.Logs{}, signalTraces); err != nil {
+		if err := f(td); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,62 +11,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use otelcol_rust_engine::proto::common::{any_value, AnyValue, KeyValue};
-use otelcol_rust_engine::proto::resource::Resource;
-use otelcol_rust_engine::proto::trace::{ResourceSpans, ScopeSpans, Span, TracesData};
+use otelcol_rust_engine::proto::trace::TracesData;
+use otelcol_rust_engine::testing::load_batch;
 use otelcol_rust_engine::{OtlpData, Select, Signal, Value, ValueRef};
 use prost::Message;
-
-fn kv(key: &str, value: any_value::Value) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    }
-}
-
-fn batch(n: usize) -> Vec<u8> {
-    use any_value::Value::*;
-    let spans = (0..n)
-        .map(|i| Span {
-            name: "GET /api/cart".into(),
-            trace_id: vec![1; 16],
-            span_id: vec![2; 8],
-            start_time_unix_nano: 1_700_000_000_000_000_000,
-            end_time_unix_nano: 1_700_000_000_001_000_000,
-            attributes: vec![
-                kv("http.method", StringValue("POST".into())),
-                kv(
-                    "http.url",
-                    StringValue("https://shop.example.com/api/cart?item=42".into()),
-                ),
-                kv("http.status_code", IntValue(200)),
-                kv(
-                    "user.email",
-                    StringValue(format!("user{}@example.com", i % 97)),
-                ),
-                kv("internal.debug", StringValue("trace-sampler=on".into())),
-                kv("net.peer.ip", StringValue("10.1.2.3".into())),
-                kv("thread.id", IntValue((i % 16) as i64)),
-            ],
-            ..Default::default()
-        })
-        .collect();
-    TracesData {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", StringValue("checkout".into()))],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
-    .encode_to_vec()
-}
 
 /// With `PDATA_BENCH_ITERS=n` (and `PDATA_BENCH_ONLY=<part of a name>`)
 /// each case runs n times without timing: for `valgrind --tool=callgrind`,
@@ -107,7 +55,7 @@ fn time(name: &str, spans: usize, mut f: impl FnMut()) {
 }
 
 fn main() {
-    let bytes = Bytes::from(batch(1000));
+    let bytes = Bytes::from(load_batch(1000).encode_to_vec());
     println!("fields: {}", scan_only(&bytes));
     time("wire scan of every field (lower bound)", 1000, || {
         black_box(scan_only(black_box(&bytes)));

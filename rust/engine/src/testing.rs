@@ -114,6 +114,55 @@ fn attrs() -> Vec<KeyValue> {
     }]
 }
 
+/// The load test's batch (`loadBatch` in the Go benchmarks): `n` spans of
+/// an HTTP service, 7 attributes each, under one resource and scope.
+pub fn load_batch(n: usize) -> TracesData {
+    use any_value::Value::{IntValue, StringValue};
+    let kv = |key: &str, value: any_value::Value| KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    };
+    let spans = (0..n)
+        .map(|i| Span {
+            name: "GET /api/cart".into(),
+            trace_id: vec![1; 16],
+            span_id: vec![2; 8],
+            start_time_unix_nano: 1_700_000_000_000_000_000,
+            end_time_unix_nano: 1_700_000_000_001_000_000,
+            attributes: vec![
+                kv("http.method", StringValue("POST".into())),
+                kv(
+                    "http.url",
+                    StringValue("https://shop.example.com/api/cart?item=42".into()),
+                ),
+                kv("http.status_code", IntValue(200)),
+                kv(
+                    "user.email",
+                    StringValue(format!("user{}@example.com", i % 97)),
+                ),
+                kv("internal.debug", StringValue("trace-sampler=on".into())),
+                kv("net.peer.ip", StringValue("10.1.2.3".into())),
+                kv("thread.id", IntValue((i % 16) as i64)),
+            ],
+            ..Default::default()
+        })
+        .collect();
+    TracesData {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", StringValue("checkout".into()))],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
 /// A batch with `spans[i]` spans in resource `i`, split over two scopes;
 /// every span and resource has one 200-byte string attribute.
 pub fn traces(spans: &[usize]) -> TracesData {

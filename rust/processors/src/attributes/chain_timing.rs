@@ -13,59 +13,11 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use otelcol_rust_engine::proto::common::{any_value::Value, AnyValue, KeyValue};
-use otelcol_rust_engine::proto::trace::{ResourceSpans, ScopeSpans, Span, TracesData};
+use otelcol_rust_engine::testing::load_batch;
 use otelcol_rust_engine::{parse_config, OtlpData, Outgoing, RequestContext, Select, Signal};
 use prost::Message;
 
 use super::config::Config;
-
-fn kv(key: &str, value: Value) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    }
-}
-
-/// The load test's batch (`loadBatch` in the Go benchmarks): `n` spans
-/// with 7 attributes each.
-fn batch(n: usize) -> Vec<u8> {
-    let spans = (0..n)
-        .map(|i| Span {
-            name: "GET /api/cart".into(),
-            attributes: vec![
-                kv("http.method", Value::StringValue("POST".into())),
-                kv(
-                    "http.url",
-                    Value::StringValue("https://shop.example.com/api/cart?item=42".into()),
-                ),
-                kv("http.status_code", Value::IntValue(200)),
-                kv(
-                    "user.email",
-                    Value::StringValue(format!("user{}@example.com", i % 97)),
-                ),
-                kv(
-                    "internal.debug",
-                    Value::StringValue("trace-sampler=on".into()),
-                ),
-                kv("net.peer.ip", Value::StringValue("10.1.2.3".into())),
-                kv("thread.id", Value::IntValue((i % 16) as i64)),
-            ],
-            ..Default::default()
-        })
-        .collect();
-    TracesData {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
-    .encode_to_vec()
-}
 
 /// Each configuration's stages: one configuration for every stage, or one
 /// per stage.
@@ -115,7 +67,7 @@ fn distinct_stages() -> Vec<serde_json::Value> {
 #[ignore = "a timing loop, run by hand"]
 fn chain_timing() {
     const SPANS: usize = 1000;
-    let bytes = Bytes::from(batch(SPANS));
+    let bytes = Bytes::from(load_batch(SPANS).encode_to_vec());
     let request = RequestContext::new(1);
     let only = std::env::var("ONLY").ok();
     let stages: Vec<usize> =
