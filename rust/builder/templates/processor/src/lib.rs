@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use otelcol_rust_engine::{
-    effective_config, parse_config, ConfigError, DataAccess, EffectHandler,
-    InstanceFactory, Message, MetricDescriptor, PData, ProcessingError, Processor,
-    ProcessorFactory, Select, Signal, Stability, ValueRef,
+    effective_config, parse_config, ConfigError, DataAccess, EffectHandler, InstanceFactory,
+    Message, MetricDescriptor, PData, ProcessingError, Processor, ProcessorFactory, Select, Signal,
+    Stability, ValueRef,
 };
 use serde::{Deserialize, Serialize};
 
@@ -89,11 +89,12 @@ impl Processor<PData> for SetAttribute {
         let mut set = 0;
         // Spans, log records and data points; a record that already has the
         // key is left alone, and a batch nothing changed goes on as Go's own.
-        data.inner_mut().edit_attributes(Select::RECORDS, |_, attributes| {
-            if attributes.insert(key, value) {
-                set += 1;
-            }
-        })?;
+        data.inner_mut()
+            .edit_attributes(Select::RECORDS, |_, attributes| {
+                if attributes.insert(key, value) {
+                    set += 1;
+                }
+            })?;
         effect_handler.add_counter(ATTRIBUTES_SET, set);
         effect_handler.forward(data).await
     }
