@@ -276,6 +276,23 @@ func TestPooledProjectionsAreCMemory(t *testing.T) {
 	assert.Equal(t, size, cap(grown.buf))
 }
 
+// A request that never crosses (its processor is shut down) gives its
+// projection buffer back: no C memory is lost.
+func TestRequestThatNeverCrossesKeepsNoBuffer(t *testing.T) {
+	f := testFactory(t, "test_noop")
+	p, err := f.CreateTraces(context.Background(), processortest.NewNopSettings(f.Type()), f.CreateDefaultConfig(), consumertest.NewNop())
+	require.NoError(t, err)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, p.Shutdown(context.Background()))
+	td := sampleTraces(2)
+	require.Error(t, p.ConsumeTraces(context.Background(), td), "warm the pool")
+	before := projectionBuffers.Load()
+	for range 2 * cap(projections) {
+		require.Error(t, p.ConsumeTraces(context.Background(), td))
+	}
+	assert.Equal(t, before, projectionBuffers.Load())
+}
+
 // A large batch's projection is written into C memory sized once, and the
 // processor sees the same attributes as from a Go buffer.
 func TestLargeProjectionInCMemory(t *testing.T) {

@@ -8,6 +8,7 @@ import "C"
 import (
 	"encoding/binary"
 	"math"
+	"sync/atomic"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -69,18 +70,24 @@ func putProjection(w *projectionWriter) {
 	}
 }
 
+// projectionBuffers counts the C buffers allocated and not freed, for the
+// tests that check none is lost.
+var projectionBuffers atomic.Int64
+
 // allocate gives the writer an empty C buffer of n bytes, freeing the one
 // it had.
 func (w *projectionWriter) allocate(n int) {
 	w.free()
 	w.cmem = C.malloc(C.size_t(n))
 	w.buf = unsafe.Slice((*byte)(w.cmem), n)[:0]
+	projectionBuffers.Add(1)
 }
 
 // free frees the writer's C buffer, if it has one.
 func (w *projectionWriter) free() {
 	if w.cmem != nil {
 		C.free(w.cmem)
+		projectionBuffers.Add(-1)
 	}
 	w.cmem, w.buf = nil, nil
 }

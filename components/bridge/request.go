@@ -110,6 +110,11 @@ func (r *request) recycle() {
 	if r.kept {
 		return
 	}
+	if r.projection != nil {
+		// The request ended before it crossed (its processor shut down,
+		// its deadline passed): its buffer was never Rust's.
+		putProjection(r.projection)
+	}
 	*r = request{}
 	requestPool.Put(r)
 }
