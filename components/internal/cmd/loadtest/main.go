@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,6 +42,7 @@ type options struct {
 	clients  int
 	rounds   int
 	only     string
+	match    *regexp.Regexp
 	out      string
 	rate     int
 }
@@ -54,6 +56,11 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 4, "concurrent OTLP/gRPC clients")
 	flag.IntVar(&o.rounds, "rounds", 3, "runs per pipeline; the table shows the median")
 	flag.StringVar(&o.only, "only", "", "run only pipelines whose name contains this")
+	flag.Func("match", "run only pipelines whose name matches this regular expression (with -only, both must hold)", func(s string) error {
+		re, err := regexp.Compile(s)
+		o.match = re
+		return err
+	})
 	flag.StringVar(&o.out, "out", "", "also write the report (Markdown) to this file")
 	flag.IntVar(&o.rate, "rate", 0, "spans per second offered to every pipeline (0: 200k for 1000-span batches, 100k for 100, 20k for 10)")
 	flag.Parse()
@@ -499,18 +506,34 @@ type result struct {
 // measure runs one collector configuration under load and returns its
 // figures for the window.
 func measure(o options, name, config, addr string, clients, batch int, sensitive, nocgo bool, perSecond float64) (result, error) {
+	c, err := launch(o, config, addr, nocgo)
+	if err != nil {
+		return result{}, err
+	}
+	defer c.stop()
+	return c.load(o, name, addr, clients, batch, sensitive, perSecond)
+}
+
+// launch starts a collector on config and waits until it listens on addr.
+func launch(o options, config, addr string, nocgo bool) (*collector, error) {
 	binary := o.binary
 	if nocgo {
 		binary = o.nocgo
 	}
 	c, err := startCollector(binary, config)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
-	defer c.stop()
 	if err := c.waitReady(addr); err != nil {
-		return result{}, err
+		c.stop()
+		return nil, err
 	}
+	return c, nil
+}
+
+// load drives a running collector for the warm-up and the window and
+// returns its figures for the window.
+func (c *collector) load(o options, name, addr string, clients, batch int, sensitive bool, perSecond float64) (result, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &load{}
 	done := make(chan error, 1)
@@ -598,7 +621,7 @@ func run(o options) error {
 	var report strings.Builder
 	w := io.MultiWriter(os.Stdout, &report)
 	fmt.Fprintf(w, "# otelcol-rust load test\n\n%s, %d clients, OTLP/gRPC traces, 7 attributes per span (9 for \"redaction data\", a third of them values the ten redaction patterns match), exporter debug (basic);\n"+
-		"collector CPU from /proc over %s after %s of warm-up at a fixed offered rate, median of %d interleaved rounds.\n\n",
+		"collector CPU from /proc over %s after %s of warm-up at a fixed offered rate, median of %d interleaved rounds (one collector per pipeline, started once and idle between its rounds).\n\n",
 		machine(), o.clients, o.duration, o.warmup, o.rounds)
 
 	// Rounds are interleaved (every pipeline once, then again) so that
@@ -612,25 +635,44 @@ func run(o options) error {
 		}
 	}
 	for _, p := range pipelines(o.nocgo != "") {
-		if o.only == "" || strings.Contains(p.name, o.only) {
+		if o.selects(p.name) {
 			selected = append(selected, p)
 		}
 	}
+	// Every pipeline's collector is started once and kept running (idle
+	// while another is loaded): each round measures warm processes, and
+	// a round is short enough that many of them fit in a run, which is
+	// what narrows the medians on a machine whose speed drifts.
+	running := make([]*collector, len(selected))
+	addrs := make([]string, len(selected))
+	defer func() {
+		for _, c := range running {
+			if c != nil {
+				c.stop()
+			}
+		}
+	}()
+	for i, p := range selected {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		metricsAddr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		_, port, _ := net.SplitHostPort(metricsAddr)
+		cfg := configYAML(addr, port, p.processors, p.order, "exporters:\n  debug:\n    verbosity: basic\n", "debug")
+		if running[i], err = launch(o, cfg, addr, p.nocgo); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		addrs[i] = addr
+	}
 	runs := map[string][]result{}
 	for round := 0; round < o.rounds; round++ {
-		for _, p := range selected {
-			addr, err := freeAddr()
-			if err != nil {
-				return err
-			}
-			metricsAddr, err := freeAddr()
-			if err != nil {
-				return err
-			}
-			_, port, _ := net.SplitHostPort(metricsAddr)
-			cfg := configYAML(addr, port, p.processors, p.order, "exporters:\n  debug:\n    verbosity: basic\n", "debug")
+		for i, p := range selected {
 			perSecond := float64(spansPerSecond(o, p.batch)) / float64(p.batch)
-			r, err := measure(o, p.name, cfg, addr, o.clients, p.batch, p.sensitive, p.nocgo, perSecond)
+			r, err := running[i].load(o, p.name, addrs[i], o.clients, p.batch, p.sensitive, perSecond)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
@@ -670,7 +712,7 @@ func run(o options) error {
 	if o.nocgo != "" {
 		perBatch(w, results, costs)
 	}
-	if o.only == "" || strings.Contains("rate limiter", o.only) { //nolint:gocritic // -only names a part of the title
+	if o.selects("rate limiter") {
 		if err := rateLimiter(o, w); err != nil {
 			return err
 		}
@@ -679,6 +721,12 @@ func run(o options) error {
 		return os.WriteFile(o.out, []byte(report.String()), 0o644)
 	}
 	return nil
+}
+
+// selects reports whether -only and -match keep the pipeline (or report
+// section) called name.
+func (o options) selects(name string) bool {
+	return strings.Contains(name, o.only) && (o.match == nil || o.match.MatchString(name))
 }
 
 // pairedCost is the median, over rounds, of a pipeline's CPU per span

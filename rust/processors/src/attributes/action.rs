@@ -19,7 +19,8 @@ use std::borrow::Cow;
 
 use otelcol_rust_engine::go_regex::GoRegex;
 use otelcol_rust_engine::{Attributes, AuthValue, RequestContext, Value, ValueRef};
-use sha2::{Digest, Sha256};
+
+use super::sha256_hex::sha256_hex;
 
 /// Where `insert`, `update` and `upsert` take the value from: at most one
 /// source (the configuration allows no more) and an optional
@@ -243,14 +244,13 @@ impl CompiledAction {
 /// The hex goes into `out`, which the caller keeps on its stack: hashing
 /// every record's value allocates nothing.
 pub(crate) fn hash_value<'o>(value: ValueRef<'_>, out: &'o mut [u8; 64]) -> &'o [u8] {
-    let digest = match value {
-        ValueRef::Str(s) => Sha256::digest(s),
-        ValueRef::Bool(b) => Sha256::digest([u8::from(b)]),
-        ValueRef::Int(i) => Sha256::digest(i.to_le_bytes()),
-        ValueRef::Double(d) => Sha256::digest(d.to_bits().to_le_bytes()),
+    match value {
+        ValueRef::Str(s) => sha256_hex(s, out),
+        ValueRef::Bool(b) => sha256_hex(&[u8::from(b)], out),
+        ValueRef::Int(i) => sha256_hex(&i.to_le_bytes(), out),
+        ValueRef::Double(d) => sha256_hex(&d.to_bits().to_le_bytes(), out),
         _ => return &[],
-    };
-    hex::encode_to_slice(digest, out).expect("a SHA-256 digest is 64 hex digits");
+    }
     out
 }
 
@@ -263,6 +263,7 @@ pub(crate) mod tests {
     use otelcol_rust_engine::proto::trace::{ResourceSpans, ScopeSpans, Span, TracesData};
     use otelcol_rust_engine::{AuthInfo, ClientInfo, Metadata, OtlpData, Select, Signal};
     use prost::Message as _;
+    use sha2::{Digest, Sha256};
 
     use super::*;
     use any_value::Value;

@@ -1,0 +1,143 @@
+//! The lowercase hex SHA-256 the `hash` action writes, made for one short
+//! value at a time.
+//!
+//! The action hashes one value per record, most of them short (an email,
+//! an ID, the 64-digit hash of a processor before it in a chain), so the
+//! fixed costs of a digest weigh as much as its rounds. Two of them go
+//! here:
+//!
+//! - `Sha256::digest` streams: it buffers the message, compresses each
+//!   full block as it comes and the padding block in a second call. A
+//!   message that pads into at most two blocks (up to 119 bytes) is
+//!   padded on the stack instead and compressed in one call of the same
+//!   block function (`sha2::compress256`, SHA-NI where the CPU has it).
+//!   Longer messages take the streaming path.
+//! - The hex is written eight digits at a time with integer arithmetic on
+//!   a `u64`, not a table lookup per digit.
+//!
+//! Together they take about a third off hashing a 64-byte value
+//! (`cargo test --release -p otelcol-rust-processors chain_timing --
+//! --ignored --nocapture`, configuration `hash-only`). The tests compare
+//! both against `sha2` and `hex` for every length around the block
+//! boundaries and every byte value.
+
+use sha2::digest::consts::U64;
+use sha2::digest::generic_array::GenericArray;
+use sha2::{Digest, Sha256};
+
+/// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
+const INITIAL_STATE: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// The longest message whose padding (a 0x80 byte and the 8-byte bit
+/// length) still fits in two blocks.
+const TWO_BLOCKS: usize = 2 * 64 - 1 - 8;
+
+/// Writes the lowercase hex SHA-256 of `message` into `out`.
+pub(crate) fn sha256_hex(message: &[u8], out: &mut [u8; 64]) {
+    hex_lower(&sha256(message), out);
+}
+
+/// The digest as its eight big-endian words: the hex is written from the
+/// words, as the block function leaves them, without a round trip through
+/// memory as bytes.
+fn sha256(message: &[u8]) -> [u32; 8] {
+    if message.len() > TWO_BLOCKS {
+        let digest = Sha256::digest(message);
+        return std::array::from_fn(|i| {
+            u32::from_be_bytes([
+                digest[4 * i],
+                digest[4 * i + 1],
+                digest[4 * i + 2],
+                digest[4 * i + 3],
+            ])
+        });
+    }
+    let mut blocks = [GenericArray::<u8, U64>::default(); 2];
+    let (first, second) = message.split_at(message.len().min(64));
+    blocks[0][..first.len()].copy_from_slice(first);
+    blocks[1][..second.len()].copy_from_slice(second);
+    let end = message.len();
+    blocks[end / 64][end % 64] = 0x80;
+    let used = if end + 1 + 8 <= 64 { 1 } else { 2 };
+    let bits = (message.len() as u64) * 8;
+    blocks[used - 1][56..].copy_from_slice(&bits.to_be_bytes());
+    let mut state = INITIAL_STATE;
+    sha2::compress256(&mut state, &blocks[..used]);
+    state
+}
+
+/// Eight hex digits per step, one big-endian word: its four bytes' nibbles are spread one per
+/// byte of a `u64` (high nibble first, as hex is read), then turned into
+/// ASCII together: `'0' + n`, plus the gap from `'9' + 1` to `'a'` where
+/// `n >= 10` (exactly where `n + 6` carries into bit 4; no byte carries
+/// into the next, as every one stays below 0x80).
+fn hex_lower(words: &[u32; 8], out: &mut [u8; 64]) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    for (&word, eight) in words.iter().zip(out.chunks_exact_mut(8)) {
+        // The word's first byte (its most significant) in the low bits.
+        let word = word.swap_bytes();
+        let nibbles = spread((word >> 4) & 0x0f0f_0f0f) | (spread(word & 0x0f0f_0f0f) << 8);
+        let letters = ((nibbles + 6 * ONES) >> 4) & ONES;
+        let ascii = nibbles + u64::from(b'0') * ONES + letters * u64::from(b'a' - b'9' - 1);
+        eight.copy_from_slice(&ascii.to_le_bytes());
+    }
+}
+
+/// Moves byte `i` of `x` to byte `2i` of the result, zeros between.
+fn spread(x: u32) -> u64 {
+    let x = u64::from(x);
+    let x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
+    (x | (x << 8)) & 0x00ff_00ff_00ff_00ff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expected(message: &[u8]) -> String {
+        hex::encode(Sha256::digest(message))
+    }
+
+    fn actual(message: &[u8]) -> String {
+        let mut out = [0u8; 64];
+        sha256_hex(message, &mut out);
+        String::from_utf8(out.to_vec()).expect("hex is ASCII")
+    }
+
+    #[test]
+    fn matches_sha2_at_every_length_around_the_block_boundaries() {
+        for len in 0..=300usize {
+            let message: Vec<u8> = (0..len).map(|i| (i * 31 + len) as u8).collect();
+            assert_eq!(actual(&message), expected(&message), "length {len}");
+        }
+    }
+
+    #[test]
+    fn matches_sha2_for_a_hash_of_a_hash() {
+        let once = actual(b"user@example.com");
+        assert_eq!(once, expected(b"user@example.com"));
+        assert_eq!(actual(once.as_bytes()), expected(once.as_bytes()));
+    }
+
+    #[test]
+    fn hex_of_every_byte_value() {
+        for first in (0..=255u8).step_by(32) {
+            let digest: [u8; 32] = std::array::from_fn(|i| first.wrapping_add(i as u8));
+            let words = std::array::from_fn(|i| {
+                u32::from_be_bytes(digest[4 * i..4 * i + 4].try_into().unwrap())
+            });
+            let mut out = [0u8; 64];
+            hex_lower(&words, &mut out);
+            assert_eq!(out.as_slice(), hex::encode(digest).as_bytes());
+        }
+    }
+}
