@@ -4,7 +4,10 @@
 #  - rust2go-cli always writes `package main`;
 #  - its output imports github.com/ihciah/rust2go/cgocall, which the Go
 #    module proxy does not serve; components/bridge/internal/cgocall
-#    provides the same three functions (see that package for why it is sound).
+#    provides the same three functions (see that package for why it is sound);
+#  - its calls free their answers through c_rust2go_internal_drop, which
+#    frees nothing (rust/bridge/src/answers.rs): each call frees its answer
+#    through the drop function of the answer's type instead.
 set -euo pipefail
 cli=${1:?usage: generate-ffi.sh RUST2GO_CLI}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,8 +21,31 @@ trap 'rm -f "$tmp" "$tmp.go"' EXIT
   echo
   sed -e '1s/^package main$/package bridge/' \
       -e 's#"github.com/ihciah/rust2go/cgocall"#"github.com/otelcol-rust/otelcol-rust/components/bridge/internal/cgocall"#' \
-      "$tmp.go"
+      "$tmp.go" |
+  awk -v src="$tmp.go" '
+    # The answer types, in order of first use: `val := ownT(` in a call.
+    BEGIN {
+      while ((getline line < src) > 0) {
+        if (match(line, /val := own[A-Za-z0-9_]+\(/)) {
+          t = substr(line, RSTART + 10, RLENGTH - 11)
+          if (!(t in seen)) { seen[t] = 1; order[++n] = t }
+        }
+      }
+    }
+    /^const void c_rust2go_internal_drop\(void\*\);$/ {
+      print
+      for (i = 1; i <= n; i++) print "const void c_otelcol_rust_drop_" order[i] "(void*);"
+      next
+    }
+    match($0, /val := own[A-Za-z0-9_]+\(/) { answer = substr($0, RSTART + 10, RLENGTH - 11) }
+    /C\.c_rust2go_internal_drop\)/ { sub(/C\.c_rust2go_internal_drop\)/, "C.c_otelcol_rust_drop_" answer ")") }
+    { print }
+  '
 } > "$tmp"
+if grep -q 'C\.c_rust2go_internal_drop)' "$tmp"; then
+  echo "generate-ffi.sh: a call still frees its answer through c_rust2go_internal_drop" >&2
+  exit 1
+fi
 gofmt "$tmp" > "$dst"
 (cd "$root/components" && go run ./internal/cmd/genexports -in bridge/ffi_gen.go -out "$root/rust/bridge/src/go_exports.rs")
 rustfmt --edition 2021 "$root/rust/bridge/src/go_exports.rs"

@@ -69,6 +69,10 @@ type Processor struct {
 	// needsCounts: a processor reads the batch's item count and encoded
 	// size, which Go measures on its pdata and sends with the input.
 	needsCounts bool
+	// keysNamed: the processors read only the attribute keys in
+	// attributeKeys, so the projection writes only those entries whole.
+	keysNamed     bool
+	attributeKeys []string
 
 	telemetry *telemetry
 
@@ -133,6 +137,9 @@ func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Proces
 		return nil, errors.New(resp.error)
 	}
 	p.handle = resp.handle
+	if p.input == inputAttributes || p.input == inputAttributesAndRecordFields {
+		p.keysNamed, p.attributeKeys = resp.keys_named, resp.attribute_keys
+	}
 	tel, err := newTelemetry(set.TelemetrySettings, p, stages)
 	if err != nil {
 		RustBridgeImpl{}.destroy(&HandleRequest{handle: p.handle})
@@ -290,6 +297,7 @@ func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 	case inputCounts:
 	case inputAttributes, inputAttributesAndRecordFields:
 		r.projection = getProjection()
+		r.projection.keysNamed, r.projection.keys = p.keysNamed, p.attributeKeys
 		r.projection.traces(td, p.input == inputAttributesAndRecordFields)
 		r.projection.settle()
 		r.buf = r.projection.buf
@@ -319,6 +327,7 @@ func (p *Processor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) erro
 	case inputCounts:
 	case inputAttributes, inputAttributesAndRecordFields:
 		r.projection = getProjection()
+		r.projection.keysNamed, r.projection.keys = p.keysNamed, p.attributeKeys
 		r.projection.metrics(md)
 		r.projection.settle()
 		r.buf = r.projection.buf
@@ -348,6 +357,7 @@ func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	case inputCounts:
 	case inputAttributes, inputAttributesAndRecordFields:
 		r.projection = getProjection()
+		r.projection.keysNamed, r.projection.keys = p.keysNamed, p.attributeKeys
 		r.projection.logs(ld, p.input == inputAttributesAndRecordFields)
 		r.projection.settle()
 		r.buf = r.projection.buf

@@ -24,15 +24,17 @@ typedef struct StringRef {
   uintptr_t len;
 } StringRef;
 
-typedef struct ControlResponseRef {
-  uint64_t handle;
-  struct StringRef error;
-} ControlResponseRef;
-
 typedef struct ListRef {
   const void *ptr;
   uintptr_t len;
 } ListRef;
+
+typedef struct ControlResponseRef {
+  uint64_t handle;
+  struct StringRef error;
+  bool keys_named;
+  struct ListRef attribute_keys;
+} ControlResponseRef;
 
 typedef struct CounterValuesRef {
   struct ListRef values;
@@ -142,6 +144,11 @@ typedef struct WakeRef {
 } WakeRef;
 
 const void c_rust2go_internal_drop(void*);
+const void c_otelcol_rust_drop_Registry(void*);
+const void c_otelcol_rust_drop_ControlResponse(void*);
+const void c_otelcol_rust_drop_EffectiveConfig(void*);
+const void c_otelcol_rust_drop_BridgeStats(void*);
+const void c_otelcol_rust_drop_CounterValues(void*);
 const void c_RustBridge_registry(const void*);
 const void c_RustBridge_validate(const void*, const void*);
 const void c_RustBridge_effective_config(const void*, const void*);
@@ -451,31 +458,38 @@ func refCreateRequest(p *CreateRequest, buffer *[]byte) C.CreateRequestRef {
 }
 
 type ControlResponse struct {
-	handle uint64
-	error  string
+	handle         uint64
+	error          string
+	keys_named     bool
+	attribute_keys []string
 }
 
 func newControlResponse(p C.ControlResponseRef) ControlResponse {
 	return ControlResponse{
-		handle: newC_uint64_t(p.handle),
-		error:  newString(p.error),
+		handle:         newC_uint64_t(p.handle),
+		error:          newString(p.error),
+		keys_named:     newC_bool(p.keys_named),
+		attribute_keys: new_list_mapper(newString)(p.attribute_keys),
 	}
 }
 func ownControlResponse(p C.ControlResponseRef) ControlResponse {
 	return ControlResponse{
-		handle: newC_uint64_t(p.handle),
-		error:  ownString(p.error),
+		handle:         newC_uint64_t(p.handle),
+		error:          ownString(p.error),
+		keys_named:     newC_bool(p.keys_named),
+		attribute_keys: new_list_mapper(ownString)(p.attribute_keys),
 	}
 }
 func cntControlResponse(s *ControlResponse, cnt *uint) [0]C.ControlResponseRef {
-	_ = s
-	_ = cnt
+	cnt_list_mapper(cntString)(&s.attribute_keys, cnt)
 	return [0]C.ControlResponseRef{}
 }
 func refControlResponse(p *ControlResponse, buffer *[]byte) C.ControlResponseRef {
 	return C.ControlResponseRef{
-		handle: refC_uint64_t(&p.handle, buffer),
-		error:  refString(&p.error, buffer),
+		handle:         refC_uint64_t(&p.handle, buffer),
+		error:          refString(&p.error, buffer),
+		keys_named:     refC_bool(&p.keys_named, buffer),
+		attribute_keys: ref_list_mapper(refString)(&p.attribute_keys, buffer),
 	}
 }
 
@@ -1024,7 +1038,7 @@ func (RustBridgeImpl) registry() Registry {
 	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_RustBridge_registry), unsafe.Pointer(&_internal_slot))
 	runtime.KeepAlive(_internal_slot)
 	val := ownRegistry(*(*C.RegistryRef)(_internal_slot[0]))
-	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_otelcol_rust_drop_Registry), unsafe.Pointer(_internal_slot[1]))
 	return val
 }
 func (RustBridgeImpl) validate(req *ValidateRequest) ControlResponse {
@@ -1037,7 +1051,7 @@ func (RustBridgeImpl) validate(req *ValidateRequest) ControlResponse {
 	runtime.KeepAlive(_internal_params)
 	runtime.KeepAlive(req_buffer)
 	val := ownControlResponse(*(*C.ControlResponseRef)(_internal_slot[0]))
-	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_otelcol_rust_drop_ControlResponse), unsafe.Pointer(_internal_slot[1]))
 	return val
 }
 func (RustBridgeImpl) effective_config(req *ValidateRequest) EffectiveConfig {
@@ -1050,7 +1064,7 @@ func (RustBridgeImpl) effective_config(req *ValidateRequest) EffectiveConfig {
 	runtime.KeepAlive(_internal_params)
 	runtime.KeepAlive(req_buffer)
 	val := ownEffectiveConfig(*(*C.EffectiveConfigRef)(_internal_slot[0]))
-	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_otelcol_rust_drop_EffectiveConfig), unsafe.Pointer(_internal_slot[1]))
 	return val
 }
 func (RustBridgeImpl) create(req *CreateRequest) ControlResponse {
@@ -1063,7 +1077,7 @@ func (RustBridgeImpl) create(req *CreateRequest) ControlResponse {
 	runtime.KeepAlive(_internal_params)
 	runtime.KeepAlive(req_buffer)
 	val := ownControlResponse(*(*C.ControlResponseRef)(_internal_slot[0]))
-	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_otelcol_rust_drop_ControlResponse), unsafe.Pointer(_internal_slot[1]))
 	return val
 }
 func (RustBridgeImpl) start(req *HandleRequest) ControlResponse {
@@ -1076,7 +1090,7 @@ func (RustBridgeImpl) start(req *HandleRequest) ControlResponse {
 	runtime.KeepAlive(_internal_params)
 	runtime.KeepAlive(req_buffer)
 	val := ownControlResponse(*(*C.ControlResponseRef)(_internal_slot[0]))
-	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_otelcol_rust_drop_ControlResponse), unsafe.Pointer(_internal_slot[1]))
 	return val
 }
 func (RustBridgeImpl) shutdown(req *HandleRequest) ControlResponse {
@@ -1089,7 +1103,7 @@ func (RustBridgeImpl) shutdown(req *HandleRequest) ControlResponse {
 	runtime.KeepAlive(_internal_params)
 	runtime.KeepAlive(req_buffer)
 	val := ownControlResponse(*(*C.ControlResponseRef)(_internal_slot[0]))
-	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_otelcol_rust_drop_ControlResponse), unsafe.Pointer(_internal_slot[1]))
 	return val
 }
 func (RustBridgeImpl) destroy(req *HandleRequest) ControlResponse {
@@ -1102,7 +1116,7 @@ func (RustBridgeImpl) destroy(req *HandleRequest) ControlResponse {
 	runtime.KeepAlive(_internal_params)
 	runtime.KeepAlive(req_buffer)
 	val := ownControlResponse(*(*C.ControlResponseRef)(_internal_slot[0]))
-	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_otelcol_rust_drop_ControlResponse), unsafe.Pointer(_internal_slot[1]))
 	return val
 }
 func (RustBridgeImpl) stats() BridgeStats {
@@ -1110,7 +1124,7 @@ func (RustBridgeImpl) stats() BridgeStats {
 	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_RustBridge_stats), unsafe.Pointer(&_internal_slot))
 	runtime.KeepAlive(_internal_slot)
 	val := ownBridgeStats(*(*C.BridgeStatsRef)(_internal_slot[0]))
-	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_otelcol_rust_drop_BridgeStats), unsafe.Pointer(_internal_slot[1]))
 	return val
 }
 func (RustBridgeImpl) configure_logging(req *LogLevelRequest) ControlResponse {
@@ -1123,7 +1137,7 @@ func (RustBridgeImpl) configure_logging(req *LogLevelRequest) ControlResponse {
 	runtime.KeepAlive(_internal_params)
 	runtime.KeepAlive(req_buffer)
 	val := ownControlResponse(*(*C.ControlResponseRef)(_internal_slot[0]))
-	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_otelcol_rust_drop_ControlResponse), unsafe.Pointer(_internal_slot[1]))
 	return val
 }
 func (RustBridgeImpl) read_counters(req *StageRequest) CounterValues {
@@ -1136,6 +1150,6 @@ func (RustBridgeImpl) read_counters(req *StageRequest) CounterValues {
 	runtime.KeepAlive(_internal_params)
 	runtime.KeepAlive(req_buffer)
 	val := ownCounterValues(*(*C.CounterValuesRef)(_internal_slot[0]))
-	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_rust2go_internal_drop), unsafe.Pointer(_internal_slot[1]))
+	cgocall.CallFuncG0P1(unsafe.Pointer(C.c_otelcol_rust_drop_CounterValues), unsafe.Pointer(_internal_slot[1]))
 	return val
 }

@@ -53,6 +53,38 @@ func TestStartShutdownLoopLeavesNothing(t *testing.T) {
 		"Rust's live heap does not grow with Start/Shutdown cycles (%d -> %d bytes)", base.RustHeapBytes, s.RustHeapBytes)
 }
 
+// rust2go's generated control calls leaked every answer
+// (rust/bridge/src/answers.rs), and the Collector reads each component's
+// counters on every metrics collection: thousands of calls of every
+// answer type leave Rust's live heap where it was.
+func TestControlCallsFreeTheirAnswers(t *testing.T) {
+	p := newTraces(t, "rust_attributes", map[string]any{"actions": []any{
+		map[string]any{"key": "environment", "value": "production", "action": "insert"},
+	}}, consumertest.NewNop()).(*Processor)
+	require.True(t, p.keysNamed, "a create answer with keys")
+	validate := &ValidateRequest{processor_type: "rust_attributes", config_json: `{"actions":[{"key":"k","action":"delete"}]}`}
+	invalid := &ValidateRequest{processor_type: "rust_attributes", config_json: `{"actions":7}`}
+	calls := func() {
+		require.NotEmpty(t, RustBridgeImpl{}.registry().processors)
+		require.Empty(t, RustBridgeImpl{}.validate(validate).error)
+		require.NotEmpty(t, RustBridgeImpl{}.validate(invalid).error)
+		require.NotEmpty(t, RustBridgeImpl{}.effective_config(validate).config_json)
+		require.NotEmpty(t, RustBridgeImpl{}.start(&HandleRequest{handle: 1 << 60}).error)
+		RustBridgeImpl{}.read_counters(&StageRequest{handle: p.handle})
+		RustBridgeImpl{}.stats()
+	}
+	for i := 0; i < 50; i++ {
+		calls()
+	}
+	base := ReadStats().RustHeapBytes
+	for i := 0; i < 2000; i++ {
+		calls()
+	}
+	after := ReadStats().RustHeapBytes
+	assert.LessOrEqual(t, after, base+16<<10,
+		"Rust's live heap does not grow with control calls (%d -> %d bytes over 14000 calls)", base, after)
+}
+
 func TestShutdownWithoutStart(t *testing.T) {
 	f := testFactory(t, "test_noop")
 	p, err := f.CreateTraces(context.Background(), processortest.NewNopSettings(f.Type()), f.CreateDefaultConfig(), consumertest.NewNop())

@@ -41,6 +41,7 @@ func getProjection() *projectionWriter {
 	select {
 	case w := <-projections:
 		w.buf = w.buf[:0]
+		w.keysNamed, w.keys = false, nil
 		return w
 	default:
 		w := &projectionWriter{}
@@ -100,6 +101,11 @@ func (w *projectionWriter) free() {
 // batch is written in one pass into a buffer the bridge reuses.
 type projectionWriter struct {
 	buf []byte
+	// keysNamed: the component's processors read only the attribute keys
+	// in keys (Processor::attribute_keys in Rust), so only those entries
+	// are written whole. Set for each request (writers are pooled).
+	keysNamed bool
+	keys      []string
 	// cmem is buf's memory while it is the writer's C buffer; nil once the
 	// batch outgrew it (buf is then Go memory, pinned for the request).
 	cmem unsafe.Pointer
@@ -147,12 +153,37 @@ func varintLen(v uint64) int {
 	return n
 }
 
-// attributes writes each entry of m as field `field` (a KeyValue). The
-// common values (strings, ints) are written with their sizes computed
-// up front, in one pass over the map.
+// attributes writes an attribute map of the batch: each entry as field
+// `field` (a KeyValue), or, when the component's processors named the
+// keys they read, only the entries with those keys and the others as
+// placeholders.
 func (w *projectionWriter) attributes(field int, m pcommon.Map) {
+	w.entries(field, m, w.keysNamed)
+}
+
+// named reports whether the component's processors named key.
+func (w *projectionWriter) named(key string) bool {
+	for _, k := range w.keys {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// entries writes each entry of m as field `field` (a KeyValue). The
+// common values (strings, ints) are written with their sizes computed
+// up front, in one pass over the map. With filter, an entry whose key
+// the processors did not name is written as an empty KeyValue (2 bytes):
+// it keeps its place, so Rust's indexes and lengths are Go's, without
+// Go reading its value or Rust indexing it.
+func (w *projectionWriter) entries(field int, m pcommon.Map, filter bool) {
 	tag := byte(field<<3) | 2
 	m.Range(func(k string, v pcommon.Value) bool {
+		if filter && !w.named(k) {
+			w.buf = append(w.buf, tag, 0)
+			return true
+		}
 		keySize := 0
 		if k != "" {
 			keySize = 1 + varintLen(uint64(len(k))) + len(k)
@@ -233,7 +264,8 @@ func (w *projectionWriter) anyValue(v pcommon.Value) {
 		w.close(arr)
 	case pcommon.ValueTypeMap:
 		list := w.open(6)
-		w.attributes(1, v.Map())
+		// A value's nested map is the value: written whole.
+		w.entries(1, v.Map(), false)
 		w.close(list)
 	}
 }

@@ -26,13 +26,35 @@ func newPair() pair {
 }
 
 func TestSameExportsAsContribAttributes(t *testing.T) {
+	sameExports(t, rand.New(rand.NewPCG(1, 2)), attrtest.RandomActions)
+}
+
+// Configurations without patterns name every key they read, so only those
+// entries cross into Rust, the others as placeholders in their places
+// (rust_attributes' attribute_keys): the exports must not tell.
+func TestSameExportsAsContribWithNamedKeysOnly(t *testing.T) {
+	sameExports(t, rand.New(rand.NewPCG(3, 4)), func(r *rand.Rand) map[string]any {
+		raw := attrtest.RandomActions(r)
+		for _, a := range raw["actions"].([]any) {
+			action := a.(map[string]any)
+			if _, ok := action["pattern"]; ok {
+				delete(action, "pattern")
+				if k, _ := action["key"].(string); k == "" {
+					action["key"] = "a"
+				}
+			}
+		}
+		return raw
+	})
+}
+
+func sameExports(t *testing.T, r *rand.Rand, configs func(*rand.Rand) map[string]any) {
 	f := newPair()
-	r := rand.New(rand.NewPCG(1, 2))
 	ctx := attrtest.RequestContext()
 	rejected := 0
 	defer func() { require.Less(t, rejected, 60, "most random configurations are valid") }()
 	for i := 0; i < 300; i++ {
-		raw := attrtest.RandomActions(r)
+		raw := configs(r)
 		cc, cerr := attrtest.Accepts(t, f.contrib, raw)
 		rc, rerr := attrtest.Accepts(t, f.rust, raw)
 		require.Equal(t, cerr == nil, rerr == nil, "contrib: %v\nrust_attributes: %v\nconfig %v", cerr, rerr, raw)

@@ -7,7 +7,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 
-use otelcol_rust_engine::{ConfigError, InstanceFactory, ProcessorFactory, Signal};
+use otelcol_rust_engine::{ConfigError, DataAccess, InstanceFactory, ProcessorFactory, Signal};
 
 use crate::buffer::RETAINED_BUFFERS;
 use crate::component::{self, StageSpec, PROCESSOR_INSTANCES};
@@ -23,15 +23,31 @@ use crate::runtime::{install_panic_hook, panic_message};
 fn contained(what: &str, f: impl FnOnce() -> ControlResponse) -> ControlResponse {
     install_panic_hook();
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| ControlResponse {
-        handle: 0,
         error: format!("{what} panicked: {}", panic_message(payload.as_ref())),
+        ..ControlResponse::default()
     })
+}
+
+/// `keys` with the attribute keys a stage's processors name added, or
+/// `None` when they may read any entry: asked of one instance, as every
+/// instance of a component shares its configuration.
+fn with_named_keys(keys: Option<Vec<String>>, instances: &InstanceFactory) -> Option<Vec<String>> {
+    let mut keys = keys?;
+    for key in (instances)().attribute_keys()? {
+        // Keys from YAML are strings; bytes that are not UTF-8 do not
+        // cross as a Go string here, so such a stage sends every entry.
+        let key = String::from_utf8(key).ok()?;
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Some(keys)
 }
 
 fn error(message: impl Into<String>) -> ControlResponse {
     ControlResponse {
-        handle: 0,
         error: message.into(),
+        ..ControlResponse::default()
     }
 }
 
@@ -144,6 +160,7 @@ impl RustBridge for RustBridgeImpl {
             };
             let mut specs = Vec::with_capacity(req.stages.len());
             let mut mutates_data = false;
+            let mut keys = Some(Vec::new());
             for stage in &req.stages {
                 let (factory, instances) = match build(&stage.processor_type, &stage.config_json) {
                     Ok(built) => built,
@@ -159,6 +176,14 @@ impl RustBridge for RustBridgeImpl {
                     ));
                 }
                 mutates_data |= factory.mutates_data;
+                keys = match factory.data {
+                    // Reads no attributes.
+                    DataAccess::Counts => keys,
+                    DataAccess::Full => None,
+                    DataAccess::Attributes | DataAccess::AttributesAndRecordFields => {
+                        with_named_keys(keys, &instances)
+                    }
+                };
                 specs.push(StageSpec {
                     id: stage.component_id.clone(),
                     factory: instances,
@@ -168,7 +193,9 @@ impl RustBridge for RustBridgeImpl {
             let component = component::insert(&req.component_id, signal, mutates_data, specs);
             ControlResponse {
                 handle: component.handle,
-                error: String::new(),
+                keys_named: keys.is_some(),
+                attribute_keys: keys.unwrap_or_default(),
+                ..ControlResponse::default()
             }
         })
     }

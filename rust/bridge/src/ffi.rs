@@ -63,6 +63,13 @@ pub struct ControlResponse {
     pub handle: u64,
     /// Empty on success, otherwise what went wrong.
     pub error: String,
+    /// Create only: whether the component's processors named every
+    /// attribute key they read (`Processor::attribute_keys`). Go then
+    /// projects only the entries with those keys, and every other entry
+    /// as a placeholder that keeps its place.
+    pub keys_named: bool,
+    /// The keys, when `keys_named`.
+    pub attribute_keys: Vec<String>,
 }
 
 /// A configuration as the processor understands it, every default written

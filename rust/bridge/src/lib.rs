@@ -20,6 +20,7 @@
 pub mod abi;
 #[cfg(feature = "testing")]
 mod alloc;
+mod answers;
 mod buffer;
 pub mod component;
 pub mod context;

@@ -21,6 +21,25 @@ pub trait Processor<PData: Send + 'static>: Send {
         msg: Message<PData>,
         effect_handler: &mut EffectHandler<PData>,
     ) -> Result<(), ProcessingError>;
+
+    /// The only attribute keys this processor reads or changes, when its
+    /// configuration names them all (no key patterns, no walk over every
+    /// entry of a map); `None`, the default, when it may touch any entry.
+    ///
+    /// For a processor that declared [`DataAccess::Attributes`] (or
+    /// `AttributesAndRecordFields`) and names its keys, the bridge sends
+    /// only the entries with those keys; every other entry crosses as a
+    /// placeholder that keeps its place: an entry whose key is empty and
+    /// whose value is empty. Indexes and map lengths are then still Go's,
+    /// so edits stay exact (a `remove` that moves the last entry into the
+    /// hole moves the placeholder), while Go writes and Rust indexes a
+    /// fraction of the batch. A processor that declares keys must look up
+    /// only those (`Attributes::find`, `get`, `put`, `insert`, `remove`):
+    /// iterating a map would meet the placeholders. No key may be empty,
+    /// which would match them: return `None` then.
+    fn attribute_keys(&self) -> Option<Vec<Vec<u8>>> {
+        None
+    }
 }
 
 /// Makes processor instances that share one validated configuration.

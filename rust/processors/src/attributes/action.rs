@@ -157,6 +157,42 @@ impl CompiledActions {
         CompiledActions { actions }
     }
 
+    /// Every key the actions read or write, when they name them all: no
+    /// action has a pattern, and no key is empty (contrib's empty key is a
+    /// real key, but the bridge's placeholders have it too). The bridge
+    /// then sends Rust only those entries
+    /// (`Processor::attribute_keys`).
+    pub(crate) fn named_keys(&self) -> Option<Vec<Vec<u8>>> {
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        let mut add = |key: &str| {
+            if !keys.iter().any(|k| k == key.as_bytes()) {
+                keys.push(key.as_bytes().to_vec());
+            }
+        };
+        for action in &self.actions {
+            match action {
+                CompiledAction::Insert { key, source }
+                | CompiledAction::Update { key, source }
+                | CompiledAction::Upsert { key, source } => {
+                    add(key);
+                    if let Some(Source::FromAttribute(from)) = &source.source {
+                        add(from);
+                    }
+                }
+                CompiledAction::Delete { key, pattern } | CompiledAction::Hash { key, pattern } => {
+                    if pattern.is_some() {
+                        return None;
+                    }
+                    add(key);
+                }
+            }
+        }
+        if keys.iter().any(Vec::is_empty) {
+            return None;
+        }
+        Some(keys)
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.actions.len()
@@ -623,6 +659,61 @@ pub(crate) mod tests {
             checked += 1;
         }
         assert!(checked >= 19, "{checked} cases checked");
+    }
+
+    fn named_keys_of(actions: serde_json::Value) -> Option<Vec<String>> {
+        let config = serde_json::json!({ "actions": actions });
+        otelcol_rust_engine::parse_config::<super::super::config::Config>(&config)
+            .unwrap()
+            .compile()
+            .unwrap()
+            .named_keys()
+            .map(|keys| {
+                keys.into_iter()
+                    .map(|k| String::from_utf8(k).unwrap())
+                    .collect()
+            })
+    }
+
+    #[test]
+    fn named_keys_are_every_key_read_or_written_once() {
+        let keys = named_keys_of(serde_json::json!([
+            {"key": "environment", "value": "production", "action": "insert"},
+            {"key": "region", "from_attribute": "cloud.region", "action": "upsert"},
+            {"key": "environment", "from_context": "metadata.tenant", "action": "update"},
+            {"key": "user.email", "action": "hash"},
+            {"key": "internal.debug", "action": "delete"},
+        ]));
+        assert_eq!(
+            keys.unwrap(),
+            [
+                "environment",
+                "region",
+                "cloud.region",
+                "user.email",
+                "internal.debug"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_named_keys_with_a_pattern_or_an_empty_key() {
+        assert_eq!(
+            named_keys_of(serde_json::json!([
+                {"key": "a", "action": "delete"},
+                {"pattern": "^internal\\.", "action": "hash"},
+            ])),
+            None
+        );
+        let empty_key = CompiledActions::new(vec![CompiledAction::Delete {
+            key: String::new(),
+            pattern: None,
+        }]);
+        assert_eq!(
+            empty_key.named_keys(),
+            None,
+            "the placeholders' key is empty"
+        );
     }
 
     #[test]

@@ -112,6 +112,10 @@ impl Processor<PData> for AttributesProcessor {
         effect_handler.add_counter(ACTIONS_APPLIED, applied);
         effect_handler.forward(data).await
     }
+
+    fn attribute_keys(&self) -> Option<Vec<Vec<u8>>> {
+        self.actions.named_keys()
+    }
 }
 
 #[cfg(test)]
