@@ -466,16 +466,13 @@ impl<'a> Attributes<'a> {
     /// one per processor. Go's result is the same: the operations between
     /// the two sets select entries by key or position, never by value.
     fn overwrite(&mut self, written: Span, value: ValueRef<'_>) -> bool {
-        let list = &mut self.arena.list;
-        let end = list.len();
-        put_value(list, value);
-        let same_len = list.len() - end == written.len as usize;
-        if same_len {
-            list.copy_within(end.., written.start as usize);
-            self.overwrote = true;
+        if put_value_len(value) != written.len as usize {
+            return false;
         }
-        list.truncate(end);
-        same_len
+        let at = written.start as usize;
+        write_value(&mut self.arena.list[at..at + written.len as usize], value);
+        self.overwrote = true;
+        true
     }
 
     /// Sets the value of the first entry with `key`, or appends an entry
@@ -667,6 +664,58 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
+/// The length of what `put_value` writes for `v`.
+fn put_value_len(v: ValueRef<'_>) -> usize {
+    match v {
+        ValueRef::Empty => 1,
+        ValueRef::Bool(_) => 2,
+        ValueRef::Int(_) | ValueRef::Double(_) => 9,
+        ValueRef::Str(b) | ValueRef::Bytes(b) => 5 + b.len(),
+        ValueRef::Array(raw) | ValueRef::Map(raw) => 5 + raw.encoded().len(),
+    }
+}
+
+/// `put_value` into `out`, which is exactly `put_value_len(v)` long: a
+/// value written over an earlier one in place.
+fn write_value(out: &mut [u8], v: ValueRef<'_>) {
+    let (tag, payload) = out.split_first_mut().expect("a value is at least its tag");
+    let bytes = match v {
+        ValueRef::Empty => {
+            *tag = format::VALUE_EMPTY;
+            return;
+        }
+        ValueRef::Bool(b) => {
+            (*tag, payload[0]) = (format::VALUE_BOOL, u8::from(b));
+            return;
+        }
+        ValueRef::Int(i) => {
+            *tag = format::VALUE_INT;
+            payload.copy_from_slice(&i.to_le_bytes());
+            return;
+        }
+        ValueRef::Double(d) => {
+            *tag = format::VALUE_DOUBLE;
+            payload.copy_from_slice(&d.to_bits().to_le_bytes());
+            return;
+        }
+        ValueRef::Str(b) => {
+            *tag = format::VALUE_STR;
+            b
+        }
+        ValueRef::Bytes(b) => {
+            *tag = format::VALUE_BYTES;
+            b
+        }
+        ValueRef::Array(raw) | ValueRef::Map(raw) => {
+            *tag = format::VALUE_RAW;
+            raw.encoded()
+        }
+    };
+    let (len, rest) = payload.split_at_mut(4);
+    len.copy_from_slice(&(bytes.len() as u32).to_le_bytes());
+    rest.copy_from_slice(bytes);
+}
+
 fn put_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
     match v {
         ValueRef::Empty => out.push(format::VALUE_EMPTY),
@@ -701,6 +750,28 @@ fn put_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
 mod tests {
     use super::super::edits::TargetKind;
     use super::*;
+
+    #[test]
+    fn a_value_written_in_place_is_what_put_value_writes() {
+        let map = parse_any_value(&[0x32, 0x00]).expect("an empty kvlist");
+        assert!(matches!(map, ValueRef::Map(_)));
+        for v in [
+            ValueRef::Empty,
+            ValueRef::Bool(true),
+            ValueRef::Int(-7),
+            ValueRef::Double(1.5),
+            ValueRef::Str(b"0123456789abcdef"),
+            ValueRef::Bytes(&[0, 1, 2]),
+            map,
+        ] {
+            let mut want = Vec::new();
+            put_value(&mut want, v);
+            assert_eq!(put_value_len(v), want.len(), "{v:?}");
+            let mut got = vec![0xAA; want.len()];
+            write_value(&mut got, v);
+            assert_eq!(got, want, "{v:?}");
+        }
+    }
 
     /// Keys a..d with encoded int values 1..=4 (`AnyValue { int_value }`).
     fn batch() -> (Vec<u8>, Vec<RawEntry>) {

@@ -12,8 +12,8 @@
 //!   padded on the stack instead and compressed in one call of the same
 //!   block function (`sha2::compress256`, SHA-NI where the CPU has it).
 //!   Longer messages take the streaming path.
-//! - The hex is written eight digits at a time with integer arithmetic on
-//!   a `u64`, not a table lookup per digit.
+//! - The hex is written from a table of each byte's two digits, eight
+//!   digits per store, not a table lookup per digit.
 //!
 //! Together they take about a third off hashing a 64-byte value
 //! (`cargo test --release -p otelcol-rust-processors chain_timing --
@@ -75,28 +75,29 @@ fn sha256(message: &[u8]) -> [u32; 8] {
     state
 }
 
-/// Eight hex digits per step, one big-endian word: its four bytes' nibbles are spread one per
-/// byte of a `u64` (high nibble first, as hex is read), then turned into
-/// ASCII together: `'0' + n`, plus the gap from `'9' + 1` to `'a'` where
-/// `n >= 10` (exactly where `n + 6` carries into bit 4; no byte carries
-/// into the next, as every one stays below 0x80).
-fn hex_lower(words: &[u32; 8], out: &mut [u8; 64]) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    for (&word, eight) in words.iter().zip(out.chunks_exact_mut(8)) {
-        // The word's first byte (its most significant) in the low bits.
-        let word = word.swap_bytes();
-        let nibbles = spread((word >> 4) & 0x0f0f_0f0f) | (spread(word & 0x0f0f_0f0f) << 8);
-        let letters = ((nibbles + 6 * ONES) >> 4) & ONES;
-        let ascii = nibbles + u64::from(b'0') * ONES + letters * u64::from(b'a' - b'9' - 1);
-        eight.copy_from_slice(&ascii.to_le_bytes());
+/// Each byte's two digits, as the hex reads them.
+static DIGIT_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [DIGITS[byte >> 4], DIGITS[byte & 15]];
+        byte += 1;
     }
-}
+    pairs
+};
 
-/// Moves byte `i` of `x` to byte `2i` of the result, zeros between.
-fn spread(x: u32) -> u64 {
-    let x = u64::from(x);
-    let x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
-    (x | (x << 8)) & 0x00ff_00ff_00ff_00ff
+/// Eight hex digits per step, one big-endian word: its four bytes' digit
+/// pairs from a table, stored together (about three times faster than
+/// the `hex` crate's digit-by-digit lookups, and than nibble arithmetic,
+/// which the compiler turns into long SSE2 shuffles).
+fn hex_lower(words: &[u32; 8], out: &mut [u8; 64]) {
+    for (&word, eight) in words.iter().zip(out.chunks_exact_mut(8)) {
+        let [a, b, c, d] = word
+            .to_be_bytes()
+            .map(|byte| DIGIT_PAIRS[usize::from(byte)]);
+        eight.copy_from_slice(&[a[0], a[1], b[0], b[1], c[0], c[1], d[0], d[1]]);
+    }
 }
 
 #[cfg(test)]
