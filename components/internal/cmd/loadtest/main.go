@@ -709,6 +709,7 @@ func run(o options) error {
 		fmt.Fprintf(w, "| %s | %d | %.2f | %s | %s | %.0f | %.0f | %.0f | %d |\n", p.name, spansPerSecond(o, p.batch), r.usPerSpan, cost, vs, r.spansPerS, r.rssMB, r.peakMB, r.threads)
 	}
 	chainRatio(w, costs)
+	roundSpread(w, runs)
 	if o.nocgo != "" {
 		perBatch(w, results, costs)
 	}
@@ -793,6 +794,37 @@ func chainRatio(w io.Writer, costs map[string]float64) {
 	if ok1 && ok2 && one > 0 {
 		fmt.Fprintf(w, "\nThree rust_attributes in a row cost %.2fx one (processor cost %.2f vs %.2f µs/span).\n", three/one, three, one)
 	}
+}
+
+// roundSpread shows how much the two ratios the targets are about move
+// from round to round (each round's costs against that round's
+// baseline): what the medians above summarise.
+func roundSpread(w io.Writer, runs map[string][]result) {
+	base := runs["no processor, batch 1000"]
+	perRound := func(name, against string) []float64 {
+		var out []float64
+		a, b := runs[name], runs[against]
+		for i := range a {
+			if i >= len(b) || i >= len(base) {
+				break
+			}
+			num, den := a[i].usPerSpan-base[i].usPerSpan, b[i].usPerSpan-base[i].usPerSpan
+			if den > 0 {
+				out = append(out, num/den)
+			}
+		}
+		sort.Float64s(out)
+		return out
+	}
+	show := func(what string, ratios []float64) {
+		if len(ratios) < 2 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s, per round: min %.2fx, median %.2fx, max %.2fx over %d rounds.\n",
+			what, ratios[0], ratios[len(ratios)/2], ratios[len(ratios)-1], len(ratios))
+	}
+	show("rust_attributes against contrib attributes (1000 spans)", perRound("rust_attributes, batch 1000", "attributes (contrib), batch 1000"))
+	show("Three rust_attributes against one", perRound("3 x rust_attributes, batch 1000", "rust_attributes, batch 1000"))
 }
 
 func machine() string {
