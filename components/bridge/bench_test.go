@@ -273,6 +273,16 @@ func BenchmarkProjection1k(b *testing.B) {
 			w.traces(td, false)
 		}
 	})
+	// The same, for processors that named their keys (benchActions'):
+	// the other entries as placeholders.
+	b.Run("projection-named-keys", func(b *testing.B) {
+		b.ReportAllocs()
+		w := &projectionWriter{keysNamed: true, keys: []string{"environment", "http.method", "internal.debug", "user.email"}}
+		for b.Loop() {
+			w.buf = w.buf[:0]
+			w.traces(td, false)
+		}
+	})
 }
 
 // BenchmarkApplyEdits1k is Go's share of an edited batch: replaying the

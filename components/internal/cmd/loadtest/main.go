@@ -176,6 +176,21 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
+// collectorConfig picks free ports for a collector's OTLP/gRPC receiver and
+// its metrics endpoint and returns the receiver's address and the
+// configuration.
+func collectorConfig(procs map[string]string, order []string, exporters, exporterIDs string) (addr, config string, err error) {
+	if addr, err = freeAddr(); err != nil {
+		return "", "", err
+	}
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return "", "", err
+	}
+	_, port, _ := net.SplitHostPort(metricsAddr)
+	return addr, configYAML(addr, port, procs, order, exporters, exporterIDs), nil
+}
+
 func configYAML(grpcAddr, metricsPort string, procs map[string]string, order []string, exporters, exporterIDs string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: %s\n", grpcAddr)
@@ -653,16 +668,10 @@ func run(o options) error {
 		}
 	}()
 	for i, p := range selected {
-		addr, err := freeAddr()
+		addr, cfg, err := collectorConfig(p.processors, p.order, "exporters:\n  debug:\n    verbosity: basic\n", "debug")
 		if err != nil {
 			return err
 		}
-		metricsAddr, err := freeAddr()
-		if err != nil {
-			return err
-		}
-		_, port, _ := net.SplitHostPort(metricsAddr)
-		cfg := configYAML(addr, port, p.processors, p.order, "exporters:\n  debug:\n    verbosity: basic\n", "debug")
 		if running[i], err = launch(o, cfg, addr, p.nocgo); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}

@@ -76,16 +76,10 @@ func rateLimiter(o options, w io.Writer) error {
 		{"no limiter (capacity)", nil, nil},
 		{"rust_ratelimit, delay", limiter, []string{"rust_ratelimit"}},
 	} {
-		addr, err := freeAddr()
+		addr, cfg, err := collectorConfig(p.procs, p.order, exporter, "otlp")
 		if err != nil {
 			return err
 		}
-		metricsAddr, err := freeAddr()
-		if err != nil {
-			return err
-		}
-		_, port, _ := net.SplitHostPort(metricsAddr)
-		cfg := configYAML(addr, port, p.procs, p.order, exporter, "otlp")
 		r, err := measure(o, p.name, cfg, addr, callers, 1, false, false, 0)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
