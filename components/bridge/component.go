@@ -296,8 +296,7 @@ func (p *Processor) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 	switch p.input {
 	case inputCounts:
 	case inputAttributes, inputAttributesAndRecordFields:
-		r.projection = getProjection()
-		r.projection.keysNamed, r.projection.keys = p.keysNamed, p.attributeKeys
+		r.projection = p.newProjection()
 		r.projection.traces(td, p.input == inputAttributesAndRecordFields)
 		r.projection.settle()
 		r.buf = r.projection.buf
@@ -326,8 +325,7 @@ func (p *Processor) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) erro
 	switch p.input {
 	case inputCounts:
 	case inputAttributes, inputAttributesAndRecordFields:
-		r.projection = getProjection()
-		r.projection.keysNamed, r.projection.keys = p.keysNamed, p.attributeKeys
+		r.projection = p.newProjection()
 		r.projection.metrics(md)
 		r.projection.settle()
 		r.buf = r.projection.buf
@@ -356,8 +354,7 @@ func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	switch p.input {
 	case inputCounts:
 	case inputAttributes, inputAttributesAndRecordFields:
-		r.projection = getProjection()
-		r.projection.keysNamed, r.projection.keys = p.keysNamed, p.attributeKeys
+		r.projection = p.newProjection()
 		r.projection.logs(ld, p.input == inputAttributesAndRecordFields)
 		r.projection.settle()
 		r.buf = r.projection.buf
@@ -371,6 +368,14 @@ func (p *Processor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	err := p.process(r)
 	r.recycle()
 	return err
+}
+
+// newProjection is a pooled projection writer set up for the
+// component's processors (the keys they named, if they did).
+func (p *Processor) newProjection() *projectionWriter {
+	w := getProjection()
+	w.keysNamed, w.keys = p.keysNamed, p.attributeKeys
+	return w
 }
 
 // process admits a request and records it in the component's telemetry.
