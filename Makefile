@@ -283,14 +283,16 @@ image: image-rootfs
 test-image: image-rootfs
 	./scripts/test-image.sh
 
-## memcheck: the engine's and the bridge's unit tests (the unsafe code:
-## buffer leases, the outcome ABI) under valgrind; any error fails
+## memcheck: the unit tests of the unsafe code under valgrind (the
+## engine's and the bridge's: buffer leases, the outcome ABI; the
+## processors' SIMD hex writer); any error fails
 memcheck:
-	for pkg in otelcol-rust-engine otelcol-rust-bridge; do \
+	for test in otelcol-rust-engine: otelcol-rust-bridge: otelcol-rust-processors:sha256_hex; do \
+		pkg=$${test%%:*}; filter=$${test#*:}; \
 		bin=$$(cargo test --locked -p $$pkg --no-run --message-format=json 2>/dev/null \
 			| grep -o '"executable":"[^"]*"' | grep -v null | head -1 | cut -d'"' -f4); \
 		valgrind --quiet --error-exitcode=3 --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite \
-			$$bin --test-threads=1 || exit 1; \
+			$$bin --test-threads=1 $$filter || exit 1; \
 	done
 
 ## lint: rustfmt, clippy -D warnings (the workspace lints in Cargo.toml),
