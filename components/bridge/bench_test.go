@@ -277,7 +277,7 @@ func BenchmarkProjection1k(b *testing.B) {
 	// the other entries as placeholders.
 	b.Run("projection-named-keys", func(b *testing.B) {
 		b.ReportAllocs()
-		w := &projectionWriter{keysNamed: true, keys: []string{"environment", "http.method", "internal.debug", "user.email"}}
+		w := &projectionWriter{keysNamed: true, keys: newKeySet([]string{"environment", "http.method", "internal.debug", "user.email"})}
 		for b.Loop() {
 			w.buf = w.buf[:0]
 			w.traces(td, false)

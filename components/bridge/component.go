@@ -72,7 +72,7 @@ type Processor struct {
 	// keysNamed: the processors read only the attribute keys in
 	// attributeKeys, so the projection writes only those entries whole.
 	keysNamed     bool
-	attributeKeys []string
+	attributeKeys keySet
 
 	telemetry *telemetry
 
@@ -138,7 +138,7 @@ func newProcessor(set processor.Settings, stages []stage, signal uint8) (*Proces
 	}
 	p.handle = resp.handle
 	if p.input == inputAttributes || p.input == inputAttributesAndRecordFields {
-		p.keysNamed, p.attributeKeys = resp.keys_named, resp.attribute_keys
+		p.keysNamed, p.attributeKeys = resp.keys_named, newKeySet(resp.attribute_keys)
 	}
 	tel, err := newTelemetry(set.TelemetrySettings, p, stages)
 	if err != nil {

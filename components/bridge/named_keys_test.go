@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,7 +26,7 @@ func TestNamedKeysAreAllThatCrossWhole(t *testing.T) {
 		map[string]any{"key": "user.email", "action": "hash"},
 	), consumertest.NewNop()).(*Processor)
 	require.True(t, p.keysNamed)
-	assert.ElementsMatch(t, []string{"environment", "deployment", "user.email"}, p.attributeKeys)
+	assert.ElementsMatch(t, []string{"environment", "deployment", "user.email"}, p.attributeKeys.keys)
 
 	td := ptrace.NewTraces()
 	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
@@ -66,7 +67,7 @@ func TestKeysAreNotNamedByPatternsOrProcessorsThatReadEverything(t *testing.T) {
 	}
 	union := newChain(t, processor.Settings{}, consumertest.NewNop(), stage("a", named), stage("b", other)).(*Processor)
 	assert.True(t, union.keysNamed)
-	assert.ElementsMatch(t, []string{"environment", "user.email"}, union.attributeKeys, "a chain reads its processors' keys")
+	assert.ElementsMatch(t, []string{"environment", "user.email"}, union.attributeKeys.keys, "a chain reads its processors' keys")
 
 	redaction := newChain(t, processor.Settings{}, consumertest.NewNop(), stage("a", named),
 		ChainStage{ID: component.MustNewID("rust_redaction"), Config: map[string]any{"allow_all_keys": true}}).(*Processor)
@@ -115,4 +116,24 @@ func TestEditsAroundPlaceholdersLandOnGosEntries(t *testing.T) {
 	}
 	assert.Equal(t, wantKeys, gotKeys, "the same entries in the same order")
 	assert.Equal(t, want.AsRaw(), got.AsRaw())
+}
+
+func TestKeySetHasExactlyItsKeys(t *testing.T) {
+	long := strings.Repeat("k", 63)
+	longer := strings.Repeat("k", 80)
+	set := newKeySet([]string{"user.email", "http.method", long, ""})
+	for key, want := range map[string]bool{
+		"user.email":    true,
+		"http.method":   true,
+		long:            true,
+		"":              true,
+		"user.emaiL":    false, // a named key's length, other bytes
+		"environment":   false, // the length of http.method
+		"http.url":      false, // a length no key has
+		longer:          false, // past 63 bytes, where lengths share a bit
+		long[:62] + "x": false,
+	} {
+		assert.Equal(t, want, set.has(key), "%q", key)
+	}
+	assert.False(t, newKeySet(nil).has(""), "an empty set holds no key, not even the empty one")
 }

@@ -41,7 +41,7 @@ func getProjection() *projectionWriter {
 	select {
 	case w := <-projections:
 		w.buf = w.buf[:0]
-		w.keysNamed, w.keys = false, nil
+		w.keysNamed, w.keys = false, keySet{}
 		return w
 	default:
 		w := &projectionWriter{}
@@ -105,7 +105,7 @@ type projectionWriter struct {
 	// in keys (Processor::attribute_keys in Rust), so only those entries
 	// are written whole. Set for each request (writers are pooled).
 	keysNamed bool
-	keys      []string
+	keys      keySet
 	// cmem is buf's memory while it is the writer's C buffer; nil once the
 	// batch outgrew it (buf is then Go memory, pinned for the request).
 	cmem unsafe.Pointer
@@ -161,9 +161,35 @@ func (w *projectionWriter) attributes(field int, m pcommon.Map) {
 	w.entries(field, m, w.keysNamed)
 }
 
-// named reports whether the component's processors named key.
-func (w *projectionWriter) named(key string) bool {
-	for _, k := range w.keys {
+// keySet is the attribute keys a component's processors named, with the
+// set of their lengths: most entries of a record are ones no processor
+// named, and most of those have a key of a length no named key has, so
+// they are told apart by one bit test, without comparing bytes.
+type keySet struct {
+	keys []string
+	// lengths has bit n set when a key is n bytes long, bit 63 when one
+	// is 63 bytes or longer.
+	lengths uint64
+}
+
+func newKeySet(keys []string) keySet {
+	s := keySet{keys: keys}
+	for _, k := range keys {
+		s.lengths |= lengthBit(k)
+	}
+	return s
+}
+
+func lengthBit(key string) uint64 {
+	return 1 << min(len(key), 63)
+}
+
+// has reports whether key is one of the set's.
+func (s keySet) has(key string) bool {
+	if s.lengths&lengthBit(key) == 0 {
+		return false
+	}
+	for _, k := range s.keys {
 		if k == key {
 			return true
 		}
@@ -180,7 +206,7 @@ func (w *projectionWriter) named(key string) bool {
 func (w *projectionWriter) entries(field int, m pcommon.Map, filter bool) {
 	tag := byte(field<<3) | 2
 	m.Range(func(k string, v pcommon.Value) bool {
-		if filter && !w.named(k) {
+		if filter && !w.keys.has(k) {
 			w.buf = append(w.buf, tag, 0)
 			return true
 		}
