@@ -331,8 +331,9 @@ stress: rust-testing
 ## path, and, when make build-nocgo has run, the cgo-free collector's
 ## rust_attributes pipelines (Rust process included) with CPU and latency
 ## per batch; not part of make test. LOADTEST_FLAGS adds flags, for example
-## LOADTEST_FLAGS='-only "batch 1000" -rounds 5 -out /tmp/report.md', or
-## -match with a regular expression of pipeline names (BENCHMARKS.md)
+## LOADTEST_FLAGS='-only "batch 1000" -rounds 5 -out /tmp/report.md',
+## -match with a regular expression of pipeline names, or -compare-binary
+## with another build to measure a change against (BENCHMARKS.md)
 loadtest:
 	@test -x $(BINARY) || { echo "$(BINARY) is missing: run make build first"; exit 1; }
 	cd $(COMPONENTS) && go run ./internal/cmd/loadtest -binary $(ROOT)/$(BINARY) \

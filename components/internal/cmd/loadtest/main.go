@@ -6,6 +6,11 @@
 //
 // "Processor cost" is a pipeline's CPU per span minus the same pipeline
 // with no processor, so the receiver's and exporter's work cancels out.
+//
+// With -compare-binary, each pipeline also runs on a second build (main
+// before a change, say), right after its twin in every round: on a
+// machine whose speed drifts by tens of percent over minutes, two builds
+// can only be told apart when they are measured side by side.
 package main
 
 import (
@@ -37,6 +42,7 @@ import (
 type options struct {
 	binary   string
 	nocgo    string
+	compare  string
 	duration time.Duration
 	warmup   time.Duration
 	clients  int
@@ -51,6 +57,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.binary, "binary", "_build/otelcol-rust", "the collector binary to measure")
 	flag.StringVar(&o.nocgo, "nocgo-binary", "", "the cgo-free collector (make build-nocgo); adds its pipelines, the Rust process's CPU included")
+	flag.StringVar(&o.compare, "compare-binary", "", "another build of the collector (main before a change, say): every selected pipeline with a processor also runs on it, in the same rounds, and the report compares the two builds")
 	flag.DurationVar(&o.duration, "duration", 6*time.Second, "measurement window per pipeline")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "load before the window starts")
 	flag.IntVar(&o.clients, "clients", 4, "concurrent OTLP/gRPC clients")
@@ -113,6 +120,23 @@ type pipeline struct {
 	// nocgo: run on the cgo-free collector, whose Rust processors run in
 	// the otelcol-rust-server child process.
 	nocgo bool
+	// compared: run on -compare-binary, as the twin of the pipeline named
+	// without compareSuffix.
+	compared bool
+}
+
+// compareSuffix names the pipelines run on -compare-binary.
+const compareSuffix = " [compared build]"
+
+// binaryFor is the collector that runs p.
+func (o options) binaryFor(p pipeline) string {
+	switch {
+	case p.compared:
+		return o.compare
+	case p.nocgo:
+		return o.nocgo
+	}
+	return o.binary
 }
 
 // noCgo marks the pipelines of the cgo-free collector.
@@ -521,7 +545,11 @@ type result struct {
 // measure runs one collector configuration under load and returns its
 // figures for the window.
 func measure(o options, name, config, addr string, clients, batch int, sensitive, nocgo bool, perSecond float64) (result, error) {
-	c, err := launch(o, config, addr, nocgo)
+	binary := o.binary
+	if nocgo {
+		binary = o.nocgo
+	}
+	c, err := launch(binary, config, addr)
 	if err != nil {
 		return result{}, err
 	}
@@ -530,11 +558,7 @@ func measure(o options, name, config, addr string, clients, batch int, sensitive
 }
 
 // launch starts a collector on config and waits until it listens on addr.
-func launch(o options, config, addr string, nocgo bool) (*collector, error) {
-	binary := o.binary
-	if nocgo {
-		binary = o.nocgo
-	}
+func launch(binary, config, addr string) (*collector, error) {
 	c, err := startCollector(binary, config)
 	if err != nil {
 		return nil, err
@@ -649,9 +673,23 @@ func run(o options) error {
 			return fmt.Errorf("%s: %w (run make build-nocgo first)", o.nocgo, err)
 		}
 	}
+	if o.compare != "" {
+		if _, err := os.Stat(o.compare); err != nil {
+			return fmt.Errorf("%s: %w (the build to compare with)", o.compare, err)
+		}
+	}
 	for _, p := range pipelines(o.nocgo != "") {
-		if o.selects(p.name) {
-			selected = append(selected, p)
+		if !o.selects(p.name) {
+			continue
+		}
+		selected = append(selected, p)
+		// The twin on the compared build runs right after it in each
+		// round, so both see the machine in the same state.
+		if o.compare != "" && !p.nocgo && len(p.order) > 0 {
+			twin := p
+			twin.name += compareSuffix
+			twin.compared = true
+			selected = append(selected, twin)
 		}
 	}
 	// Every pipeline's collector is started once and kept running (idle
@@ -672,7 +710,7 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		if running[i], err = launch(o, cfg, addr, p.nocgo); err != nil {
+		if running[i], err = launch(o.binaryFor(p), cfg, addr); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 		addrs[i] = addr
@@ -696,16 +734,14 @@ func run(o options) error {
 		r := median(append([]result(nil), runs[p.name]...))
 		results[p.name] = r
 		batch := fmt.Sprintf(", batch %d", p.batch)
-		baseName, contribName := "no processor"+batch, "attributes (contrib)"+batch
+		contribName := "attributes (contrib)" + batch
 		switch {
 		case p.sensitive:
-			baseName, contribName = "no processor, redaction data"+batch, "redaction (contrib)"+batch
+			contribName = "redaction (contrib)" + batch
 		case strings.HasPrefix(p.name, "3 x"):
 			contribName = "3 x attributes (contrib)" + batch
-		case p.nocgo:
-			baseName = "no processor" + noCgo + batch
 		}
-		base, hasBase := runs[baseName]
+		base, hasBase := runs[baselineOf(p)]
 		cost, vs := "", ""
 		if hasBase && !strings.HasPrefix(p.name, "no processor") {
 			c := pairedCost(runs[p.name], base)
@@ -719,6 +755,9 @@ func run(o options) error {
 	}
 	chainRatio(w, costs)
 	roundSpread(w, runs)
+	if o.compare != "" {
+		compareBuilds(w, o, selected, runs, costs)
+	}
 	if o.nocgo != "" {
 		perBatch(w, results, costs)
 	}
@@ -731,6 +770,19 @@ func run(o options) error {
 		return os.WriteFile(o.out, []byte(report.String()), 0o644)
 	}
 	return nil
+}
+
+// baselineOf names the pipeline without a processor that p's processor
+// cost is taken against: the same batches, on the same kind of collector.
+func baselineOf(p pipeline) string {
+	batch := fmt.Sprintf(", batch %d", p.batch)
+	switch {
+	case p.sensitive:
+		return "no processor, redaction data" + batch
+	case p.nocgo:
+		return "no processor" + noCgo + batch
+	}
+	return "no processor" + batch
 }
 
 // selects reports whether -only and -match keep the pipeline (or report
@@ -809,21 +861,8 @@ func chainRatio(w io.Writer, costs map[string]float64) {
 // from round to round (each round's costs against that round's
 // baseline): what the medians above summarise.
 func roundSpread(w io.Writer, runs map[string][]result) {
-	base := runs["no processor, batch 1000"]
 	perRound := func(name, against string) []float64 {
-		var out []float64
-		a, b := runs[name], runs[against]
-		for i := range a {
-			if i >= len(b) || i >= len(base) {
-				break
-			}
-			num, den := a[i].usPerSpan-base[i].usPerSpan, b[i].usPerSpan-base[i].usPerSpan
-			if den > 0 {
-				out = append(out, num/den)
-			}
-		}
-		sort.Float64s(out)
-		return out
+		return roundRatios(runs, name, against, "no processor, batch 1000")
 	}
 	show := func(what string, ratios []float64) {
 		if len(ratios) < 2 {
@@ -834,6 +873,50 @@ func roundSpread(w io.Writer, runs map[string][]result) {
 	}
 	show("rust_attributes against contrib attributes (1000 spans)", perRound("rust_attributes, batch 1000", "attributes (contrib), batch 1000"))
 	show("Three rust_attributes against one", perRound("3 x rust_attributes, batch 1000", "rust_attributes, batch 1000"))
+}
+
+// compareBuilds sets each pipeline's processor cost on this build against
+// its twin's on the compared build: the medians of the table, and the
+// median of the per-round ratios (both twins against the same round's
+// baseline, measured seconds apart).
+func compareBuilds(w io.Writer, o options, selected []pipeline, runs map[string][]result, costs map[string]float64) {
+	fmt.Fprintf(w, "\nThis build (%s) against the compared build (%s), processor cost:\n\n", o.binary, o.compare)
+	fmt.Fprintf(w, "| pipeline | this build µs/span | compared build µs/span | ratio | per-round median ratio |\n|---|---|---|---|---|\n")
+	for _, p := range selected {
+		if !p.compared {
+			continue
+		}
+		name := strings.TrimSuffix(p.name, compareSuffix)
+		this, that := costs[name], costs[p.name]
+		ratio := ""
+		if that > 0 {
+			ratio = fmt.Sprintf("%.2fx", this/that)
+		}
+		perRound := ""
+		if r := roundRatios(runs, name, p.name, baselineOf(p)); len(r) > 0 {
+			perRound = fmt.Sprintf("%.2fx", r[len(r)/2])
+		}
+		fmt.Fprintf(w, "| %s | %.2f | %.2f | %s | %s |\n", name, this, that, ratio, perRound)
+	}
+}
+
+// roundRatios is, sorted, each round's processor cost of pipeline name
+// against that of pipeline against, both taken against the round's
+// baseline (rounds where against cost nothing are left out).
+func roundRatios(runs map[string][]result, name, against, baseline string) []float64 {
+	var out []float64
+	a, b, base := runs[name], runs[against], runs[baseline]
+	for i := range a {
+		if i >= len(b) || i >= len(base) {
+			break
+		}
+		num, den := a[i].usPerSpan-base[i].usPerSpan, b[i].usPerSpan-base[i].usPerSpan
+		if den > 0 {
+			out = append(out, num/den)
+		}
+	}
+	sort.Float64s(out)
+	return out
 }
 
 func machine() string {
