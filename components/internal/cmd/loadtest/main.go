@@ -545,11 +545,7 @@ type result struct {
 // measure runs one collector configuration under load and returns its
 // figures for the window.
 func measure(o options, name, config, addr string, clients, batch int, sensitive, nocgo bool, perSecond float64) (result, error) {
-	binary := o.binary
-	if nocgo {
-		binary = o.nocgo
-	}
-	c, err := launch(binary, config, addr)
+	c, err := launch(o.binaryFor(pipeline{nocgo: nocgo}), config, addr)
 	if err != nil {
 		return result{}, err
 	}
