@@ -64,8 +64,14 @@ const (
 	TargetSpanName                      = 12
 )
 
+// editReader reads an edit list front to back. It moves an offset, never
+// the slice: the reader lives on the heap (closures capture it), and
+// reslicing would store the slice's pointer at every read, which, while
+// the garbage collector marks (much of the time in a loaded collector),
+// goes through the write barrier.
 type editReader struct {
-	b []byte
+	b   []byte
+	pos int
 	// short is set when a read wanted more bytes than were left; every
 	// read after it gives zeros. Checked once per operation rather than
 	// per read, so that the reads inline.
@@ -93,13 +99,21 @@ func (r *editReader) str(b []byte) string {
 	return s
 }
 
+// more reports whether bytes are left and every read so far fitted.
+func (r *editReader) more() bool { return !r.short && r.pos < len(r.b) }
+
+// fail marks the list short: every read from now on gives zeros.
+func (r *editReader) fail() {
+	r.short, r.pos = true, len(r.b)
+}
+
 func (r *editReader) take(n int) []byte {
-	if uint(n) > uint(len(r.b)) {
-		r.short, r.b = true, nil
+	if uint(n) > uint(len(r.b)-r.pos) {
+		r.fail()
 		return nil
 	}
-	out := r.b[:n]
-	r.b = r.b[n:]
+	out := r.b[r.pos : r.pos+n : r.pos+n]
+	r.pos += n
 	return out
 }
 
@@ -111,32 +125,32 @@ func (r *editReader) error() error {
 }
 
 func (r *editReader) u8() byte {
-	if len(r.b) < 1 {
-		r.short, r.b = true, nil
+	if r.pos >= len(r.b) {
+		r.fail()
 		return 0
 	}
-	v := r.b[0]
-	r.b = r.b[1:]
+	v := r.b[r.pos]
+	r.pos++
 	return v
 }
 
 func (r *editReader) u32() int {
-	if len(r.b) < 4 {
-		r.short, r.b = true, nil
+	if len(r.b)-r.pos < 4 {
+		r.fail()
 		return 0
 	}
-	v := binary.LittleEndian.Uint32(r.b)
-	r.b = r.b[4:]
+	v := binary.LittleEndian.Uint32(r.b[r.pos:])
+	r.pos += 4
 	return int(v)
 }
 
 func (r *editReader) u64() uint64 {
-	if len(r.b) < 8 {
-		r.short, r.b = true, nil
+	if len(r.b)-r.pos < 8 {
+		r.fail()
 		return 0
 	}
-	v := binary.LittleEndian.Uint64(r.b)
-	r.b = r.b[8:]
+	v := binary.LittleEndian.Uint64(r.b[r.pos:])
+	r.pos += 8
 	return v
 }
 
@@ -159,7 +173,7 @@ func outOfRange(t target) error {
 // Apply replays an edit list on the signal's data in place.
 func Apply(list []byte, td ptrace.Traces, md pmetric.Metrics, ld plog.Logs, signal uint8) error {
 	r := &editReader{b: list}
-	for len(r.b) > 0 && !r.short {
+	for r.more() {
 		maps := r.u32()
 		for i := 0; i < maps && !r.short; i++ {
 			t := r.target()
