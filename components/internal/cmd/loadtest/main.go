@@ -51,6 +51,7 @@ type options struct {
 	match    *regexp.Regexp
 	out      string
 	rate     int
+	profile  bool
 }
 
 func main() {
@@ -70,6 +71,7 @@ func main() {
 	})
 	flag.StringVar(&o.out, "out", "", "also write the report (Markdown) to this file")
 	flag.IntVar(&o.rate, "rate", 0, "spans per second offered to every pipeline (0: 200k for 1000-span batches, 100k for 100, 20k for 10)")
+	flag.BoolVar(&o.profile, "profile", false, "also sample each window's stacks with perf and measure each processor's cost as its share of the collector's CPU samples (profile.go)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -540,6 +542,8 @@ type result struct {
 	maxThreads int64
 	// p50 and p99 of the time a client waited for a batch's answer.
 	p50, p99 time.Duration
+	// With -profile: what the window's stack samples say.
+	profile windowProfile
 }
 
 // measure runs one collector configuration under load and returns its
@@ -580,6 +584,14 @@ func (c *collector) load(o options, name, addr string, clients, batch int, sensi
 		cancel()
 		return result{}, err
 	}
+	var profile *stackProfile
+	if o.profile {
+		if profile, err = startProfile(pid); err != nil {
+			cancel()
+			<-done
+			return result{}, err
+		}
+	}
 	l.counting.Store(true)
 	start := time.Now()
 	var maxThreads int64
@@ -592,6 +604,16 @@ func (c *collector) load(o options, name, addr string, clients, batch int, sensi
 	after, err := readTree(pid)
 	l.counting.Store(false)
 	elapsed := time.Since(start)
+	var sampled windowProfile
+	if profile != nil {
+		var perr error
+		// A window perf could not read (a compared build without symbols)
+		// is left out of the sampled figures, not the run.
+		if sampled, perr = profile.stop(); perr != nil {
+			fmt.Fprintf(os.Stderr, "%s: no stack samples: %v\n", name, perr)
+			sampled = windowProfile{}
+		}
+	}
 	cancel()
 	<-done
 	if err != nil {
@@ -607,6 +629,7 @@ func (c *collector) load(o options, name, addr string, clients, batch int, sensi
 		threads:    after.threads,
 		maxThreads: maxThreads,
 		failures:   l.failures.Load(),
+		profile:    sampled,
 	}
 	if spans > 0 {
 		r.usPerSpan = float64((after.cpu - before.cpu).Microseconds()) / float64(spans)
@@ -719,7 +742,12 @@ func run(o options) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
-			fmt.Fprintf(os.Stderr, "round %d: %s: %.2f µs/span\n", round+1, p.name, r.usPerSpan)
+			sampled := ""
+			if r.profile.samples > 0 {
+				sampled = fmt.Sprintf(" (processor: %.1f%% of %d samples, %.3f µs/span, %.3f x the receiver's unmarshal)",
+					100*r.profile.processor, r.profile.samples, sampledCost(r), againstUnmarshal(r))
+			}
+			fmt.Fprintf(os.Stderr, "round %d: %s: %.2f µs/span%s\n", round+1, p.name, r.usPerSpan, sampled)
 			runs[p.name] = append(runs[p.name], r)
 		}
 	}
@@ -753,6 +781,9 @@ func run(o options) error {
 	roundSpread(w, runs)
 	if o.compare != "" {
 		compareBuilds(w, o, selected, runs, costs)
+	}
+	if o.profile {
+		profiledCosts(w, selected, runs)
 	}
 	if o.nocgo != "" {
 		perBatch(w, results, costs)
