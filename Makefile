@@ -332,8 +332,10 @@ stress: rust-testing
 ## rust_attributes pipelines (Rust process included) with CPU and latency
 ## per batch; not part of make test. LOADTEST_FLAGS adds flags, for example
 ## LOADTEST_FLAGS='-only "batch 1000" -rounds 5 -out /tmp/report.md',
-## -match with a regular expression of pipeline names, or -compare-binary
-## with another build to measure a change against (BENCHMARKS.md)
+## -match with a regular expression of pipeline names, -compare-binary
+## with another build to measure a change against, or -profile to also
+## measure each processor's cost from perf's stack samples of the same
+## window, which the machine's drift does not move (BENCHMARKS.md)
 loadtest:
 	@test -x $(BINARY) || { echo "$(BINARY) is missing: run make build first"; exit 1; }
 	cd $(COMPONENTS) && go run ./internal/cmd/loadtest -binary $(ROOT)/$(BINARY) \

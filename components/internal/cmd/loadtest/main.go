@@ -11,6 +11,10 @@
 // before a change, say), right after its twin in every round: on a
 // machine whose speed drifts by tens of percent over minutes, two builds
 // can only be told apart when they are measured side by side.
+//
+// With -profile, perf samples each window's stacks, and a processor's cost
+// is also measured as its share of the collector's samples (profile.go):
+// one process, one window, so the drift that moves the subtraction cancels.
 package main
 
 import (
