@@ -173,6 +173,7 @@ func outOfRange(t target) error {
 // Apply replays an edit list on the signal's data in place.
 func Apply(list []byte, td ptrace.Traces, md pmetric.Metrics, ld plog.Logs, signal uint8) error {
 	r := &editReader{b: list}
+	spans := spanCursor{td: td}
 	for r.more() {
 		maps := r.u32()
 		for i := 0; i < maps && !r.short; i++ {
@@ -205,7 +206,7 @@ func Apply(list []byte, td ptrace.Traces, md pmetric.Metrics, ld plog.Logs, sign
 			var ok bool
 			switch signal {
 			case SignalTraces:
-				m, ok = traceMap(td, t)
+				m, ok = traceMap(&spans, t)
 			case SignalMetrics:
 				m, ok = metricMap(md, t)
 			case SignalLogs:
@@ -222,7 +223,42 @@ func Apply(list []byte, td ptrace.Traces, md pmetric.Metrics, ld plog.Logs, sign
 	return r.error()
 }
 
-func traceMap(td ptrace.Traces, t target) (pcommon.Map, bool) {
+// spanCursor remembers the spans of the scope the last target named: an
+// edit list names its maps in batch order, so most targets are in the
+// same scope as the one before, and finding a span is then one index.
+type spanCursor struct {
+	td              ptrace.Traces
+	resource, scope int
+	spans           ptrace.SpanSlice
+	valid           bool
+}
+
+// of returns the spans of scope `scope` of resource `resource`.
+func (c *spanCursor) of(resource, scope int) (ptrace.SpanSlice, bool) {
+	if c.valid && c.resource == resource && c.scope == scope {
+		return c.spans, true
+	}
+	rss := c.td.ResourceSpans()
+	if resource >= rss.Len() {
+		return ptrace.SpanSlice{}, false
+	}
+	sss := rss.At(resource).ScopeSpans()
+	if scope >= sss.Len() {
+		return ptrace.SpanSlice{}, false
+	}
+	c.resource, c.scope, c.spans, c.valid = resource, scope, sss.At(scope).Spans(), true
+	return c.spans, true
+}
+
+func traceMap(c *spanCursor, t target) (pcommon.Map, bool) {
+	if t.kind == TargetSpan {
+		spans, ok := c.of(t.resource, t.scope)
+		if !ok || t.item >= spans.Len() {
+			return pcommon.Map{}, false
+		}
+		return spans.At(t.item).Attributes(), true
+	}
+	td := c.td
 	rss := td.ResourceSpans()
 	if t.resource >= rss.Len() {
 		return pcommon.Map{}, false
