@@ -114,8 +114,6 @@ func (w *projectionWriter) tag(field int, wireType byte) {
 	w.buf = append(w.buf, byte(field<<3)|wireType)
 }
 
-func (w *projectionWriter) varint(v uint64) { w.uvarint(v) }
-
 // The writer's buffer is a field of a heap object, so storing a new slice
 // into it (w.buf = f(w.buf), as binary.AppendUvarint returns one) stores
 // its pointer, and while the garbage collector marks, which in a loaded
@@ -124,8 +122,8 @@ func (w *projectionWriter) varint(v uint64) { w.uvarint(v) }
 // projection cost. `w.buf = append(w.buf, ...)` stores only the length
 // unless the buffer grows, so the writes below append byte by byte.
 
-// uvarint appends v as a protobuf varint.
-func (w *projectionWriter) uvarint(v uint64) {
+// varint appends v as a protobuf varint.
+func (w *projectionWriter) varint(v uint64) {
 	for v >= 0x80 {
 		w.buf = append(w.buf, byte(v)|0x80)
 		v >>= 7
@@ -239,23 +237,23 @@ func (w *projectionWriter) entries(field int, m pcommon.Map, filter bool) {
 			s := v.Str()
 			av := 1 + varintLen(uint64(len(s))) + len(s)
 			w.buf = append(w.buf, tag)
-			w.uvarint(uint64(keySize + 1 + varintLen(uint64(av)) + av))
+			w.varint(uint64(keySize + 1 + varintLen(uint64(av)) + av))
 			w.key(k)
 			w.buf = append(w.buf, 0x12)
-			w.uvarint(uint64(av))
+			w.varint(uint64(av))
 			w.buf = append(w.buf, 0x0a)
-			w.uvarint(uint64(len(s)))
+			w.varint(uint64(len(s)))
 			w.buf = append(w.buf, s...)
 		case pcommon.ValueTypeInt:
 			i := uint64(v.Int())
 			av := 1 + varintLen(i)
 			w.buf = append(w.buf, tag)
-			w.uvarint(uint64(keySize + 1 + varintLen(uint64(av)) + av))
+			w.varint(uint64(keySize + 1 + varintLen(uint64(av)) + av))
 			w.key(k)
 			w.buf = append(w.buf, 0x12)
-			w.uvarint(uint64(av))
+			w.varint(uint64(av))
 			w.buf = append(w.buf, 0x18)
-			w.uvarint(i)
+			w.varint(i)
 		default:
 			kv := w.open(field)
 			w.key(k)
@@ -273,7 +271,7 @@ func (w *projectionWriter) key(k string) {
 		return
 	}
 	w.buf = append(w.buf, 0x0a)
-	w.uvarint(uint64(len(k)))
+	w.varint(uint64(len(k)))
 	w.buf = append(w.buf, k...)
 }
 
