@@ -193,7 +193,7 @@ func Apply(list []byte, td ptrace.Traces, md pmetric.Metrics, ld plog.Logs, sign
 				continue
 			}
 			if signal == SignalTraces && t.kind == TargetSpanName {
-				span, ok := spanOf(td, t)
+				span, ok := spanOf(&spans, t)
 				if !ok {
 					return outOfRange(t)
 				}
@@ -252,11 +252,11 @@ func (c *spanCursor) of(resource, scope int) (ptrace.SpanSlice, bool) {
 
 func traceMap(c *spanCursor, t target) (pcommon.Map, bool) {
 	if t.kind == TargetSpan {
-		spans, ok := c.of(t.resource, t.scope)
-		if !ok || t.item >= spans.Len() {
+		span, ok := spanOf(c, t)
+		if !ok {
 			return pcommon.Map{}, false
 		}
-		return spans.At(t.item).Attributes(), true
+		return span.Attributes(), true
 	}
 	td := c.td
 	rss := td.ResourceSpans()
@@ -333,17 +333,9 @@ func logBody(ld plog.Logs, t target) (pcommon.Value, bool) {
 }
 
 // spanOf is the span a SPAN_NAME target names.
-func spanOf(td ptrace.Traces, t target) (ptrace.Span, bool) {
-	rss := td.ResourceSpans()
-	if t.resource >= rss.Len() {
-		return ptrace.Span{}, false
-	}
-	sss := rss.At(t.resource).ScopeSpans()
-	if t.scope >= sss.Len() {
-		return ptrace.Span{}, false
-	}
-	spans := sss.At(t.scope).Spans()
-	if t.item >= spans.Len() {
+func spanOf(c *spanCursor, t target) (ptrace.Span, bool) {
+	spans, ok := c.of(t.resource, t.scope)
+	if !ok || t.item >= spans.Len() {
 		return ptrace.Span{}, false
 	}
 	return spans.At(t.item), true
