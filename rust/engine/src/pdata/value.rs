@@ -178,6 +178,7 @@ impl Value {
     }
 
     /// A view of this value.
+    #[inline]
     pub fn as_ref(&self) -> ValueRef<'_> {
         match self {
             Value::Empty => ValueRef::Empty,

@@ -50,6 +50,7 @@ impl ValueSource {
     /// attribute, else `default_value`.
     /// A constant is lent, not copied: writing it into every record costs
     /// no allocation.
+    #[inline]
     fn resolve<'s>(
         &'s self,
         attrs: &Attributes<'_>,
