@@ -421,7 +421,6 @@ func metricMap(md pmetric.Metrics, t target) (pcommon.Map, bool) {
 
 // applyOps replays n operations on m with pcommon.Map's own methods.
 func applyOps(r *editReader, m pcommon.Map, n int) error {
-	reserved := false
 	for i := 0; i < n && !r.short; i++ {
 		switch op := r.u8(); op {
 		case OpSetAt:
@@ -442,13 +441,6 @@ func applyOps(r *editReader, m pcommon.Map, n int) error {
 				return fmt.Errorf("edit list from Rust sets entry %d of a map of %d", index, m.Len())
 			}
 		case OpAppend:
-			if !reserved {
-				// Grow the map once, to the size its appends need: left
-				// to append, a map the receiver decoded with no spare room
-				// doubles on its first append.
-				reserved = true
-				m.EnsureCapacity(m.Len() + 1 + appendsAfter(r.b[r.pos:], n-i-1))
-			}
 			key := r.str(r.bytes())
 			if r.short {
 				break
@@ -483,73 +475,6 @@ func applyOps(r *editReader, m pcommon.Map, n int) error {
 		}
 	}
 	return r.error()
-}
-
-// appendsAfter counts the appends among the next n operations of list,
-// reading only their lengths. It stops early, with what it counted, where
-// the list is cut short or has an unknown operation or value: the replay
-// that follows reports those.
-func appendsAfter(list []byte, n int) int {
-	appends, pos := 0, 0
-	// skip moves past a length-prefixed field; false if it runs out.
-	skip := func() bool {
-		if len(list)-pos < 4 {
-			return false
-		}
-		length := int(binary.LittleEndian.Uint32(list[pos:]))
-		pos += 4
-		if length > len(list)-pos {
-			return false
-		}
-		pos += length
-		return true
-	}
-	skipValue := func() bool {
-		if pos >= len(list) {
-			return false
-		}
-		tag := list[pos]
-		pos++
-		switch tag {
-		case ValueEmpty:
-			return true
-		case ValueBool:
-			pos++
-		case ValueInt, ValueDouble:
-			pos += 8
-		case ValueStr, ValueBytes, ValueRaw:
-			return skip()
-		default:
-			return false
-		}
-		return pos <= len(list)
-	}
-	for ; n > 0 && pos < len(list); n-- {
-		op := list[pos]
-		pos++
-		var ok bool
-		switch op {
-		case OpSetAt:
-			pos += 4
-			ok = pos <= len(list) && skipValue()
-		case OpAppend:
-			appends++
-			ok = skip() && skipValue()
-		case OpRemove, OpSkip:
-			ok = skip()
-		case OpRetain:
-			if len(list)-pos < 4 {
-				return appends
-			}
-			count := int(binary.LittleEndian.Uint32(list[pos:]))
-			pos += 4 + (count+7)/8
-			ok = pos <= len(list)
-		}
-		if !ok {
-			return appends
-		}
-	}
-	return appends
 }
 
 // readValue reads one value of the edit list into dst.

@@ -111,66 +111,6 @@ func TestApplyReportsATruncatedList(t *testing.T) {
 	}
 }
 
-// opsOfEveryKind writes the operations of one map, every operation and
-// value kind among them, and returns how many operations and appends it
-// wrote.
-func opsOfEveryKind(w *listWriter) (ops, appends int) {
-	w.u8(OpSetAt)
-	w.u32(0)
-	w.u8(ValueStr)
-	w.str("set")
-	w.u8(OpAppend)
-	w.str("a.int")
-	w.u8(ValueInt)
-	w.b = binary.LittleEndian.AppendUint64(w.b, 7)
-	w.u8(OpRemove)
-	w.str("gone")
-	w.u8(OpAppend)
-	w.str("a.bool")
-	w.u8(ValueBool)
-	w.u8(1)
-	w.u8(OpSkip)
-	w.str("skipped bytes")
-	w.u8(OpAppend)
-	w.str("a.double")
-	w.u8(ValueDouble)
-	w.b = binary.LittleEndian.AppendUint64(w.b, 0x4000000000000000)
-	w.u8(OpAppend)
-	w.str("a.empty")
-	w.u8(ValueEmpty)
-	w.u8(OpAppend)
-	w.str("a.bytes")
-	w.u8(ValueBytes)
-	w.str("\x01\x02")
-	w.u8(OpRetain)
-	w.u32(9)
-	w.u8(0xff)
-	w.u8(0x01)
-	return 9, 5
-}
-
-// The replay sizes a map for all its appends from their count, read ahead
-// of them; the count reads every kind of operation and value, and a list
-// cut anywhere gives a count no larger, never a read past its end.
-func TestAppendsAfter(t *testing.T) {
-	w := &listWriter{}
-	n, appends := opsOfEveryKind(w)
-	if got := appendsAfter(w.b, n); got != appends {
-		t.Fatalf("appendsAfter = %d, want %d", got, appends)
-	}
-	if got := appendsAfter(w.b, 2); got != 1 {
-		t.Errorf("appendsAfter of the first two operations = %d, want 1", got)
-	}
-	for cut := 0; cut < len(w.b); cut++ {
-		if got := appendsAfter(w.b[:cut], n); got > appends {
-			t.Errorf("cut at %d: %d appends, more than the %d of the whole list", cut, got, appends)
-		}
-	}
-	if got := appendsAfter([]byte{OpAppend, 1, 0, 0, 0, 'k', 99}, 1); got != 1 {
-		t.Errorf("an append with an unknown value tag: %d, want the 1 counted", got)
-	}
-}
-
 // Appends, removes and sets interleaved in one map leave the entries in
 // the order pcommon.Map's own calls, in the same order, leave them.
 func TestApplyAppendsAndRemovesInOrder(t *testing.T) {
