@@ -76,27 +76,26 @@ type editReader struct {
 	// read after it gives zeros. Checked once per operation rather than
 	// per read, so that the reads inline.
 	short bool
-	// recent holds the short strings made from this list so far: a
-	// processor that writes a constant into every record writes the same
-	// bytes each time, and one Go string serves them all.
-	recent [8]string
-	next   int
+	// recent holds short strings made from this list so far: a processor
+	// that writes a constant into every record writes the same bytes
+	// each time, and one Go string serves them all. A string has one
+	// slot, chosen by its length and end bytes, so a lookup is one
+	// comparison: scanning a list of recent strings was a fifth of the
+	// replay.
+	recent [16]string
 }
 
 // str returns b as a Go string, reusing a recent one with the same bytes.
 func (r *editReader) str(b []byte) string {
-	if len(b) > 32 {
+	n := len(b)
+	if n == 0 || n > 32 {
 		return string(b)
 	}
-	for _, s := range r.recent {
-		if s == string(b) {
-			return s
-		}
+	slot := &r.recent[(uint(n)*31+uint(b[0])*7+uint(b[n-1]))%uint(len(r.recent))]
+	if *slot != string(b) {
+		*slot = string(b)
 	}
-	s := string(b)
-	r.recent[r.next] = s
-	r.next = (r.next + 1) % len(r.recent)
-	return s
+	return *slot
 }
 
 // more reports whether bytes are left and every read so far fitted.

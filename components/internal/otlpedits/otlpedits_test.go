@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -163,5 +164,26 @@ func TestApplyAppendsAndRemovesInOrder(t *testing.T) {
 	}
 	if strings.Join(gotOrder, ",") != strings.Join(wantOrder, ",") {
 		t.Errorf("replayed %v, pcommon.Map's own calls give %v", gotOrder, wantOrder)
+	}
+}
+
+// str gives the bytes' own string every time, whatever the slot's last
+// string was, and serves repeated short strings from one allocation.
+func TestStrReusesRecentStrings(t *testing.T) {
+	r := &editReader{}
+	words := []string{"production", "environment", "GET", "internal.debug", "", "a", "b", "ab", "ba", strings.Repeat("x", 32), strings.Repeat("y", 33)}
+	for round := 0; round < 3; round++ {
+		for _, w := range words {
+			if got := r.str([]byte(w)); got != w {
+				t.Fatalf("str(%q) = %q", w, got)
+			}
+		}
+	}
+	first := r.str([]byte("production"))
+	if again := r.str([]byte("production")); unsafe.StringData(again) != unsafe.StringData(first) {
+		t.Error("a repeated short string was made again")
+	}
+	if allocs := testing.AllocsPerRun(100, func() { _ = r.str([]byte("production")) }); allocs != 0 {
+		t.Errorf("a repeated short string allocates %v times", allocs)
 	}
 }
