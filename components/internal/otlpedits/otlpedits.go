@@ -278,8 +278,6 @@ func traceMap(c *spanCursor, t target) (pcommon.Map, bool) {
 	}
 	span := ss.Spans().At(t.item)
 	switch t.kind {
-	case TargetSpan:
-		return span.Attributes(), true
 	case TargetSpanEvent:
 		if t.sub < span.Events().Len() {
 			return span.Events().At(t.sub).Attributes(), true
@@ -331,7 +329,8 @@ func logBody(ld plog.Logs, t target) (pcommon.Value, bool) {
 	return records.At(t.item).Body(), true
 }
 
-// spanOf is the span a SPAN_NAME target names.
+// spanOf is the span a SPAN or SPAN_NAME target names, found through the
+// cursor.
 func spanOf(c *spanCursor, t target) (ptrace.Span, bool) {
 	spans, ok := c.of(t.resource, t.scope)
 	if !ok || t.item >= spans.Len() {
