@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use otelcol_rust_engine::go_regex::GoRegex;
 use otelcol_rust_engine::{Attributes, AuthValue, RequestContext, Value, ValueRef};
 
-use super::sha256_hex::sha256_hex;
+use super::hash_memo::sha256_hex_recent;
 
 /// Where `insert`, `update` and `upsert` take the value from: at most one
 /// source (the configuration allows no more) and an optional
@@ -279,13 +279,14 @@ impl CompiledAction {
 /// becomes the empty string, as in contrib.
 ///
 /// The hex goes into `out`, which the caller keeps on its stack: hashing
-/// every record's value allocates nothing.
+/// every record's value allocates nothing (the thread's memo of recent
+/// values is made once).
 pub(crate) fn hash_value<'o>(value: ValueRef<'_>, out: &'o mut [u8; 64]) -> &'o [u8] {
     match value {
-        ValueRef::Str(s) => sha256_hex(s, out),
-        ValueRef::Bool(b) => sha256_hex(&[u8::from(b)], out),
-        ValueRef::Int(i) => sha256_hex(&i.to_le_bytes(), out),
-        ValueRef::Double(d) => sha256_hex(&d.to_bits().to_le_bytes(), out),
+        ValueRef::Str(s) => sha256_hex_recent(s, out),
+        ValueRef::Bool(b) => sha256_hex_recent(&[u8::from(b)], out),
+        ValueRef::Int(i) => sha256_hex_recent(&i.to_le_bytes(), out),
+        ValueRef::Double(d) => sha256_hex_recent(&d.to_bits().to_le_bytes(), out),
         _ => return &[],
     }
     out

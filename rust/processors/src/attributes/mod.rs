@@ -21,6 +21,7 @@ mod action;
 #[cfg(test)]
 mod chain_timing;
 mod config;
+mod hash_memo;
 mod sha256_hex;
 
 use std::sync::Arc;
