@@ -13,6 +13,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
+use otelcol_rust_engine::proto::common::{any_value, AnyValue};
 use otelcol_rust_engine::testing::load_batch;
 use otelcol_rust_engine::{parse_config, OtlpData, Outgoing, RequestContext, Select, Signal};
 use prost::Message;
@@ -37,7 +38,10 @@ fn configs() -> Vec<(&'static str, Vec<serde_json::Value>)> {
     [
         ("all", all),
         ("no-hash", vec![insert.clone(), update, delete]),
-        ("hash-only", vec![hash]),
+        ("hash-only", vec![hash.clone()]),
+        // The same, on a batch whose every span has its own address: the
+        // memo of recent hashes misses every time.
+        (UNIQUE, vec![hash]),
         ("insert-only", vec![insert]),
         ("nothing", vec![action("no.such", "delete", None)]),
     ]
@@ -63,11 +67,31 @@ fn distinct_stages() -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The configuration timed on a batch of distinct values.
+const UNIQUE: &str = "hash-only, distinct values";
+
 #[test]
 #[ignore = "a timing loop, run by hand"]
 fn chain_timing() {
     const SPANS: usize = 1000;
     let bytes = Bytes::from(load_batch(SPANS).encode_to_vec());
+    let mut distinct = load_batch(SPANS);
+    for (i, span) in distinct.resource_spans[0].scope_spans[0]
+        .spans
+        .iter_mut()
+        .enumerate()
+    {
+        for kv in &mut span.attributes {
+            if kv.key == "user.email" {
+                kv.value = Some(AnyValue {
+                    value: Some(any_value::Value::StringValue(format!(
+                        "user{i}@example.com"
+                    ))),
+                });
+            }
+        }
+    }
+    let distinct = Bytes::from(distinct.encode_to_vec());
     let request = RequestContext::new(1);
     let only = std::env::var("ONLY").ok();
     let stages: Vec<usize> =
@@ -86,8 +110,9 @@ fn chain_timing() {
             for _ in 0..20 {
                 let start = Instant::now();
                 for _ in 0..50 {
+                    let batch = if name == UNIQUE { &distinct } else { &bytes };
                     let mut otlp =
-                        OtlpData::from_attributes_of_original(Signal::Traces, bytes.clone());
+                        OtlpData::from_attributes_of_original(Signal::Traces, batch.clone());
                     for stage in 0..n {
                         let actions = &actions[stage % actions.len()];
                         otlp.edit_attributes(Select::RECORDS, |_, a| {
